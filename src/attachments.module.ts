@@ -1,0 +1,81 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { AttachmentsConfig } from './attachments-config.js';
+import {
+  ATTACHMENTS_MODULE_OPTIONS,
+  ConfigurableAttachmentsModule,
+  type ATTACHMENTS_ASYNC_OPTIONS_TYPE,
+  type ATTACHMENTS_OPTIONS_TYPE,
+} from './attachments.module-definition.js';
+import { AttachmentsService } from './attachments.service.js';
+import { ATTACHMENTS_QUEUE } from './constants.js';
+import { AttachmentLifecycleSubscriber } from './entity/attachment-lifecycle.subscriber.js';
+import { AttachmentWorkService } from './jobs/attachment-work.service.js';
+import { AttachmentsProcessor } from './jobs/attachments.processor.js';
+import { DeleteJob } from './jobs/delete.job.js';
+import { MaintenanceService } from './jobs/maintenance.service.js';
+import { PromoteJob } from './jobs/promote.job.js';
+import { SweepJob } from './jobs/sweep.job.js';
+import { WorkOutbox } from './jobs/work-outbox.service.js';
+
+const providers: Provider[] = [
+  AttachmentsService,
+  AttachmentWorkService,
+  AttachmentLifecycleSubscriber,
+  WorkOutbox,
+  PromoteJob,
+  DeleteJob,
+  SweepJob,
+];
+
+/** Providers of processes that run jobs; they stay idle when the options say `worker: false`. */
+const workerProviders: Provider[] = [AttachmentsProcessor, MaintenanceService];
+
+/**
+ * A module that resolves and checks the options once and exports them, imported both by the
+ * attachments module and by the BullMQ queue registration, which needs the Redis connection.
+ */
+function optionsHost(base: DynamicModule): DynamicModule {
+  return {
+    module: class AttachmentsOptionsHostModule {},
+    imports: base.imports ?? [],
+    providers: [...(base.providers ?? []), AttachmentsConfig],
+    exports: [AttachmentsConfig, ATTACHMENTS_MODULE_OPTIONS],
+  };
+}
+
+function queueRegistration(host: DynamicModule): DynamicModule {
+  return BullModule.registerQueueAsync({
+    name: ATTACHMENTS_QUEUE,
+    imports: [host],
+    inject: [AttachmentsConfig],
+    useFactory: (config: AttachmentsConfig) => ({
+      // Fail fast when Redis is down: the outbox keeps the work and the relay re-sends it.
+      connection: { ...config.options.connection, enableOfflineQueue: false },
+      prefix: config.options.queuePrefix,
+    }),
+  });
+}
+
+@Module({})
+export class AttachmentsModule extends ConfigurableAttachmentsModule {
+  static forRoot(options: typeof ATTACHMENTS_OPTIONS_TYPE): DynamicModule {
+    return AttachmentsModule.assemble(super.forRoot(options), options.worker !== false);
+  }
+
+  static forRootAsync(options: typeof ATTACHMENTS_ASYNC_OPTIONS_TYPE): DynamicModule {
+    // Whether to run jobs is only known once the options resolve; the processor checks then.
+    return AttachmentsModule.assemble(super.forRootAsync(options), true);
+  }
+
+  private static assemble(base: DynamicModule, withWorker: boolean): DynamicModule {
+    const host = optionsHost(base);
+    return {
+      module: base.module,
+      global: base.global,
+      imports: [host, queueRegistration(host)],
+      providers: [...providers, ...(withWorker ? workerProviders : [])],
+      exports: [host, AttachmentsService, AttachmentWorkService],
+    };
+  }
+}

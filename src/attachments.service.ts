@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Injectable } from '@nestjs/common';
+import type { ObjectLiteral } from 'typeorm';
+import { AttachmentsConfig } from './attachments-config.js';
+import { safeExtension, sanitizeFilename } from './core/filename.js';
+import { inspectStoredFile } from './core/inspect-stored-file.js';
+import { MetadataProbe } from './core/metadata-probe.js';
+import { signUploadToken, verifyUploadToken } from './core/upload-token.js';
+import type { UploadedFile } from './core/uploaded-file.js';
+import { validateFile, type FileRules } from './core/validation.js';
+import { attachmentOf } from './entity/attachment-registry.js';
+import {
+  AttachmentConfigurationError,
+  AttachmentError,
+  InvalidTokenError,
+  TokenAlreadyUsedError,
+  TokenOwnerMismatchError,
+} from './errors/index.js';
+import { AttachmentClaim } from './jobs/attachment-claim.entity.js';
+
+export interface CacheOptions extends FileRules {
+  /** Original filename as the client gave it; sanitized before it is kept. */
+  filename?: string;
+  /** Binds the issued token to this uploader. */
+  owner?: string;
+}
+
+export interface CachedUpload {
+  token: string;
+  file: UploadedFile;
+}
+
+export interface AttachOptions {
+  /** The current uploader; must match the owner the token was issued to, if any. */
+  owner?: string;
+  /** Filename for a stream or Buffer source. */
+  filename?: string;
+}
+
+/** Attaching files to entities, and the upload tokens that let a client name a cached file. */
+@Injectable()
+export class AttachmentsService {
+  constructor(private readonly config: AttachmentsConfig) {}
+
+  /** Signs a token naming a file of the cache storage, valid for `tokenTtl`. */
+  issueToken(file: Pick<UploadedFile, 'id'> & { filename?: string | null }, owner?: string) {
+    return signUploadToken(
+      {
+        storage: this.config.cacheStorage,
+        id: file.id,
+        expiresAt: Date.now() + this.config.tokenTtl,
+        ...(file.filename ? { filename: file.filename } : {}),
+        ...(owner === undefined ? {} : { owner }),
+      },
+      this.config.secret,
+    );
+  }
+
+  /**
+   * Streams a file into the cache storage, measuring it on the way, and returns its token. A
+   * file that breaks the rules is deleted before the error is thrown.
+   */
+  async cache(body: Readable | Buffer, options: CacheOptions = {}): Promise<CachedUpload> {
+    const cache = this.config.storage(this.config.cacheStorage);
+    const filename = sanitizeFilename(options.filename);
+    const id = `${randomUUID()}${safeExtension(filename)}`;
+    const probe = new MetadataProbe(options.maxSize);
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    source.once('error', (error) => probe.destroy(error));
+    await cache.upload(id, source.pipe(probe));
+    const metadata = await probe.metadata(filename);
+    await this.validateOrDelete(id, metadata, options);
+    const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
+    return { token: this.issueToken({ id, filename }, options.owner), file };
+  }
+
+  /**
+   * Sets an attachment from a token (a file the client uploaded to the cache), a stream or
+   * Buffer (cached here first), or null (removes it). Nothing is written to the database: save
+   * the entity, and the subscriber schedules promotion and deletion.
+   */
+  async attach<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+    source: string | Readable | Buffer | null,
+    options: AttachOptions = {},
+  ): Promise<UploadedFile | null> {
+    const definition = attachmentOf(entity.constructor, property);
+    if (!definition) {
+      throw new AttachmentConfigurationError(
+        `${entity.constructor.name}.${property} is not decorated with @Attachment()`,
+      );
+    }
+    let file: UploadedFile | null = null;
+    if (typeof source === 'string') {
+      file = await this.fromToken(source, definition.options, options.owner);
+    } else if (source !== null) {
+      file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
+    }
+    (entity as ObjectLiteral)[property] = file;
+    return file;
+  }
+
+  /** Public or signed URL of a file, from the storage that holds it. */
+  url(file: UploadedFile, options?: { expiresIn?: number }): Promise<string> {
+    return this.config
+      .storage(file.storage)
+      .url(file.id, { ...options, filename: file.metadata.filename ?? undefined });
+  }
+
+  private async fromToken(token: string, rules: FileRules, owner?: string): Promise<UploadedFile> {
+    const payload = verifyUploadToken(token, this.config.secret);
+    if (payload.storage !== this.config.cacheStorage) {
+      throw new InvalidTokenError(
+        `it names storage "${payload.storage}"; only files in the cache storage can be attached`,
+      );
+    }
+    if (payload.owner !== undefined && payload.owner !== owner) throw new TokenOwnerMismatchError();
+    const claims = this.config.dataSource.getRepository(AttachmentClaim);
+    if (await claims.existsBy({ fileId: payload.id })) throw new TokenAlreadyUsedError(payload.id);
+    const cache = this.config.storage(this.config.cacheStorage);
+    const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
+    await this.validateOrDelete(payload.id, metadata, rules);
+    return { id: payload.id, storage: this.config.cacheStorage, metadata };
+  }
+
+  private async validateOrDelete(id: string, metadata: UploadedFile['metadata'], rules: FileRules) {
+    try {
+      validateFile(metadata, rules);
+    } catch (error) {
+      if (error instanceof AttachmentError) {
+        await this.config.storage(this.config.cacheStorage).delete(id);
+      }
+      throw error;
+    }
+  }
+}

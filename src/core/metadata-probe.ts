@@ -1,0 +1,91 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type';
+import { imageSize } from 'image-size';
+import { FileTooLargeError } from '../errors/index.js';
+import type { FileMetadata } from './uploaded-file.js';
+
+/**
+ * Bytes kept from the start of a file to judge its type and dimensions. Magic numbers sit in the
+ * first few KB; JPEG dimensions follow the EXIF block, which is at most 64 KB per segment.
+ */
+export const HEAD_BYTES = 256 * 1024;
+const OCTET_STREAM = 'application/octet-stream';
+
+/**
+ * A pass-through stream that measures what flows through it: size, SHA-256, and the head of the
+ * file for type and dimension detection. Memory use is bounded by HEAD_BYTES whatever the size.
+ */
+export class MetadataProbe extends Transform {
+  private size = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private readonly head: Buffer[] = [];
+  private headLength = 0;
+
+  constructor(private readonly maxSize = Infinity) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.maxSize) {
+      done(new FileTooLargeError(this.maxSize));
+      return;
+    }
+    this.hash.update(chunk);
+    if (this.headLength < HEAD_BYTES) {
+      const part = chunk.subarray(0, HEAD_BYTES - this.headLength);
+      this.head.push(part);
+      this.headLength += part.length;
+    }
+    done(null, chunk);
+  }
+
+  /** Call after the stream has finished. */
+  async metadata(filename: string | null): Promise<FileMetadata> {
+    const head = Buffer.concat(this.head, this.headLength);
+    return {
+      filename,
+      size: this.size,
+      ...(await describeHead(head)),
+      sha256: this.hash.digest('hex'),
+    };
+  }
+}
+
+/** Type and, for images, dimensions, judged from the first bytes of a file. */
+export async function describeHead(
+  head: Buffer,
+): Promise<Pick<FileMetadata, 'mimeType' | 'width' | 'height'>> {
+  const mimeType = await detectMimeType(head);
+  return { mimeType, ...(mimeType.startsWith('image/') ? readDimensions(head) : {}) };
+}
+
+async function detectMimeType(head: Buffer): Promise<string> {
+  if (head.length === 0) return OCTET_STREAM;
+  const detected = await fileTypeFromBuffer(head);
+  if (detected) return detected.mime;
+  return looksLikeText(head) ? 'text/plain' : OCTET_STREAM;
+}
+
+function looksLikeText(head: Buffer): boolean {
+  if (head.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readDimensions(head: Buffer): { width?: number; height?: number } {
+  try {
+    const { width, height, orientation } = imageSize(head);
+    // EXIF orientations 5 to 8 rotate by 90 degrees: report the size as the image is shown.
+    const rotated = orientation !== undefined && orientation >= 5;
+    return rotated ? { width: height, height: width } : { width, height };
+  } catch {
+    // Dimensions beyond the head, or a format image-size does not read: leave them out.
+    return {};
+  }
+}

@@ -1,0 +1,32 @@
+/** Facts about a file, read from its bytes (never taken from the client). */
+export interface FileMetadata {
+  /** Original filename, sanitized; null when none was given. */
+  filename: string | null;
+  size: number;
+  /** Judged from magic bytes; `application/octet-stream` when unknown. */
+  mimeType: string;
+  width?: number;
+  height?: number;
+  /** Hex SHA-256 of the content. */
+  sha256?: string;
+}
+
+/** The value an attachment column holds. */
+export interface UploadedFile {
+  id: string;
+  /** Name of the storage (as configured in the module) that holds the file. */
+  storage: string;
+  metadata: FileMetadata;
+}
+
+export function isUploadedFile(value: unknown): value is UploadedFile {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Partial<UploadedFile>;
+  return typeof v.id === 'string' && typeof v.storage === 'string' && !!v.metadata;
+}
+
+/** Two values name the same stored file (metadata may differ after re-extraction). */
+export function sameFile(a: UploadedFile | null | undefined, b: UploadedFile | null | undefined) {
+  if (!a || !b) return !a && !b;
+  return a.id === b.id && a.storage === b.storage;
+}

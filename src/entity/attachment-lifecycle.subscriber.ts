@@ -1,0 +1,287 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type {
+  EntityMetadata,
+  EntitySubscriberInterface,
+  InsertEvent,
+  ObjectLiteral,
+  QueryRunner,
+  RemoveEvent,
+  SoftRemoveEvent,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+  UpdateEvent,
+} from 'typeorm';
+import { AttachmentsConfig } from '../attachments-config.js';
+import { isUploadedFile, sameFile, type UploadedFile } from '../core/uploaded-file.js';
+import { AttachmentConfigurationError, TokenAlreadyUsedError } from '../errors/index.js';
+import { AttachmentClaim } from '../jobs/attachment-claim.entity.js';
+import { AttachmentWork } from '../jobs/attachment-work.entity.js';
+import { WorkOutbox } from '../jobs/work-outbox.service.js';
+import type { FileRef } from '../jobs/work-payload.js';
+import { attachmentsOf } from './attachment-registry.js';
+import { promotePayload } from './promote-payload.js';
+import { readAttachmentColumns } from './record-columns.js';
+
+interface PendingWork {
+  depth: number;
+  work: AttachmentWork;
+}
+
+interface LockedValues {
+  idMap: ObjectLiteral;
+  values: Record<string, UploadedFile | null>;
+}
+
+function depthOf(runner: QueryRunner): number {
+  return (runner as unknown as { transactionDepth: number }).transactionDepth ?? 0;
+}
+
+/**
+ * Turns saves and removals of entities with attachments into outbox rows, in the same
+ * transaction, and sends them to BullMQ only once the outermost transaction has committed.
+ * Before an update or removal it re-reads the attachment columns under a row lock, so the file
+ * it schedules for deletion is the one really being replaced, even if a promotion wrote the
+ * column after TypeORM loaded the entity.
+ */
+@Injectable()
+export class AttachmentLifecycleSubscriber
+  implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy
+{
+  private readonly pending = new WeakMap<QueryRunner, PendingWork[]>();
+  private readonly locked = new WeakMap<object, LockedValues>();
+
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly outbox: WorkOutbox,
+  ) {}
+
+  onModuleInit(): void {
+    const dataSource = this.config.dataSource;
+    if (!dataSource.isInitialized) {
+      throw new AttachmentConfigurationError(
+        'AttachmentsModule: the DataSource must be initialized before the module starts',
+      );
+    }
+    for (const entity of [AttachmentWork, AttachmentClaim]) {
+      if (!dataSource.hasMetadata(entity)) {
+        throw new AttachmentConfigurationError(
+          `AttachmentsModule: add ${entity.name} to the DataSource's entities ` +
+            '(spread `attachmentEntities` into the `entities` option)',
+        );
+      }
+    }
+    // Registered by hand so Nest's instance (with its dependencies) is the one TypeORM calls.
+    if (!dataSource.subscribers.includes(this)) dataSource.subscribers.push(this);
+  }
+
+  onModuleDestroy(): void {
+    const subscribers = this.config.dataSource.subscribers;
+    const index = subscribers.indexOf(this);
+    if (index >= 0) subscribers.splice(index, 1);
+  }
+
+  async afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
+    const definitions = attachmentsOf(event.metadata.target);
+    if (definitions.length === 0 || !event.entity) return;
+    const idMap = event.metadata.getEntityIdMap(event.entity) ?? event.entityId ?? {};
+    const work: AttachmentWork[] = [];
+    for (const { property } of definitions) {
+      const file = event.entity[property] as unknown;
+      if (this.isCached(file)) {
+        await this.claim(event.queryRunner, file);
+        work.push(this.promotion(event.metadata, idMap, property, file));
+      }
+    }
+    await this.record(event.queryRunner, work);
+  }
+
+  async beforeUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
+    const entity = event.entity;
+    const definitions = attachmentsOf(event.metadata.target);
+    if (definitions.length === 0 || !entity) return;
+    const changed = definitions
+      .map(({ property }) => property)
+      .filter(
+        (property) =>
+          entity[property] !== undefined &&
+          !sameFile(asFile(entity[property]), asFile(event.databaseEntity?.[property])),
+      );
+    if (changed.length === 0) return;
+    const idMap = event.metadata.getEntityIdMap(event.databaseEntity ?? entity);
+    if (!idMap) return;
+    const values = await readAttachmentColumns(event.queryRunner, event.metadata, idMap, changed, {
+      lock: true,
+    });
+    if (!values) return;
+    for (const property of changed) {
+      const next = asFile(entity[property]);
+      // A cached file already claimed but no longer in the row was promoted (or replaced)
+      // after this entity object was loaded: the object is stale, keep what the row holds.
+      if (
+        this.isCached(next) &&
+        !sameFile(next, values[property]) &&
+        (await this.isClaimed(event.queryRunner, next))
+      ) {
+        entity[property] = values[property];
+        delete values[property];
+      }
+    }
+    this.locked.set(entity, { idMap, values });
+  }
+
+  async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
+    const entity = event.entity;
+    const locked = entity && this.locked.get(entity);
+    if (!entity || !locked) return;
+    this.locked.delete(entity);
+    const work: AttachmentWork[] = [];
+    const replaced: FileRef[] = [];
+    for (const [property, previous] of Object.entries(locked.values)) {
+      const next = asFile(entity[property]);
+      if (sameFile(next, previous)) continue;
+      if (previous) replaced.push({ storage: previous.storage, id: previous.id });
+      if (this.isCached(next)) {
+        await this.claim(event.queryRunner, next);
+        work.push(this.promotion(event.metadata, locked.idMap, property, next));
+      }
+    }
+    if (replaced.length > 0) work.push(this.deletion(event.metadata, locked.idMap, replaced, 'replaced'));
+    await this.record(event.queryRunner, work);
+  }
+
+  beforeRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.lockForRemoval(event.queryRunner, event.metadata, event.entity ?? event.databaseEntity);
+  }
+
+  afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.recordRemoval(event);
+  }
+
+  beforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.lockForRemoval(event.queryRunner, event.metadata, event.entity ?? event.databaseEntity);
+  }
+
+  afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.recordRemoval(event);
+  }
+
+  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const runner = event.queryRunner;
+    const pending = this.pending.get(runner);
+    if (!pending) return;
+    if (runner.isTransactionActive) {
+      // A savepoint was released: its work now belongs to the enclosing transaction.
+      const depth = depthOf(runner);
+      for (const entry of pending) entry.depth = Math.min(entry.depth, depth);
+      return;
+    }
+    this.pending.delete(runner);
+    // save() awaits this handler and would reject on a throw although the data is committed.
+    await this.outbox.send(pending.map((entry) => entry.work));
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    const runner = event.queryRunner;
+    const pending = this.pending.get(runner);
+    if (!pending) return;
+    if (!runner.isTransactionActive) {
+      this.pending.delete(runner);
+      return;
+    }
+    const depth = depthOf(runner);
+    this.pending.set(
+      runner,
+      pending.filter((entry) => entry.depth <= depth),
+    );
+  }
+
+  private async lockForRemoval(
+    runner: QueryRunner,
+    metadata: EntityMetadata,
+    entity: ObjectLiteral | undefined,
+  ): Promise<void> {
+    const properties = attachmentsOf(metadata.target).map(({ property }) => property);
+    if (properties.length === 0 || !entity) return;
+    const idMap = metadata.getEntityIdMap(entity);
+    if (!idMap) return;
+    const values = await readAttachmentColumns(runner, metadata, idMap, properties, { lock: true });
+    if (values) this.locked.set(entity, { idMap, values });
+  }
+
+  private async recordRemoval(
+    event: RemoveEvent<ObjectLiteral> | SoftRemoveEvent<ObjectLiteral>,
+  ): Promise<void> {
+    const source = event.entity ?? event.databaseEntity;
+    const locked = source && this.locked.get(source);
+    if (!source || !locked) return;
+    this.locked.delete(source);
+    const files = Object.values(locked.values)
+      .filter((file): file is UploadedFile => isUploadedFile(file))
+      .map(({ storage, id }) => ({ storage, id }));
+    if (files.length === 0) return;
+    await this.record(event.queryRunner, [
+      this.deletion(event.metadata, locked.idMap, files, 'removed'),
+    ]);
+  }
+
+  private isCached(file: unknown): file is UploadedFile {
+    return isUploadedFile(file) && file.storage === this.config.cacheStorage;
+  }
+
+  private async isClaimed(runner: QueryRunner, file: UploadedFile): Promise<boolean> {
+    return (await runner.manager.countBy(AttachmentClaim, { fileId: file.id })) > 0;
+  }
+
+  private async claim(runner: QueryRunner, file: UploadedFile): Promise<void> {
+    const now = Date.now();
+    try {
+      await runner.manager.insert(AttachmentClaim, {
+        fileId: file.id,
+        claimedAt: now,
+        expiresAt: now + this.config.cacheTtl,
+      });
+    } catch (error) {
+      throw Object.assign(new TokenAlreadyUsedError(file.id), { cause: error });
+    }
+  }
+
+  private promotion(
+    metadata: EntityMetadata,
+    idMap: ObjectLiteral,
+    property: string,
+    file: UploadedFile,
+  ): AttachmentWork {
+    const payload = promotePayload(this.config, metadata, idMap, property, file);
+    return this.outbox.create(payload, { entity: metadata.name, recordId: idMap });
+  }
+
+  private deletion(
+    metadata: EntityMetadata,
+    idMap: ObjectLiteral,
+    files: FileRef[],
+    reason: 'replaced' | 'removed',
+  ): AttachmentWork {
+    return this.outbox.create(
+      { kind: 'delete', reason, files },
+      { entity: metadata.name, recordId: idMap },
+    );
+  }
+
+  private async record(runner: QueryRunner, work: AttachmentWork[]): Promise<void> {
+    if (work.length === 0) return;
+    await this.outbox.record(runner.manager, work);
+    if (!runner.isTransactionActive) {
+      // No transaction (save with `transaction: false`): the row is committed already.
+      await this.outbox.send(work);
+      return;
+    }
+    const pending = this.pending.get(runner) ?? [];
+    const depth = depthOf(runner);
+    for (const entry of work) pending.push({ depth, work: entry });
+    this.pending.set(runner, pending);
+  }
+}
+
+function asFile(value: unknown): UploadedFile | null {
+  return isUploadedFile(value) ? value : null;
+}

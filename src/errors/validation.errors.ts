@@ -1,0 +1,29 @@
+import { AttachmentError } from './attachment.error.js';
+
+export class FileTooLargeError extends AttachmentError {
+  readonly code = 'file_too_large';
+
+  constructor(
+    readonly maxSize: number,
+    readonly size?: number,
+  ) {
+    super(
+      size === undefined
+        ? `File is larger than the limit of ${maxSize} bytes`
+        : `File is ${size} bytes, larger than the limit of ${maxSize} bytes`,
+    );
+  }
+}
+
+export class FileTypeNotAllowedError extends AttachmentError {
+  readonly code = 'file_type_not_allowed';
+
+  constructor(
+    readonly mimeType: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(
+      `File type ${mimeType} (judged from its bytes) is not allowed; allowed: ${allowed.join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,61 @@
+import type { DefaultJobOptions, ConnectionOptions } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import type { Storage } from '../storage/storage.interface.js';
+
+export interface AttachmentsWorkerOptions {
+  /** Jobs processed at once by this process. Default 5. */
+  concurrency?: number;
+  /** Milliseconds a job's lock lasts before another worker may take it over. Default 30000. */
+  lockDuration?: number;
+  /** Milliseconds between checks for jobs whose worker died. Default 30000. */
+  stalledInterval?: number;
+}
+
+export interface AttachmentsModuleOptions {
+  /** Storages by name. Must include the cache and store storages. */
+  storages: Record<string, Storage>;
+  /** Name of the storage uploads go to first. Default `cache`. */
+  cacheStorage?: string;
+  /** Default name of the permanent storage. Default `store`. */
+  storeStorage?: string;
+  /** The initialized TypeORM DataSource holding the attached entities. */
+  dataSource: DataSource;
+  /** Redis connection for BullMQ (ioredis options or instance). */
+  connection: ConnectionOptions;
+  /** BullMQ key prefix, to share one Redis between apps. Default `bull`. */
+  queuePrefix?: string;
+  /** Job options (attempts, backoff, retention). Default: 8 attempts, exponential from 1 s. */
+  jobOptions?: DefaultJobOptions;
+  /** HMAC secret for upload tokens, at least 32 characters. */
+  secret: string;
+  /** Milliseconds an upload token stays valid. Default 6 hours. */
+  tokenTtl?: number;
+  /** Milliseconds after which an unattached cached file is swept. Default 24 hours. */
+  cacheTtl?: number;
+  /** Milliseconds a promoted file's cached copy is kept, for pages still showing it. Default 60 s. */
+  cacheDeleteDelay?: number;
+  /** Run the job processor in this process (`false` for web-only processes). Default true. */
+  worker?: boolean | AttachmentsWorkerOptions;
+  /** Re-sending of work that did not reach Redis. */
+  relay?: {
+    /** Milliseconds between relay passes. Default 10000; 0 disables the timer. */
+    interval?: number;
+    /** Age in milliseconds after which pending work is sent again. Default 30000. */
+    after?: number;
+  };
+  /** Milliseconds between cache sweeps (a BullMQ job scheduler); 0 disables. Default 1 hour. */
+  sweepInterval?: number;
+  /** Observation points inside jobs. */
+  jobHooks?: AttachmentsJobHooks;
+}
+
+/** The points inside a promotion where `onStep` is called. */
+export type JobStep = 'promote:before-copy' | 'promote:before-write' | 'delete:before';
+
+export interface AttachmentsJobHooks {
+  /**
+   * Awaited at each step of a job, with the job's data. Meant for tracing and for tests that
+   * change a record at an exact point of a promotion.
+   */
+  onStep?: (step: JobStep, data: Readonly<Record<string, unknown>>) => void | Promise<void>;
+}

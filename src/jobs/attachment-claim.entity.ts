@@ -1,0 +1,23 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+const epochMillis = {
+  to: (value: number) => value,
+  from: (value: string | number) => Number(value),
+};
+
+/**
+ * A cached file that a committed record has taken. The primary key makes an upload token
+ * single-use even when two transactions attach it at the same moment.
+ */
+@Entity('attachment_claims')
+export class AttachmentClaim {
+  @PrimaryColumn({ type: 'varchar', length: 1024 })
+  fileId!: string;
+
+  @Column({ type: 'bigint', transformer: epochMillis })
+  claimedAt!: number;
+
+  /** After this the token has expired, so the claim no longer guards anything. */
+  @Column({ type: 'bigint', transformer: epochMillis })
+  expiresAt!: number;
+}

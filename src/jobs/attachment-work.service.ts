@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import type { ObjectLiteral } from 'typeorm';
+import { AttachmentsConfig } from '../attachments-config.js';
+import { AttachmentWork } from './attachment-work.entity.js';
+import { SweepJob, type SweepResult } from './sweep.job.js';
+import { WorkOutbox } from './work-outbox.service.js';
+import { jobIdFor } from './work-payload.js';
+
+/** What the app can see and do about background work: list it, retry failures, run upkeep. */
+@Injectable()
+export class AttachmentWorkService {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly outbox: WorkOutbox,
+    private readonly sweepJob: SweepJob,
+  ) {}
+
+  /** Pending and failed work of one record. */
+  forRecord(entity: ObjectLiteral): Promise<AttachmentWork[]> {
+    const metadata = this.config.dataSource.getMetadata(entity.constructor);
+    return this.repository.find({
+      where: {
+        entity: metadata.name,
+        recordId: JSON.stringify(metadata.getEntityIdMap(entity)),
+      },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
+  /** Work that failed for good, newest first. */
+  failed(limit = 100): Promise<AttachmentWork[]> {
+    return this.repository.find({
+      where: { status: 'failed' },
+      order: { createdAt: 'DESC' },
+      take: limit,
+    });
+  }
+
+  /** Puts failed work back in the queue with fresh attempts. */
+  async retry(workId: string): Promise<boolean> {
+    const work = await this.repository.findOneBy({ id: workId, status: 'failed' });
+    if (!work) return false;
+    await this.repository.update({ id: workId }, { status: 'pending', attempts: 0, lastError: null });
+    // The failed job keeps its id in BullMQ; an add with that id would be ignored.
+    await (await this.outbox.queue.getJob(jobIdFor(workId)))?.remove();
+    work.status = 'pending';
+    work.availableAt = Date.now();
+    return this.outbox.send([work]);
+  }
+
+  /** Sends pending work that has not reached Redis; the worker also does this on a timer. */
+  relay(): Promise<number> {
+    return this.outbox.relayPending();
+  }
+
+  /** Deletes expired, unreferenced cached files now instead of waiting for the schedule. */
+  sweep(): Promise<SweepResult> {
+    return this.sweepJob.run();
+  }
+
+  private get repository() {
+    return this.config.dataSource.getRepository(AttachmentWork);
+  }
+}

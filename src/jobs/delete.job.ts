@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { AttachmentsConfig } from '../attachments-config.js';
+import { WorkOutbox } from './work-outbox.service.js';
+import type { DeletePayload } from './work-payload.js';
+
+/** Deletes files, batched per storage; repeating it deletes nothing more. */
+@Injectable()
+export class DeleteJob {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly outbox: WorkOutbox,
+  ) {}
+
+  async run(data: DeletePayload & { workId: string }): Promise<number> {
+    const work = await this.outbox.exists(data.workId);
+    if (!work || work.status !== 'pending') return 0;
+    await this.config.options.jobHooks?.onStep?.(
+      'delete:before',
+      data as unknown as Record<string, unknown>,
+    );
+    const byStorage = new Map<string, string[]>();
+    for (const file of data.files) {
+      byStorage.set(file.storage, [...(byStorage.get(file.storage) ?? []), file.id]);
+    }
+    for (const [storage, ids] of byStorage) await this.config.storage(storage).deleteMany(ids);
+    await this.outbox.finish([data.workId]);
+    return data.files.length;
+  }
+}

@@ -1,0 +1,36 @@
+import type { UploadedFile } from '../core/uploaded-file.js';
+
+export interface FileRef {
+  storage: string;
+  id: string;
+}
+
+/** Everything a promotion needs, so a job can be understood and replayed from its data alone. */
+export interface PromotePayload {
+  kind: 'promote';
+  entity: string;
+  recordId: Record<string, unknown>;
+  attachment: string;
+  /** The cached file the record held when the work was recorded. */
+  file: UploadedFile;
+  /** Where the file goes: deterministic, so a retried promotion overwrites its own copy. */
+  target: FileRef;
+}
+
+export type DeleteReason = 'replaced' | 'removed' | 'promoted' | 'superseded';
+
+export interface DeletePayload {
+  kind: 'delete';
+  reason: DeleteReason;
+  files: FileRef[];
+}
+
+export type WorkPayload = PromotePayload | DeletePayload;
+
+/** What a BullMQ job carries: the outbox row id plus the full payload. */
+export type WorkJobData = WorkPayload & { workId: string };
+
+/** BullMQ job id for a work row: deterministic, and free of `:` as BullMQ requires. */
+export function jobIdFor(workId: string): string {
+  return `work-${workId}`;
+}

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { FileNotFoundError, FileTooLargeError, InvalidFileIdError } from '../errors/index.js';
+import { resolveByteRange } from './byte-range.js';
+import {
+  byteLimit,
+  errorCode,
+  isInside,
+  isMissing,
+  pruneEmptyParents,
+  readDirectory,
+  realPathStaysInside,
+  statOrNull,
+} from './fs.utils.js';
+import { assertSafeFileId, RESERVED_TEMP_DIR } from './file-id.js';
+import type {
+  ByteRange,
+  CopyMethod,
+  Storage,
+  StoredObjectListing,
+  StoredObjectStat,
+  UploadOptions,
+} from './storage.interface.js';
+
+export interface FileSystemStorageOptions {
+  /** Root folder; created on the first write. */
+  directory: string;
+  /** Public URL the root is served under; without it, `url()` returns `file://` URLs. */
+  baseUrl?: string;
+  /** Mode of stored files, applied regardless of the umask. Default 0o644. */
+  permissions?: number;
+}
+
+const DELETE_PARALLELISM = 16;
+const STORAGE_NAME = 'file-system';
+
+/**
+ * Stores files under a local directory. Writes go to `<root>/.uploading/<uuid>` first and are
+ * renamed into place, so readers never see partial files and a crash leaves only temp files,
+ * which `removeIncompleteUploads` cleans up. Since files are never modified in place, copies
+ * within one filesystem can safely be hard links.
+ */
+export class FileSystemStorage implements Storage {
+  readonly directory: string;
+  private readonly tempDir: string;
+  private readonly baseUrl?: string;
+  private readonly permissions: number;
+
+  constructor(options: FileSystemStorageOptions) {
+    this.directory = path.resolve(options.directory);
+    this.tempDir = path.join(this.directory, RESERVED_TEMP_DIR);
+    this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
+    this.permissions = options.permissions ?? 0o644;
+  }
+
+  async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {
+    const { maxSize } = options;
+    const target = await this.safePath(id);
+    if (Buffer.isBuffer(body) && maxSize !== undefined && body.length > maxSize) {
+      throw new FileTooLargeError(maxSize, body.length);
+    }
+    const tmp = await this.newTempPath();
+    try {
+      const handle = await fs.open(tmp, 'wx', this.permissions);
+      try {
+        await handle.chmod(this.permissions); // open() honours the umask; we promise the mode
+        const source = Buffer.isBuffer(body) ? Readable.from([body], { objectMode: false }) : body;
+        const sink = handle.createWriteStream();
+        await (maxSize === undefined
+          ? pipeline(source, sink)
+          : pipeline(source, byteLimit(maxSize), sink));
+      } finally {
+        // The stream closes the handle itself; this also waits for that close and any in-flight
+        // write after an error, so the unlink below cannot race a late write.
+        await handle.close();
+      }
+      await this.moveIntoPlace(tmp, target, id);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async open(id: string, range?: ByteRange): Promise<Readable> {
+    const file = await this.safePath(id);
+    // Open first and stat the handle: no window in which the file can vanish between the two.
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      if (isMissing(error) || errorCode(error) === 'EISDIR') throw this.notFound(id);
+      throw error;
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw this.notFound(id);
+      const bounds = range ? resolveByteRange(range, stat.size) : {};
+      return handle.createReadStream(bounds);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async stat(id: string): Promise<StoredObjectStat | null> {
+    const stat = await statOrNull(await this.safePath(id));
+    return stat?.isFile() ? { size: stat.size, lastModified: stat.mtime } : null;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.stat(id)) !== null;
+  }
+
+  async delete(id: string): Promise<void> {
+    const file = await this.safePath(id);
+    try {
+      await fs.unlink(file);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    await pruneEmptyParents(this.directory, file);
+  }
+
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    ids.forEach(assertSafeFileId); // a bad id fails the batch before anything is deleted
+    let next = 0;
+    const errors: unknown[] = [];
+    const worker = async (): Promise<void> => {
+      while (next < ids.length) {
+        await this.delete(ids[next++]).catch((error: unknown) => errors.push(error));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_PARALLELISM, ids.length) }, worker));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} deletions failed`);
+  }
+
+  async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
+    const target = await this.safePath(id);
+    if (!(source instanceof FileSystemStorage)) {
+      const stream = await source.open(sourceId);
+      await this.upload(id, stream).finally(() => stream.destroy());
+      return 'stream';
+    }
+    const from = await source.safePath(sourceId);
+    if (!(await statOrNull(from))?.isFile()) throw source.notFound(sourceId);
+    const tmp = await this.newTempPath();
+    try {
+      let method: CopyMethod = 'link';
+      try {
+        await fs.link(from, tmp);
+      } catch (error) {
+        if (isMissing(error)) throw source.notFound(sourceId);
+        // EXDEV (other filesystem), EPERM, EMLINK...: fall back to a (copy-on-write) copy.
+        method = 'clone';
+        await fs.copyFile(from, tmp, constants.COPYFILE_FICLONE).catch((copyError: unknown) => {
+          throw isMissing(copyError) ? source.notFound(sourceId) : copyError;
+        });
+      }
+      await this.moveIntoPlace(tmp, target, id);
+      return method;
+    } finally {
+      // Also covers copying a file onto itself, where rename() keeps both links and succeeds.
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async *list(prefix = ''): AsyncGenerator<StoredObjectListing> {
+    // Start below the deepest folder the prefix names, instead of walking the whole tree.
+    const folder = prefix.slice(0, Math.max(prefix.lastIndexOf('/'), 0));
+    if (folder) {
+      // A safe id can only start with `folder/` if folder is itself safe, so an unsafe (or
+      // symlinked) folder simply matches nothing.
+      try {
+        await this.safePath(folder);
+      } catch (error) {
+        if (error instanceof InvalidFileIdError) return;
+        throw error;
+      }
+    }
+    for await (const entry of this.walk(folder)) {
+      if (entry.id.startsWith(prefix)) yield entry;
+    }
+  }
+
+  async url(id: string): Promise<string> {
+    const file = this.lexicalPath(id);
+    if (this.baseUrl === undefined) return pathToFileURL(file).href;
+    return `${this.baseUrl}/${id.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  async removeIncompleteUploads(olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const entry of await readDirectory(this.tempDir)) {
+      const file = path.join(this.tempDir, entry.name);
+      const stat = await fs.lstat(file).catch(() => null);
+      if (stat && stat.mtime < olderThan) {
+        await fs.rm(file, { force: true, recursive: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private async *walk(relative: string): AsyncGenerator<StoredObjectListing> {
+    for (const entry of await readDirectory(path.join(this.directory, relative))) {
+      const id = relative ? `${relative}/${entry.name}` : entry.name;
+      if (!relative && entry.name === RESERVED_TEMP_DIR) continue;
+      if (entry.isDirectory()) {
+        yield* this.walk(id);
+      } else if (entry.isFile()) {
+        // Symlinks are skipped: this storage never creates them and will not serve them.
+        const stat = await statOrNull(path.join(this.directory, id));
+        if (stat?.isFile()) yield { id, size: stat.size, lastModified: stat.mtime };
+      }
+    }
+  }
+
+  private lexicalPath(id: string): string {
+    assertSafeFileId(id);
+    const file = path.join(this.directory, id);
+    if (!isInside(this.directory, file, false)) {
+      throw new InvalidFileIdError(id, 'it resolves outside the storage directory');
+    }
+    return file;
+  }
+
+  /** Path of `id`, refused if the deepest existing part of it leaves the root via a symlink. */
+  private async safePath(id: string): Promise<string> {
+    const file = this.lexicalPath(id);
+    if (!(await realPathStaysInside(this.directory, file))) {
+      throw new InvalidFileIdError(id, 'it leads outside the storage directory via a symlink');
+    }
+    return file;
+  }
+
+  private async newTempPath(): Promise<string> {
+    await fs.mkdir(this.tempDir, { recursive: true });
+    return path.join(this.tempDir, randomUUID());
+  }
+
+  private async moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await this.safePath(id); // again, now that the folders exist
+      try {
+        await fs.rename(tmp, target);
+        return;
+      } catch (error) {
+        // A concurrent delete may have pruned the folder we just created; make it again.
+        if (errorCode(error) !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private notFound(id: string): FileNotFoundError {
+    return new FileNotFoundError(id, STORAGE_NAME);
+  }
+}

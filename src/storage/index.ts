@@ -1,0 +1,5 @@
+export * from './storage.interface.js';
+export { assertSafeFileId, RESERVED_TEMP_DIR } from './file-id.js';
+export { resolveByteRange } from './byte-range.js';
+export { MemoryStorage } from './memory.storage.js';
+export { FileSystemStorage, type FileSystemStorageOptions } from './file-system.storage.js';
