@@ -55,6 +55,17 @@ function jsonField(runner: QueryRunner, column: ColumnMetadata, field: string): 
   }
 }
 
+/**
+ * TypeORM keeps SQLite `jsonb` columns as binary JSONB: it reads them through `json()` and
+ * writes through `jsonb()`. Raw SQL must do the same; other drivers take the column as is.
+ */
+function jsonWrap(runner: QueryRunner, column: ColumnMetadata, sql: string, write: boolean) {
+  const driver = runner.connection.driver as { wrapWithJsonFunction?: WrapJson };
+  return driver.wrapWithJsonFunction ? driver.wrapWithJsonFunction(sql, column, write) : sql;
+}
+
+type WrapJson = (value: string, column: ColumnMetadata, jsonb?: boolean) => string;
+
 async function run(runner: QueryRunner, sql: string, params: ObjectLiteral) {
   const [query, parameters] = runner.connection.driver.escapeQueryWithParameters(sql, params);
   return runner.query(query, parameters, true);
@@ -75,7 +86,10 @@ export async function readAttachmentColumns(
   const columns = properties.map((property) => columnOf(metadata, property));
   const where = whereRecord(runner, metadata, idMap);
   const select = columns
-    .map((column, i) => `${driver.escape(column.databaseName)} AS ${driver.escape(`c${i}`)}`)
+    .map((column, i) => {
+      const value = jsonWrap(runner, column, driver.escape(column.databaseName), false);
+      return `${value} AS ${driver.escape(`c${i}`)}`;
+    })
     .join(', ');
   // SQLite has no row locks; its single writer serializes the transactions instead.
   const lock =
@@ -111,7 +125,8 @@ export async function compareAndSetAttachment(
   const column = columnOf(metadata, property);
   const where = whereRecord(runner, metadata, idMap);
   const sql =
-    `UPDATE ${tableName(runner, metadata)} SET ${driver.escape(column.databaseName)} = :next` +
+    `UPDATE ${tableName(runner, metadata)} SET ${driver.escape(column.databaseName)} = ` +
+    jsonWrap(runner, column, ':next', true) +
     ` WHERE ${where.sql} AND ${jsonField(runner, column, 'id')} = :expectedId` +
     ` AND ${jsonField(runner, column, 'storage')} = :expectedStorage`;
   const result = await run(runner, sql, {

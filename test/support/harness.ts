@@ -58,7 +58,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cacheDeleteDelay: 0,
     relay: { interval: 0 },
     sweepInterval: 0,
-    jobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 50 } },
+    jobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 50 }, removeOnComplete: false },
     ...options,
     storages,
   };
@@ -129,7 +129,8 @@ export async function referencedFiles(
 ): Promise<string[]> {
   const keys: string[] = [];
   for (const { entity, properties } of targets) {
-    const rows = await dataSource.getRepository(entity).find({ withDeleted: true });
+    // Soft-deleted rows are excluded: removing a record, softly or not, deletes its files.
+    const rows = await dataSource.getRepository(entity).find();
     for (const row of rows) {
       for (const property of properties) {
         const file = row[property] as unknown;
