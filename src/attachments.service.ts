@@ -18,6 +18,7 @@ import {
   TokenOwnerMismatchError,
 } from './errors/index.js';
 import { AttachmentClaim } from './jobs/attachment-claim.entity.js';
+import { assertSafeFileId } from './storage/file-id.js';
 
 export interface CacheOptions extends FileRules {
   /** Original filename as the client gave it; sanitized before it is kept. */
@@ -43,14 +44,21 @@ export interface AttachOptions {
 export class AttachmentsService {
   constructor(private readonly config: AttachmentsConfig) {}
 
-  /** Signs a token naming a file of the cache storage, valid for `tokenTtl`. */
-  issueToken(file: Pick<UploadedFile, 'id'> & { filename?: string | null }, owner?: string) {
+  /**
+   * Signs a token naming a file of the cache storage, valid for `tokenTtl`. Pass `sha256` only
+   * when this server computed it from the bytes: attaching takes it from the token as is.
+   */
+  issueToken(
+    file: Pick<UploadedFile, 'id'> & { filename?: string | null; sha256?: string },
+    owner?: string,
+  ) {
     return signUploadToken(
       {
         storage: this.config.cacheStorage,
         id: file.id,
         expiresAt: Date.now() + this.config.tokenTtl,
         ...(file.filename ? { filename: file.filename } : {}),
+        ...(file.sha256 ? { sha256: file.sha256 } : {}),
         ...(owner === undefined ? {} : { owner }),
       },
       this.config.secret,
@@ -72,7 +80,8 @@ export class AttachmentsService {
     const metadata = await probe.metadata(filename);
     await this.validateOrDelete(id, metadata, options);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
-    return { token: this.issueToken({ id, filename }, options.owner), file };
+    const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);
+    return { token, file };
   }
 
   /**
@@ -116,11 +125,14 @@ export class AttachmentsService {
         `it names storage "${payload.storage}"; only files in the cache storage can be attached`,
       );
     }
+    // Checked before any query: the id goes into SQL parameters and a storage path.
+    assertSafeFileId(payload.id);
     if (payload.owner !== undefined && payload.owner !== owner) throw new TokenOwnerMismatchError();
     const claims = this.config.dataSource.getRepository(AttachmentClaim);
     if (await claims.existsBy({ fileId: payload.id })) throw new TokenAlreadyUsedError(payload.id);
     const cache = this.config.storage(this.config.cacheStorage);
     const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
+    if (payload.sha256) metadata.sha256 = payload.sha256;
     await this.validateOrDelete(payload.id, metadata, rules);
     return { id: payload.id, storage: this.config.cacheStorage, metadata };
   }

@@ -11,6 +11,8 @@ export function sanitizeFilename(name: string | null | undefined): string | null
   const lastSegment = name.split(/[\\/]/).pop() ?? '';
   const cleaned = lastSegment
     .normalize('NFC')
+    // Control characters would let a filename break a header line or a terminal.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f"<>:|?*]/g, '')
     .replace(/^[.\s]+/, '')
     .trim();

@@ -13,6 +13,8 @@ export interface UploadTokenPayload {
   expiresAt: number;
   /** The uploader the token is bound to, when the app identifies uploaders. */
   owner?: string;
+  /** Hex SHA-256, when the bytes passed through this server (a direct upload has none). */
+  sha256?: string;
 }
 
 const VERSION = 'v1';
@@ -67,7 +69,8 @@ function parsePayload(body: string): UploadTokenPayload {
     typeof p.id !== 'string' ||
     typeof p.expiresAt !== 'number' ||
     (p.owner !== undefined && typeof p.owner !== 'string') ||
-    (p.filename !== undefined && typeof p.filename !== 'string')
+    (p.filename !== undefined && typeof p.filename !== 'string') ||
+    (p.sha256 !== undefined && typeof p.sha256 !== 'string')
   ) {
     throw new InvalidTokenError('payload has the wrong shape');
   }

@@ -145,12 +145,17 @@ export class AttachmentLifecycleSubscriber
         work.push(this.promotion(event.metadata, locked.idMap, property, next));
       }
     }
-    if (replaced.length > 0) work.push(this.deletion(event.metadata, locked.idMap, replaced, 'replaced'));
+    if (replaced.length > 0)
+      work.push(this.deletion(event.metadata, locked.idMap, replaced, 'replaced'));
     await this.record(event.queryRunner, work);
   }
 
   beforeRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
-    return this.lockForRemoval(event.queryRunner, event.metadata, event.entity ?? event.databaseEntity);
+    return this.lockForRemoval(
+      event.queryRunner,
+      event.metadata,
+      event.entity ?? event.databaseEntity,
+    );
   }
 
   afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
@@ -158,7 +163,11 @@ export class AttachmentLifecycleSubscriber
   }
 
   beforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
-    return this.lockForRemoval(event.queryRunner, event.metadata, event.entity ?? event.databaseEntity);
+    return this.lockForRemoval(
+      event.queryRunner,
+      event.metadata,
+      event.entity ?? event.databaseEntity,
+    );
   }
 
   afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {

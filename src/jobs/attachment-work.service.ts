@@ -40,7 +40,10 @@ export class AttachmentWorkService {
   async retry(workId: string): Promise<boolean> {
     const work = await this.repository.findOneBy({ id: workId, status: 'failed' });
     if (!work) return false;
-    await this.repository.update({ id: workId }, { status: 'pending', attempts: 0, lastError: null });
+    await this.repository.update(
+      { id: workId },
+      { status: 'pending', attempts: 0, lastError: null },
+    );
     // The failed job keeps its id in BullMQ; an add with that id would be ignored.
     await (await this.outbox.queue.getJob(jobIdFor(workId)))?.remove();
     work.status = 'pending';

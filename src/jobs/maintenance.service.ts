@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { JOB_SWEEP } from '../constants.js';
 import { WorkOutbox } from './work-outbox.service.js';
@@ -28,7 +33,11 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     }
     if (this.config.sweepInterval > 0) {
       await this.outbox.queue
-        .upsertJobScheduler(SWEEP_SCHEDULER, { every: this.config.sweepInterval }, { name: JOB_SWEEP })
+        .upsertJobScheduler(
+          SWEEP_SCHEDULER,
+          { every: this.config.sweepInterval },
+          { name: JOB_SWEEP },
+        )
         .catch((error) => this.logger.warn(`Could not schedule the cache sweep: ${String(error)}`));
     }
   }

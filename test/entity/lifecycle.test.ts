@@ -1,15 +1,15 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { attachmentEntities, AttachmentWork, type UploadedFile } from '../../src/index.js';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../support/databases.js';
+import { AttachmentWork, type UploadedFile } from '../../src/index.js';
+import type { DatabaseKind, TestDatabase } from '../support/databases.js';
+import { useHarness } from '../support/suite.js';
 import { Dossier, Photo } from '../support/entities.js';
 import { pdf, png } from '../support/fixtures.js';
 import {
   listFiles,
   referencedFiles,
-  startHarness,
   storedFiles,
   waitForIdle,
   type Harness,
@@ -21,15 +21,10 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
     let harness: Harness;
     let photos: Repository<Photo>;
 
-    before(async () => {
-      db = await createTestDatabase(kind, [Photo, Dossier, ...attachmentEntities]);
-      harness = await startHarness({ dataSource: db.dataSource });
+    const suite = useHarness(kind, [Photo, Dossier]);
+    before(() => {
+      ({ db, harness } = suite);
       photos = db.dataSource.getRepository(Photo);
-    });
-
-    after(async () => {
-      await harness?.close();
-      await db?.close();
     });
 
     afterEach(async () => {
@@ -53,7 +48,13 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
 
     /** Jobs the queue has seen, in any state (completed jobs are kept in these tests). */
     async function jobsSeen(): Promise<number> {
-      return harness.queue.getJobCountByTypes('waiting', 'active', 'delayed', 'completed', 'failed');
+      return harness.queue.getJobCountByTypes(
+        'waiting',
+        'active',
+        'delayed',
+        'completed',
+        'failed',
+      );
     }
 
     async function readStored(file: UploadedFile): Promise<Buffer> {

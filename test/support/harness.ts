@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type INestApplicationContext } from '@nestjs/common';
+import { Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -37,6 +37,8 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   dataSource: DataSource;
   /** Reuse a directory (for a second process over the same storages). */
   directory?: string;
+  /** Receives the app's log lines (silent by default; `TEST_LOGS=1` prints them). */
+  logger?: LoggerService;
 }
 
 export function redisConnection(url = REDIS_URL) {
@@ -51,6 +53,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cache: new FileSystemStorage({ directory: join(directory, 'cache') }),
     store: new FileSystemStorage({ directory: join(directory, 'store') }),
   };
+  const { directory: _directory, logger, ...overrides } = options;
   const moduleOptions: AttachmentsModuleOptions = {
     secret: SECRET,
     connection: redisConnection(),
@@ -59,7 +62,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     relay: { interval: 0 },
     sweepInterval: 0,
     jobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 50 }, removeOnComplete: false },
-    ...options,
+    ...overrides,
     storages,
   };
 
@@ -67,7 +70,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   class TestModule {}
 
   const app = await NestFactory.createApplicationContext(TestModule, {
-    logger: process.env.TEST_LOGS ? undefined : false,
+    logger: logger ?? (process.env.TEST_LOGS ? undefined : false),
   });
   await app.init();
   const queue = app.get<Queue>(getQueueToken(ATTACHMENTS_QUEUE), { strict: false });
@@ -105,7 +108,12 @@ export async function waitForIdle(harness: Harness, dataSource: DataSource, time
   await waitFor(
     async () => {
       const pending = await dataSource.getRepository(AttachmentWork).countBy({ status: 'pending' });
-      const counts = await harness.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const counts = await harness.queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+      );
       return pending === 0 && Object.values(counts).every((count) => count === 0);
     },
     'the attachment work to finish',
