@@ -11,15 +11,22 @@ export function sanitizeFilename(name: string | null | undefined): string | null
   const lastSegment = name.split(/[\\/]/).pop() ?? '';
   const cleaned = lastSegment
     .normalize('NFC')
-    // Control characters would let a filename break a header line or a terminal.
+    // Control characters would let a filename break a header line or a terminal; bidirectional
+    // overrides would let `evil\u202Egnp.exe` display as `evilexe.png`.
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f"<>:|?*]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069"<>:|?*]/g, '')
     .replace(/^[.\s]+/, '')
     .trim();
   if (!cleaned) return null;
   if (cleaned.length <= MAX_FILENAME_LENGTH) return cleaned;
   const ext = safeExtension(cleaned);
-  return cleaned.slice(0, MAX_FILENAME_LENGTH - ext.length) + ext;
+  // Cut between code points, never inside a character made of two UTF-16 units.
+  let kept = '';
+  for (const character of cleaned) {
+    if (kept.length + character.length > MAX_FILENAME_LENGTH - ext.length) break;
+    kept += character;
+  }
+  return kept + ext;
 }
 
 /** A short alphanumeric extension (with its dot), or '' when the name has none worth keeping. */

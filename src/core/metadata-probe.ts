@@ -80,7 +80,9 @@ function looksLikeText(head: Buffer): boolean {
 
 function readDimensions(head: Buffer): { width?: number; height?: number } {
   try {
-    const { width, height, orientation } = imageSize(head);
+    // A copy with its own memory: image-size reads the backing ArrayBuffer, which for a small
+    // Buffer is Node's shared pool, beyond the bytes the head holds.
+    const { width, height, orientation } = imageSize(new Uint8Array(head));
     // EXIF orientations 5 to 8 rotate by 90 degrees: report the size as the image is shown.
     const rotated = orientation !== undefined && orientation >= 5;
     return rotated ? { width: height, height: width } : { width, height };

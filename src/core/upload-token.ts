@@ -45,8 +45,10 @@ export function verifyUploadToken(
   if (version !== VERSION || !body || !mac || rest.length > 0) {
     throw new InvalidTokenError('malformed token');
   }
-  const expected = signature(secret, body);
-  const given = Buffer.from(mac, 'base64url');
+  // Compared as text: decoding base64url skips stray characters and unused bits, so several
+  // strings decode to the same MAC; only the one canonical spelling is accepted.
+  const expected = Buffer.from(signature(secret, body).toString('base64url'));
+  const given = Buffer.from(mac);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new InvalidTokenError('signature does not match (forged or tampered)');
   }

@@ -7,12 +7,14 @@ export interface FileRules {
   allowedTypes?: readonly string[];
 }
 
+// MIME types compare case-insensitively; "*/*" matches any type, "image/*" any image.
 export function mimeTypeMatches(mimeType: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) =>
-    pattern.endsWith('/*')
-      ? mimeType.startsWith(pattern.slice(0, -1))
-      : mimeType === pattern.toLowerCase(),
-  );
+  const type = mimeType.toLowerCase();
+  return patterns.some((raw) => {
+    const pattern = raw.toLowerCase();
+    if (pattern === '*/*') return true;
+    return pattern.endsWith('/*') ? type.startsWith(pattern.slice(0, -1)) : type === pattern;
+  });
 }
 
 /** Throws the first rule the file breaks. */

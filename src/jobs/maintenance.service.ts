@@ -26,6 +26,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // forRootAsync registers this provider before knowing whether the process runs jobs.
+    if (!this.config.worker) return;
     if (this.config.relayInterval > 0) {
       this.timer = setInterval(() => void this.relay(), this.config.relayInterval);
       this.timer.unref();

@@ -147,8 +147,8 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     await photos.save(first);
     await assert.rejects(photos.save(racer), TokenAlreadyUsedError);
     assert.equal(await photos.countBy({ title: 'racer' }), 0, 'the racing save rolled back');
-    await rejects(token, TokenAlreadyUsedError);
     await waitForIdle(harness, db.dataSource);
+    await rejects(token, TokenAlreadyUsedError);
     const saved = await photos.findOneByOrFail({ id: first.id });
     assert.equal(saved.image?.storage, 'store');
     assert.ok(await harness.storages.store!.exists(saved.image!.id));
