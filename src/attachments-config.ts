@@ -10,7 +10,8 @@ import type {
 import type { Storage } from './storage/storage.interface.js';
 
 const HOUR = 60 * 60 * 1000;
-const SUPPORTED_DRIVERS = ['postgres', 'better-sqlite3', 'sqlite', 'mysql', 'mariadb'];
+// The drivers the test suite runs on; others are refused rather than trusted untested.
+const SUPPORTED_DRIVERS = ['postgres', 'better-sqlite3'];
 
 /** The module options with defaults applied and checked once, at startup. */
 @Injectable()

@@ -10,7 +10,7 @@ export interface AttachmentOptions {
   allowedTypes?: readonly string[];
   /** Where the promoted file goes. Default `record`: `<entity>/<id>/<attachment>/<file>`. */
   location?: LocationStrategy;
-  /** Column type. Default `jsonb` (PostgreSQL, and SQLite in TypeORM 1.x); `json` for MySQL. */
+  /** Column type. Default `jsonb` (PostgreSQL, and SQLite in TypeORM 1.x). */
   columnType?: ColumnType;
   /** Column name, when it differs from the property name. */
   columnName?: string;

@@ -47,9 +47,6 @@ function jsonField(runner: QueryRunner, column: ColumnMetadata, field: string): 
   switch (driver.options.type) {
     case 'postgres':
       return `((${name})::jsonb ->> '${field}')`;
-    case 'mysql':
-    case 'mariadb':
-      return `JSON_UNQUOTE(JSON_EXTRACT(${name}, '$.${field}'))`;
     default:
       return `json_extract(${name}, '$.${field}')`;
   }
