@@ -26,6 +26,9 @@ export class AttachmentsConfig {
   readonly relayAfter: number;
   readonly sweepInterval: number;
   readonly jobOptions: DefaultJobOptions;
+  readonly uploadMaxSize: number;
+  readonly signedStorages: ReadonlySet<string>;
+  readonly signedUrlTtl: number;
 
   constructor(@Inject(ATTACHMENTS_MODULE_OPTIONS) readonly options: AttachmentsModuleOptions) {
     this.cacheStorage = options.cacheStorage ?? 'cache';
@@ -43,6 +46,9 @@ export class AttachmentsConfig {
       removeOnFail: { age: 7 * 24 * HOUR },
       ...options.jobOptions,
     };
+    this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
+    this.signedStorages = new Set(options.signedStorages ?? []);
+    this.signedUrlTtl = options.signedUrlTtl ?? 3600;
     const worker = options.worker ?? true;
     this.worker =
       worker === false
@@ -88,6 +94,10 @@ export class AttachmentsConfig {
     }
     for (const name of [this.cacheStorage, this.storeStorage]) {
       if (!this.hasStorage(name)) fail(`no storage named "${name}" in \`storages\``);
+    }
+    for (const name of this.signedStorages) {
+      if (!this.hasStorage(name))
+        fail(`\`signedStorages\` names "${name}", which is not in \`storages\``);
     }
     if (this.cacheStorage === this.storeStorage) {
       fail('the cache and store storages must be different storages');

@@ -1,5 +1,15 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { AttachmentsModuleOptions } from './interfaces/attachments-module-options.interface.js';
+import type {
+  AttachmentsControllerOptions,
+  AttachmentsModuleOptions,
+} from './interfaces/attachments-module-options.interface.js';
+
+/** Options that shape the module itself, so they are given directly, even to forRootAsync. */
+export interface AttachmentsModuleExtras {
+  isGlobal?: boolean;
+  /** The upload and files controller; `false` leaves it out so the app can mount its own. */
+  controller?: false | AttachmentsControllerOptions;
+}
 
 export const {
   ConfigurableModuleClass: ConfigurableAttachmentsModule,
@@ -8,7 +18,7 @@ export const {
   ASYNC_OPTIONS_TYPE: ATTACHMENTS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<AttachmentsModuleOptions>({ moduleName: 'Attachments' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({
+  .setExtras<AttachmentsModuleExtras>({ isGlobal: false }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
   }))

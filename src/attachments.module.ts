@@ -6,9 +6,14 @@ import {
   ConfigurableAttachmentsModule,
   type ATTACHMENTS_ASYNC_OPTIONS_TYPE,
   type ATTACHMENTS_OPTIONS_TYPE,
+  type AttachmentsModuleExtras,
 } from './attachments.module-definition.js';
 import { AttachmentsService } from './attachments.service.js';
-import { ATTACHMENTS_QUEUE } from './constants.js';
+import { ATTACHMENTS_HTTP, ATTACHMENTS_QUEUE, type AttachmentsHttpSettings } from './constants.js';
+import { AttachmentSerializer } from './http/attachment-serializer.js';
+import { createAttachmentsController } from './http/attachments.controller.js';
+import { DirectUploadService } from './http/direct-upload.service.js';
+import { FileUrls } from './http/file-urls.js';
 import { AttachmentLifecycleSubscriber } from './entity/attachment-lifecycle.subscriber.js';
 import { AttachmentWorkService } from './jobs/attachment-work.service.js';
 import { AttachmentsProcessor } from './jobs/attachments.processor.js';
@@ -26,6 +31,9 @@ const providers: Provider[] = [
   PromoteJob,
   DeleteJob,
   SweepJob,
+  FileUrls,
+  AttachmentSerializer,
+  DirectUploadService,
 ];
 
 /** Providers of processes that run jobs; they stay idle when the options say `worker: false`. */
@@ -57,25 +65,43 @@ function queueRegistration(host: DynamicModule): DynamicModule {
   });
 }
 
+function httpSettings(extras: AttachmentsModuleExtras): AttachmentsHttpSettings | null {
+  if (extras.controller === false) return null;
+  const path = (extras.controller?.path ?? 'attachments').replace(/^\/+|\/+$/g, '');
+  const urlPrefix = (extras.controller?.urlPrefix ?? `/${path}`).replace(/\/+$/, '');
+  return { path, urlPrefix };
+}
+
 @Module({})
 export class AttachmentsModule extends ConfigurableAttachmentsModule {
   static forRoot(options: typeof ATTACHMENTS_OPTIONS_TYPE): DynamicModule {
-    return AttachmentsModule.assemble(super.forRoot(options), options.worker !== false);
+    return AttachmentsModule.assemble(super.forRoot(options), options, options.worker !== false);
   }
 
   static forRootAsync(options: typeof ATTACHMENTS_ASYNC_OPTIONS_TYPE): DynamicModule {
     // Whether to run jobs is only known once the options resolve; the processor checks then.
-    return AttachmentsModule.assemble(super.forRootAsync(options), true);
+    return AttachmentsModule.assemble(super.forRootAsync(options), options, true);
   }
 
-  private static assemble(base: DynamicModule, withWorker: boolean): DynamicModule {
+  private static assemble(
+    base: DynamicModule,
+    extras: AttachmentsModuleExtras,
+    withWorker: boolean,
+  ): DynamicModule {
     const host = optionsHost(base);
+    const http = httpSettings(extras);
     return {
       module: base.module,
       global: base.global,
       imports: [host, queueRegistration(host)],
-      providers: [...providers, ...(withWorker ? workerProviders : [])],
-      exports: [host, AttachmentsService, AttachmentWorkService],
+      controllers:
+        extras.controller === false ? [] : [createAttachmentsController(extras.controller ?? {})],
+      providers: [
+        ...providers,
+        ...(withWorker ? workerProviders : []),
+        { provide: ATTACHMENTS_HTTP, useValue: http },
+      ],
+      exports: [host, AttachmentsService, AttachmentWorkService, AttachmentSerializer],
     };
   }
 }

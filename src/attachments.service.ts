@@ -17,6 +17,7 @@ import {
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
 } from './errors/index.js';
+import { FileUrls } from './http/file-urls.js';
 import { AttachmentClaim } from './jobs/attachment-claim.entity.js';
 import { assertSafeFileId } from './storage/file-id.js';
 
@@ -42,7 +43,10 @@ export interface AttachOptions {
 /** Attaching files to entities, and the upload tokens that let a client name a cached file. */
 @Injectable()
 export class AttachmentsService {
-  constructor(private readonly config: AttachmentsConfig) {}
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly urls: FileUrls,
+  ) {}
 
   /**
    * Signs a token naming a file of the cache storage, valid for `tokenTtl`. Pass `sha256` only
@@ -75,7 +79,11 @@ export class AttachmentsService {
     const id = `${randomUUID()}${safeExtension(filename)}`;
     const probe = new MetadataProbe(options.maxSize);
     const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-    source.once('error', (error) => probe.destroy(error));
+    // The storage may await before it reads the probe: until its pipeline listens, an error
+    // (a cut connection, a parse error) must still land somewhere. The pipeline then sees the
+    // probe already failed, and the upload rejects with that error.
+    source.on('error', (error) => probe.destroy(error));
+    probe.on('error', () => undefined);
     await cache.upload(id, source.pipe(probe));
     const metadata = await probe.metadata(filename);
     await this.validateOrDelete(id, metadata, options);
@@ -111,11 +119,12 @@ export class AttachmentsService {
     return file;
   }
 
-  /** Public or signed URL of a file, from the storage that holds it. */
+  /**
+   * A URL a browser can use: the storage's public URL, or the files endpoint of the controller
+   * for storages without one (signed, for `signedStorages`; `expiresIn` in seconds).
+   */
   url(file: UploadedFile, options?: { expiresIn?: number }): Promise<string> {
-    return this.config
-      .storage(file.storage)
-      .url(file.id, { ...options, filename: file.metadata.filename ?? undefined });
+    return this.urls.url(file, options);
   }
 
   private async fromToken(token: string, rules: FileRules, owner?: string): Promise<UploadedFile> {

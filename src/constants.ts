@@ -4,3 +4,11 @@ export const ATTACHMENTS_QUEUE = 'attachments';
 export const JOB_PROMOTE = 'promote';
 export const JOB_DELETE = 'delete';
 export const JOB_SWEEP = 'sweep';
+
+/** Injection token of the controller's resolved route settings, or null when it is left out. */
+export const ATTACHMENTS_HTTP = Symbol('ATTACHMENTS_HTTP');
+
+export interface AttachmentsHttpSettings {
+  path: string;
+  urlPrefix: string;
+}

@@ -1,12 +1,16 @@
 export { AttachmentsModule } from './attachments.module.js';
 export { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
+export type { AttachmentsModuleExtras } from './attachments.module-definition.js';
 export { AttachmentsService } from './attachments.service.js';
 export type { AttachOptions, CacheOptions, CachedUpload } from './attachments.service.js';
 export { AttachmentsConfig } from './attachments-config.js';
 export { ATTACHMENTS_QUEUE } from './constants.js';
 export type {
+  AttachmentsControllerOptions,
   AttachmentsJobHooks,
   AttachmentsModuleOptions,
+  AttachmentsRequest,
+  AttachmentsUploadOptions,
   AttachmentsWorkerOptions,
   JobStep,
 } from './interfaces/attachments-module-options.interface.js';
@@ -30,6 +34,12 @@ export type { WorkStatus } from './jobs/attachment-work.entity.js';
 export { AttachmentWorkService } from './jobs/attachment-work.service.js';
 export type { SweepResult } from './jobs/sweep.job.js';
 export type { DeletePayload, FileRef, PromotePayload, WorkPayload } from './jobs/work-payload.js';
+
+export { AttachmentSerializer } from './http/attachment-serializer.js';
+export type { AttachmentState, SerializedAttachment } from './http/attachment-serializer.js';
+export { AttachmentErrorFilter, attachmentErrorStatus } from './http/error-status.js';
+export type { DirectUploadResponse } from './http/direct-upload.service.js';
+export { contentDisposition } from './http/content-disposition.js';
 
 export * from './errors/index.js';
 export * from './storage/index.js';

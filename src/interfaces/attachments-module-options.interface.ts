@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { CanActivate, Type } from '@nestjs/common';
 import type { DefaultJobOptions, ConnectionOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import type { Storage } from '../storage/storage.interface.js';
@@ -47,6 +49,45 @@ export interface AttachmentsModuleOptions {
   sweepInterval?: number;
   /** Observation points inside jobs. */
   jobHooks?: AttachmentsJobHooks;
+  /** Rules of the direct-upload endpoint. */
+  upload?: AttachmentsUploadOptions;
+  /**
+   * Storages whose files are served only through signed, expiring URLs of the files endpoint,
+   * even when the storage has public URLs of its own. Default none.
+   */
+  signedStorages?: readonly string[];
+  /** Seconds a signed file URL stays valid. Default 3600. */
+  signedUrlTtl?: number;
+}
+
+/** A request as the owner resolver sees it: Node's, plus what auth middleware attached. */
+export interface AttachmentsRequest extends IncomingMessage {
+  user?: unknown;
+}
+
+export interface AttachmentsUploadOptions {
+  /** Largest upload, in bytes, when the request names no attachment. Default 100 MiB. */
+  maxSize?: number;
+  /** Accepted types when the request names no attachment. Default any. */
+  allowedTypes?: readonly string[];
+  /**
+   * Who is uploading, e.g. `(request) => (request.user as User | undefined)?.id`. Tokens are
+   * bound to it, and `attach()` then needs the same `owner`. Undefined leaves tokens unbound.
+   */
+  owner?: (request: AttachmentsRequest) => string | undefined | Promise<string | undefined>;
+}
+
+/** The upload and files controller, fixed when the module is declared (it shapes routes). */
+export interface AttachmentsControllerOptions {
+  /** Route prefix. Default `attachments`. */
+  path?: string;
+  /** Guards run before every route of the controller, e.g. your auth guard. */
+  guards?: (CanActivate | Type<CanActivate>)[];
+  /**
+   * How browsers reach the prefix, when the app adds a global prefix or sits behind a proxy
+   * path. Default `/<path>`.
+   */
+  urlPrefix?: string;
 }
 
 /** The points inside a promotion where `onStep` is called. */

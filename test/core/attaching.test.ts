@@ -1,7 +1,5 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
@@ -23,16 +21,17 @@ import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
 import { pdf, png } from '../support/fixtures.js';
-import { listFiles, SECRET, storedFiles, waitForIdle, type Harness } from '../support/harness.js';
+import {
+  filesOnDisk,
+  listFiles,
+  SECRET,
+  storedFiles,
+  waitForIdle,
+  type Harness,
+} from '../support/harness.js';
 
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
-
-/** Every file under the cache storage's root, temporary upload files included. */
-async function cachedOnDisk(directory: string): Promise<string[]> {
-  const entries = await readdir(join(directory, 'cache'), { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
-}
 
 async function* chunks(total: number, size = 64 * 1024): AsyncGenerator<Buffer> {
   const head = png(8, 8);
@@ -180,7 +179,7 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     assert.ok(error instanceof FileTooLargeError);
     assert.match(error.message, /limit of 1048576 bytes/);
     assert.equal(photo.image, undefined);
-    assert.deepEqual(await cachedOnDisk(harness.directory), []);
+    assert.deepEqual(await filesOnDisk(harness, 'cache'), []);
   });
 
   it('judges the type by bytes: a PDF named .png is refused and deleted', async () => {
@@ -191,7 +190,7 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     assert.ok(error instanceof FileTypeNotAllowedError);
     assert.equal(error.mimeType, 'application/pdf');
     assert.match(error.message, /application\/pdf .*not allowed; allowed: image\/\*/);
-    assert.deepEqual(await cachedOnDisk(harness.directory), []);
+    assert.deepEqual(await filesOnDisk(harness, 'cache'), []);
   });
 
   it("re-checks a cached file against the attachment's own rules and deletes it if it fails", async () => {

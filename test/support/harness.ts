@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
@@ -16,6 +16,7 @@ import {
   ATTACHMENTS_QUEUE,
   FileSystemStorage,
   isUploadedFile,
+  type AttachmentsModuleExtras,
   type AttachmentsModuleOptions,
   type Storage,
 } from '../../src/index.js';
@@ -30,6 +31,8 @@ export interface Harness {
   queue: Queue;
   storages: Record<string, Storage>;
   directory: string;
+  /** `http://127.0.0.1:<port>` when started with `http: true`. */
+  baseUrl: string;
   close(): Promise<void>;
 }
 
@@ -39,6 +42,10 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   directory?: string;
   /** Receives the app's log lines (silent by default; `TEST_LOGS=1` prints them). */
   logger?: LoggerService;
+  /** Serve HTTP (the upload and files controller) on a free port of 127.0.0.1. */
+  http?: boolean;
+  /** Module extras such as `controller`. */
+  extras?: AttachmentsModuleExtras;
 }
 
 export function redisConnection(url = REDIS_URL) {
@@ -53,7 +60,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cache: new FileSystemStorage({ directory: join(directory, 'cache') }),
     store: new FileSystemStorage({ directory: join(directory, 'store') }),
   };
-  const { directory: _directory, logger, ...overrides } = options;
+  const { directory: _directory, logger, http, extras, ...overrides } = options;
   const moduleOptions: AttachmentsModuleOptions = {
     secret: SECRET,
     connection: redisConnection(),
@@ -66,13 +73,21 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     storages,
   };
 
-  @Module({ imports: [AttachmentsModule.forRoot(moduleOptions)] })
+  @Module({ imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })] })
   class TestModule {}
 
-  const app = await NestFactory.createApplicationContext(TestModule, {
-    logger: logger ?? (process.env.TEST_LOGS ? undefined : false),
-  });
-  await app.init();
+  const logging = { logger: logger ?? (process.env.TEST_LOGS ? undefined : false) } as const;
+  let baseUrl = '';
+  let app: INestApplicationContext;
+  if (http) {
+    const server = await NestFactory.create(TestModule, logging);
+    await server.listen(0, '127.0.0.1');
+    baseUrl = (await server.getUrl()).replace('[::1]', '127.0.0.1');
+    app = server;
+  } else {
+    app = await NestFactory.createApplicationContext(TestModule, logging);
+    await app.init();
+  }
   const queue = app.get<Queue>(getQueueToken(ATTACHMENTS_QUEUE), { strict: false });
   return {
     app,
@@ -81,6 +96,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     queue,
     storages,
     directory,
+    baseUrl,
     async close() {
       await queue.obliterate({ force: true }).catch(() => undefined);
       await app.close();
@@ -155,4 +171,11 @@ export async function storedFiles(storages: Record<string, Storage>): Promise<st
     for (const id of await listFiles(storage)) keys.push(`${name}:${id}`);
   }
   return keys.sort();
+}
+
+/** Every file under a filesystem storage's folder, temporary upload files included. */
+export async function filesOnDisk(harness: Harness, storage: string): Promise<string[]> {
+  const folder = join(harness.directory, storage);
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
 }

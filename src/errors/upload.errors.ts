@@ -1,0 +1,11 @@
+import { AttachmentError } from './attachment.error.js';
+
+/** A multipart request that cannot be read as one file upload: say what was wrong with it. */
+export class InvalidUploadError extends AttachmentError {
+  readonly code = 'invalid_upload';
+}
+
+/** A request to the files endpoint whose signature is missing, wrong or expired. */
+export class InvalidFileUrlError extends AttachmentError {
+  readonly code = 'invalid_file_url';
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import type { ObjectLiteral } from 'typeorm';
+import { AttachmentsConfig } from '../attachments-config.js';
+import { isUploadedFile, type FileMetadata } from '../core/uploaded-file.js';
+import { AttachmentWork } from '../jobs/attachment-work.entity.js';
+import type { PromotePayload } from '../jobs/work-payload.js';
+import { FileUrls } from './file-urls.js';
+
+/**
+ * `cached` until promotion finishes, then `stored`; `failed` when promotion gave up (the cached
+ * file is still attached and its URL still works).
+ */
+export type AttachmentState = 'cached' | 'stored' | 'failed';
+
+export interface SerializedAttachment {
+  state: AttachmentState;
+  url: string;
+  metadata: FileMetadata;
+}
+
+/** Turns an attachment into what an API answers: its state, a working URL and its metadata. */
+@Injectable()
+export class AttachmentSerializer {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly urls: FileUrls,
+  ) {}
+
+  async serialize<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+  ): Promise<SerializedAttachment | null> {
+    const file: unknown = entity[property];
+    if (!isUploadedFile(file)) return null;
+    const url = await this.urls.url(file);
+    if (file.storage !== this.config.cacheStorage) {
+      return { state: 'stored', url, metadata: file.metadata };
+    }
+    const failed = await this.failedPromotions(entity);
+    const state = failed.has(file.id) ? 'failed' : 'cached';
+    return { state, url, metadata: file.metadata };
+  }
+
+  /** Ids of cached files whose promotion failed for good, for one record. */
+  private async failedPromotions(entity: ObjectLiteral): Promise<Set<string>> {
+    const metadata = this.config.dataSource.getMetadata(entity.constructor);
+    const rows = await this.config.dataSource.getRepository(AttachmentWork).find({
+      select: { id: true, payload: true },
+      where: {
+        entity: metadata.name,
+        recordId: JSON.stringify(metadata.getEntityIdMap(entity)),
+        status: 'failed',
+        kind: 'promote',
+      },
+    });
+    return new Set(rows.map((row) => (row.payload as PromotePayload).file.id));
+  }
+}
