@@ -1,6 +1,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Globals of the browser scripts (the client and the sample page), listed here rather than
+// taken from a package so the lint setup needs nothing more.
+const browserGlobals = Object.fromEntries(
+  [
+    'AbortController',
+    'Blob',
+    'CustomEvent',
+    'Document',
+    'DOMException',
+    'Event',
+    'File',
+    'FormData',
+    'HTMLElement',
+    'HTMLFormElement',
+    'HTMLInputElement',
+    'HTMLProgressElement',
+    'URL',
+    'XMLHttpRequest',
+    'clearTimeout',
+    'document',
+    'fetch',
+    'setTimeout',
+    'window',
+  ].map((name) => [name, 'readonly']),
+);
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'build/'] },
   js.configs.recommended,
@@ -17,5 +43,9 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ['client/**/*.js', 'sample/app/page/**/*.js'],
+    languageOptions: { globals: browserGlobals },
   },
 );

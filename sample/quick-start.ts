@@ -11,30 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
-import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
-  Attachment,
   attachmentEntities,
   AttachmentsModule,
   AttachmentsService,
   FileSystemStorage,
-  type UploadedFile,
 } from '../src/index.js';
-
-// #region entity
-@Entity()
-export class Photo {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Column({ type: 'varchar' })
-  title!: string;
-
-  @Attachment({ allowedTypes: ['image/*'], maxSize: 10 * 1024 * 1024 })
-  image!: UploadedFile | null;
-}
-// #endregion entity
+import { Photo } from './app/photo.entity.js';
+import { redisIsUp } from './redis-check.js';
 
 const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const uploads = process.env.UPLOADS_DIR ?? (await mkdtemp(join(tmpdir(), 'quick-start-')));
@@ -73,25 +58,6 @@ const PNG = Buffer.from(
   'base64',
 );
 
-async function redisIsUp(): Promise<boolean> {
-  const redis = new Redis({
-    host: redisUrl.hostname,
-    port: Number(redisUrl.port || 6379),
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   for (let waited = 0; !(await check()); waited += 50) {
     if (waited > 30_000) throw new Error(`Gave up waiting for ${what}`);
@@ -100,7 +66,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 async function main(): Promise<void> {
-  if (!(await redisIsUp())) {
+  if (!(await redisIsUp({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }))) {
     console.error(
       `Redis is not reachable at ${redisUrl.host}; start it (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`,
     );

@@ -245,14 +245,15 @@ export class FileSystemStorage implements Storage {
 
   private async moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await this.safePath(id); // again, now that the folders exist
       try {
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await this.safePath(id); // again, now that the folders exist
         await fs.rename(tmp, target);
         return;
       } catch (error) {
-        // A concurrent delete may have pruned the folder we just created; make it again.
-        if (errorCode(error) !== 'ENOENT' || attempt >= 3) throw error;
+        // A concurrent delete prunes empty folders: it may remove one while mkdir is still
+        // creating the path below it, or before rename lands. Make the path again.
+        if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
       }
     }
   }

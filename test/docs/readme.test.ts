@@ -18,14 +18,16 @@ describe('README.md', () => {
     const readme = await readFile(`${root}README.md`, 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
     assert.ok(blocks.length >= 4, 'the quick start has its code blocks');
-    const samples = (await readdir(`${root}sample`)).filter((name) => name.endsWith('.ts'));
+    const samples = (await readdir(`${root}sample`, { recursive: true })).filter((name) =>
+      name.endsWith('.ts'),
+    );
     const sources = await Promise.all(
       samples.map(async (name) => normalize(await readFile(`${root}sample/${name}`, 'utf8'))),
     );
     for (const block of blocks) {
       assert.ok(
         sources.some((source) => source.includes(normalize(block))),
-        `README block not found in sample/*.ts:\n${block}`,
+        `README block not found in sample/**/*.ts:\n${block}`,
       );
     }
   });
@@ -37,8 +39,9 @@ describe('README.md', () => {
       scripts: Record<string, string>;
     };
     assert.match(readme, /^npm test\b/m);
+    assert.match(readme, /^npm install && npm run sample\b/m);
     assert.match(readme, /^npm install && npm run example\b/m);
     assert.match(ci, /^npm test$/m);
-    assert.ok(pkg.scripts.test && pkg.scripts.example);
+    assert.ok(pkg.scripts.test && pkg.scripts.example && pkg.scripts.sample);
   });
 });
