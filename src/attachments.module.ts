@@ -14,7 +14,11 @@ import { AttachmentSerializer } from './http/attachment-serializer.js';
 import { createAttachmentsController } from './http/attachments.controller.js';
 import { DirectUploadService } from './http/direct-upload.service.js';
 import { FileUrls } from './http/file-urls.js';
+import { UploadRules } from './http/upload-rules.js';
+import { StorageUploadService } from './http/storage-upload.service.js';
+import { createStorageUploadsController } from './http/storage-uploads.controller.js';
 import { AttachmentLifecycleSubscriber } from './entity/attachment-lifecycle.subscriber.js';
+import type { AttachmentsControllerOptions } from './interfaces/attachments-module-options.interface.js';
 import { AttachmentWorkService } from './jobs/attachment-work.service.js';
 import { AttachmentsProcessor } from './jobs/attachments.processor.js';
 import { DeleteJob } from './jobs/delete.job.js';
@@ -34,6 +38,8 @@ const providers: Provider[] = [
   FileUrls,
   AttachmentSerializer,
   DirectUploadService,
+  UploadRules,
+  StorageUploadService,
 ];
 
 /** Providers of processes that run jobs; they stay idle when the options say `worker: false`. */
@@ -65,6 +71,10 @@ function queueRegistration(host: DynamicModule): DynamicModule {
   });
 }
 
+function controllersFor(options: AttachmentsControllerOptions) {
+  return [createAttachmentsController(options), createStorageUploadsController(options)];
+}
+
 function httpSettings(extras: AttachmentsModuleExtras): AttachmentsHttpSettings | null {
   if (extras.controller === false) return null;
   const path = (extras.controller?.path ?? 'attachments').replace(/^\/+|\/+$/g, '');
@@ -94,8 +104,7 @@ export class AttachmentsModule extends ConfigurableAttachmentsModule {
       module: base.module,
       global: base.global,
       imports: [host, queueRegistration(host)],
-      controllers:
-        extras.controller === false ? [] : [createAttachmentsController(extras.controller ?? {})],
+      controllers: http ? controllersFor({ ...extras.controller, path: http.path }) : [],
       providers: [
         ...providers,
         ...(withWorker ? workerProviders : []),

@@ -3,12 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { AttachmentsService, type CachedUpload } from '../attachments.service.js';
 import type { UploadedFile } from '../core/uploaded-file.js';
-import type { FileRules } from '../core/validation.js';
-import { attachmentOf } from '../entity/attachment-registry.js';
-import { FileTooLargeError, InvalidUploadError } from '../errors/index.js';
+import { FileTooLargeError } from '../errors/index.js';
 import type { AttachmentsRequest } from '../interfaces/attachments-module-options.interface.js';
 import { FileUrls } from './file-urls.js';
 import { receiveSingleFile } from './single-file-upload.js';
+import { text, UploadRules } from './upload-rules.js';
 
 /** What the upload endpoint answers; Uppy's XHRUpload reads `url` as the upload's URL. */
 export interface DirectUploadResponse {
@@ -27,12 +26,13 @@ export class DirectUploadService {
     private readonly config: AttachmentsConfig,
     private readonly attachments: AttachmentsService,
     private readonly urls: FileUrls,
+    private readonly rules: UploadRules,
   ) {}
 
   async receive(request: IncomingMessage, query: Record<string, unknown>) {
     const owner = await this.config.options.upload?.owner?.(request as AttachmentsRequest);
     const declared = Number(request.headers['content-length']);
-    const upfront = this.rulesFor(text(query.entity), text(query.attachment));
+    const upfront = this.rules.for(text(query.entity), text(query.attachment));
     // A body announced as too large is refused before a byte of it is read.
     if (upfront.maxSize !== undefined && declared > upfront.maxSize + MULTIPART_OVERHEAD) {
       throw new FileTooLargeError(upfront.maxSize);
@@ -40,7 +40,7 @@ export class DirectUploadService {
     const upload = await receiveSingleFile<CachedUpload>(
       request,
       async ({ stream, filename, fields }) => {
-        const rules = this.rulesFor(
+        const rules = this.rules.for(
           text(query.entity) ?? fields.entity,
           text(query.attachment) ?? fields.attachment,
         );
@@ -51,29 +51,4 @@ export class DirectUploadService {
     const response: DirectUploadResponse = { ...upload, url: await this.urls.url(upload.file) };
     return response;
   }
-
-  /** The named attachment's limits, or the module's upload defaults when none is named. */
-  private rulesFor(entity?: string, attachment?: string): FileRules {
-    const defaults = {
-      maxSize: this.config.uploadMaxSize,
-      allowedTypes: this.config.options.upload?.allowedTypes,
-    };
-    if (entity === undefined && attachment === undefined) return defaults;
-    const dataSource = this.config.dataSource;
-    const target = entity && dataSource.hasMetadata(entity) ? dataSource.getMetadata(entity) : null;
-    const definition = target && attachment ? attachmentOf(target.target, attachment) : undefined;
-    if (!definition) {
-      throw new InvalidUploadError(
-        `Unknown attachment "${entity ?? '?'}.${attachment ?? '?'}"; name an entity and one of its @Attachment() properties`,
-      );
-    }
-    return {
-      maxSize: definition.options.maxSize ?? defaults.maxSize,
-      allowedTypes: definition.options.allowedTypes ?? defaults.allowedTypes,
-    };
-  }
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
