@@ -36,10 +36,22 @@ import {
   isSafeId,
   s3ErrorName,
 } from './s3/s3.utils.js';
+import {
+  abortMultipart,
+  completeMultipart,
+  createMultipart,
+  listParts,
+  presignObjectUpload,
+  presignPart,
+} from './s3/direct-uploads.js';
 import type {
   ByteRange,
   CopyMethod,
+  DirectUploadStorage,
+  PresignedUpload,
+  PresignUploadOptions,
   Storage,
+  UploadedPart,
   StoredObjectListing,
   StoredObjectStat,
   UploadOptions,
@@ -58,7 +70,7 @@ const STORAGE_NAME = 's3';
  * are aborted on failure, so a failed upload leaves no object. Copies between storages on the
  * same endpoint and credentials happen server-side.
  */
-export class S3Storage implements Storage {
+export class S3Storage implements Storage, DirectUploadStorage {
   readonly client: S3Client;
   readonly bucket: string;
   /** The key prefix, empty or ending in `/`. */
@@ -211,6 +223,38 @@ export class S3Storage implements Storage {
   }
 
   /** The object key of `id`, after checking the id. */
+  // Direct uploads from browsers: thin wrappers, the requests are built in s3/direct-uploads.ts.
+
+  presignUpload(id: string, options: PresignUploadOptions): Promise<PresignedUpload> {
+    checkExpiresIn(options.expiresIn);
+    return presignObjectUpload(this.client, this.target(id), options);
+  }
+
+  createMultipartUpload(id: string, options: { contentType?: string } = {}): Promise<string> {
+    return createMultipart(this.client, this.target(id), options.contentType);
+  }
+
+  presignUploadPart(id: string, uploadId: string, part: number, expiresIn: number) {
+    checkExpiresIn(expiresIn);
+    return presignPart(this.client, this.target(id), uploadId, part, expiresIn);
+  }
+
+  listUploadedParts(id: string, uploadId: string): Promise<UploadedPart[]> {
+    return listParts(this.client, this.target(id), uploadId);
+  }
+
+  completeMultipartUpload(id: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
+    return completeMultipart(this.client, this.target(id), uploadId, parts);
+  }
+
+  abortMultipartUpload(id: string, uploadId: string): Promise<void> {
+    return abortMultipart(this.client, this.target(id), uploadId);
+  }
+
+  private target(id: string) {
+    return { Bucket: this.bucket, Key: this.key(id) };
+  }
+
   private key(id: string): string {
     assertSafeFileId(id);
     return this.prefix + id;

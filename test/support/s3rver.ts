@@ -11,20 +11,20 @@ import type { Readable } from 'node:stream';
 /**
  * An in-process s3rver (3.7) on a random port, for tests that need a real S3 protocol peer.
  *
- * s3rver lacks three operations the S3 storage relies on. Plain s3rver answers:
+ * s3rver lacks four operations the S3 storage relies on. Plain s3rver answers:
  * - UploadPartCopy: 501 NotImplemented "A header you provided implies functionality that is not
  *   implemented";
  * - ListMultipartUploads: 501 NotImplemented "A parameter you provided implies functionality that
  *   is not implemented";
- * - AbortMultipartUpload: 405 MethodNotAllowed "The specified method is not allowed against this
- *   resource."
+ * - AbortMultipartUpload and ListParts: 405 MethodNotAllowed "The specified method is not
+ *   allowed against this resource."
  * Its ListObjectsV2 makes continuation tokens with DES, which Node 17+ (OpenSSL 3) refuses: any
  * listing of more than one page fails with 500 InternalError ("digital envelope routines::
  * unsupported").
  *
  * With `patched` (the default) a middleware placed in front of s3rver's router implements the
- * three operations and ListObjectsV2 on s3rver's own file store, so the multipart and paging code
- * paths run against a server instead of a mock. The filled-in operations skip s3rver's
+ * four operations and paged ListObjectsV2 on s3rver's own file store, so the multipart and paging
+ * code paths run against a server instead of a mock. The filled-in operations skip s3rver's
  * signature check, which the others keep.
  */
 
@@ -208,6 +208,13 @@ function gapFiller(store: S3rverStore): Middleware {
           })),
         },
       };
+    } else if (ctx.method === 'GET' && key && uploadId) {
+      ctx.body = await listParts(
+        await uploadDir(store, bucket, key, uploadId),
+        bucket,
+        key,
+        uploadId,
+      );
     } else if (ctx.method === 'DELETE' && key && uploadId) {
       await fs.rm(await uploadDir(store, bucket, key, uploadId), { recursive: true });
       ctx.status = 204;
@@ -287,6 +294,40 @@ async function listUploads(
     }),
   );
   return uploads.filter(({ key }) => key.startsWith(prefix));
+}
+
+/**
+ * ListParts over s3rver's upload folder. A part counts once its `.md5` file exists: s3rver writes
+ * that after the last byte, so a part whose request was cut off is not listed, as on S3.
+ */
+async function listParts(dir: string, bucket: string, key: string, uploadId: string) {
+  const names = await fs.readdir(dir);
+  const numbers = names
+    .filter((name) => /^\d+\.md5$/.test(name))
+    .map((name) => Number(name.slice(0, -4)))
+    .sort((a, b) => a - b);
+  const parts = await Promise.all(
+    numbers.map(async (number) => {
+      const file = path.join(dir, String(number));
+      const [md5, stat] = await Promise.all([fs.readFile(`${file}.md5`, 'utf8'), fs.stat(file)]);
+      return {
+        PartNumber: number,
+        ETag: `"${md5}"`,
+        Size: stat.size,
+        LastModified: stat.mtime.toISOString(),
+      };
+    }),
+  );
+  return {
+    ListPartsResult: {
+      '@': { xmlns: XMLNS },
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      IsTruncated: false,
+      Part: parts,
+    },
+  };
 }
 
 /** The folder of an upload in progress, or NoSuchUpload like S3. */
