@@ -20,7 +20,9 @@ export class DeleteJob {
     );
     const byStorage = new Map<string, string[]>();
     for (const file of data.files) {
-      byStorage.set(file.storage, [...(byStorage.get(file.storage) ?? []), file.id]);
+      const ids = byStorage.get(file.storage) ?? [];
+      ids.push(file.id);
+      byStorage.set(file.storage, ids);
     }
     for (const [storage, ids] of byStorage) await this.config.storage(storage).deleteMany(ids);
     await this.outbox.finish([data.workId]);

@@ -1,8 +1,9 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { AttachmentWork, type UploadedFile } from '../../src/index.js';
+import { AttachmentWork, S3Storage, type UploadedFile } from '../../src/index.js';
+import { startS3rver, type TestS3Server } from '../support/s3rver.js';
 import type { DatabaseKind, TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Dossier, Photo } from '../support/entities.js';
@@ -15,13 +16,36 @@ import {
   type Harness,
 } from '../support/harness.js';
 
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
-  describe(`attachment lifecycle on ${kind}`, () => {
+const variants: { kind: DatabaseKind; files: 'filesystem' | 's3' }[] = [
+  { kind: 'postgres', files: 'filesystem' },
+  { kind: 'sqlite', files: 'filesystem' },
+  { kind: 'postgres', files: 's3' },
+];
+
+for (const { kind, files } of variants) {
+  describe(`attachment lifecycle on ${kind}, files on ${files}`, () => {
     let db: TestDatabase;
     let harness: Harness;
     let photos: Repository<Photo>;
 
-    const suite = useHarness(kind, [Photo, Dossier]);
+    // Filled before the harness starts: cache and store as two prefixes of one s3rver bucket.
+    const s3Storages: Record<string, S3Storage> = {};
+    let s3: TestS3Server | undefined;
+    if (files === 's3') {
+      before(async () => {
+        s3 = await startS3rver();
+        const client = s3.client();
+        s3Storages.cache = new S3Storage({ client, bucket: s3.bucket, prefix: 'cache/' });
+        s3Storages.store = new S3Storage({ client, bucket: s3.bucket, prefix: 'store/' });
+      });
+      after(async () => s3?.stop());
+    }
+
+    const suite = useHarness(
+      kind,
+      [Photo, Dossier],
+      files === 's3' ? { storages: s3Storages } : {},
+    );
     before(() => {
       ({ db, harness } = suite);
       photos = db.dataSource.getRepository(Photo);

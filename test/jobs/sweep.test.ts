@@ -2,12 +2,19 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { AttachmentClaim, RESERVED_TEMP_DIR, type UploadedFile } from '../../src/index.js';
+import {
+  AttachmentClaim,
+  RESERVED_TEMP_DIR,
+  S3Storage,
+  type UploadedFile,
+} from '../../src/index.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
+import { SweepJob } from '../../src/jobs/sweep.job.js';
+import { startS3rver, type TestS3Server } from '../support/s3rver.js';
 import { png } from '../support/fixtures.js';
 import { listFiles, startHarness, type Harness } from '../support/harness.js';
 
@@ -76,5 +83,45 @@ describe('the cache sweep', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('the cache sweep on S3', () => {
+  let s3: TestS3Server;
+  const storages: Record<string, S3Storage> = {};
+  before(async () => {
+    s3 = await startS3rver();
+    const client = s3.client();
+    storages.cache = new S3Storage({ client, bucket: s3.bucket, prefix: 'cache/' });
+    storages.store = new S3Storage({ client, bucket: s3.bucket, prefix: 'store/' });
+  });
+  after(async () => s3?.stop());
+  const suite = useHarness('postgres', [Photo], { worker: false, storages });
+
+  it('deletes expired cached objects, keeps referenced ones, and aborts stale multipart uploads', async () => {
+    const { harness, db } = suite;
+    const abandoned = await harness.attachments.cache(png(3, 3), { filename: 'old.png' });
+    const pending = db.dataSource.getRepository(Photo).create({ title: 'pending' });
+    await harness.attachments.attach(pending, 'image', png(5, 5), { filename: 'p.png' });
+    await db.dataSource.getRepository(Photo).save(pending);
+    const stale = await storages.cache!.createMultipartUpload('interrupted.bin', {});
+    await storages.store!.upload('photo/9/image/kept.png', png(2, 2));
+
+    // As seen a day and an hour from now: every object is past the cache TTL.
+    const sweep = harness.app.get(SweepJob, { strict: false });
+    const result = await sweep.run(Date.now() + 25 * 3_600_000);
+    assert.equal(result.deletedCachedFiles, 1);
+    assert.equal(result.removedIncompleteUploads, 1);
+    assert.deepEqual(await listFiles(storages.cache!), [pending.image!.id]);
+    assert.ok(!(await listFiles(storages.cache!)).includes(abandoned.file.id));
+    assert.deepEqual(
+      await listFiles(storages.store!),
+      ['photo/9/image/kept.png'],
+      'the store is never swept',
+    );
+    assert.deepEqual(
+      (await s3.openUploads()).map((upload) => upload.uploadId).filter((id) => id === stale),
+      [],
+    );
   });
 });
