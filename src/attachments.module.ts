@@ -22,6 +22,8 @@ import type { AttachmentsControllerOptions } from './interfaces/attachments-modu
 import { AttachmentWorkService } from './jobs/attachment-work.service.js';
 import { AttachmentsProcessor } from './jobs/attachments.processor.js';
 import { DeleteJob } from './jobs/delete.job.js';
+import { DeriveJob } from './jobs/derive.job.js';
+import { DerivativeMaker } from './derivatives/derivative-maker.js';
 import { MaintenanceService } from './jobs/maintenance.service.js';
 import { PromoteJob } from './jobs/promote.job.js';
 import { SweepJob } from './jobs/sweep.job.js';
@@ -35,6 +37,8 @@ const providers: Provider[] = [
   PromoteJob,
   DeleteJob,
   SweepJob,
+  DeriveJob,
+  DerivativeMaker,
   FileUrls,
   AttachmentSerializer,
   DirectUploadService,

@@ -19,7 +19,15 @@ export { Attachment } from './entity/attachment.decorator.js';
 export type {
   AttachmentDefinition,
   AttachmentOptions,
+  DerivativeDefinition,
+  DerivativeProcessorRef,
 } from './entity/attachment-options.interface.js';
+export type {
+  DerivativeFunction,
+  DerivativeInput,
+  DerivativeOutput,
+  DerivativeProcessor,
+} from './derivatives/derivative-processor.interface.js';
 export type { LocationContext, LocationFunction, LocationStrategy } from './core/location.js';
 export type { FileMetadata, UploadedFile } from './core/uploaded-file.js';
 export { isUploadedFile } from './core/uploaded-file.js';
@@ -33,7 +41,13 @@ export { AttachmentWork } from './jobs/attachment-work.entity.js';
 export type { WorkStatus } from './jobs/attachment-work.entity.js';
 export { AttachmentWorkService } from './jobs/attachment-work.service.js';
 export type { SweepResult } from './jobs/sweep.job.js';
-export type { DeletePayload, FileRef, PromotePayload, WorkPayload } from './jobs/work-payload.js';
+export type {
+  DeletePayload,
+  DerivePayload,
+  FileRef,
+  PromotePayload,
+  WorkPayload,
+} from './jobs/work-payload.js';
 
 export { AttachmentSerializer } from './http/attachment-serializer.js';
 export type { AttachmentState, SerializedAttachment } from './http/attachment-serializer.js';

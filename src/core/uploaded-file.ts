@@ -17,6 +17,8 @@ export interface UploadedFile {
   /** Name of the storage (as configured in the module) that holds the file. */
   storage: string;
   metadata: FileMetadata;
+  /** Processed versions by name (`thumb`...), added by background jobs as they finish. */
+  derivatives?: Record<string, UploadedFile>;
 }
 
 export function isUploadedFile(value: unknown): value is UploadedFile {
@@ -29,4 +31,10 @@ export function isUploadedFile(value: unknown): value is UploadedFile {
 export function sameFile(a: UploadedFile | null | undefined, b: UploadedFile | null | undefined) {
   if (!a || !b) return !a && !b;
   return a.id === b.id && a.storage === b.storage;
+}
+
+/** The file and its derivatives: everything that goes when the file is replaced or removed. */
+export function withDerivatives(file: UploadedFile): { storage: string; id: string }[] {
+  const derivatives = Object.values(file.derivatives ?? {}).filter(isUploadedFile);
+  return [file, ...derivatives].map(({ storage, id }) => ({ storage, id }));
 }

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type {
   EntityMetadata,
@@ -12,7 +13,12 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
-import { isUploadedFile, sameFile, type UploadedFile } from '../core/uploaded-file.js';
+import {
+  isUploadedFile,
+  sameFile,
+  withDerivatives,
+  type UploadedFile,
+} from '../core/uploaded-file.js';
 import { AttachmentConfigurationError, TokenAlreadyUsedError } from '../errors/index.js';
 import { AttachmentClaim } from '../jobs/attachment-claim.entity.js';
 import { AttachmentWork } from '../jobs/attachment-work.entity.js';
@@ -99,20 +105,35 @@ export class AttachmentLifecycleSubscriber
     const entity = event.entity;
     const definitions = attachmentsOf(event.metadata.target);
     if (definitions.length === 0 || !entity) return;
-    const changed = definitions
+    const given = definitions
       .map(({ property }) => property)
-      .filter(
-        (property) =>
-          entity[property] !== undefined &&
-          !sameFile(asFile(entity[property]), asFile(event.databaseEntity?.[property])),
-      );
-    if (changed.length === 0) return;
+      .filter((property) => entity[property] !== undefined);
+    const changed = given.filter(
+      (property) => !sameFile(asFile(entity[property]), asFile(event.databaseEntity?.[property])),
+    );
+    // Same file, other content: the object predates a job's write (derivatives added).
+    const outdated = given.filter(
+      (property) =>
+        !changed.includes(property) &&
+        !isDeepStrictEqual(entity[property], event.databaseEntity?.[property]),
+    );
+    if (changed.length === 0 && outdated.length === 0) return;
     const idMap = event.metadata.getEntityIdMap(event.databaseEntity ?? entity);
     if (!idMap) return;
-    const values = await readAttachmentColumns(event.queryRunner, event.metadata, idMap, changed, {
-      lock: true,
-    });
+    const values = await readAttachmentColumns(
+      event.queryRunner,
+      event.metadata,
+      idMap,
+      [...changed, ...outdated],
+      { lock: true },
+    );
     if (!values) return;
+    for (const property of outdated) {
+      // The row is the truth for a file both agree on: writing the object's copy would drop
+      // what jobs merged into it, and orphan those files.
+      if (sameFile(asFile(entity[property]), values[property])) entity[property] = values[property];
+      delete values[property];
+    }
     for (const property of changed) {
       const next = asFile(entity[property]);
       // A cached file already claimed but no longer in the row was promoted (or replaced)
@@ -139,7 +160,7 @@ export class AttachmentLifecycleSubscriber
     for (const [property, previous] of Object.entries(locked.values)) {
       const next = asFile(entity[property]);
       if (sameFile(next, previous)) continue;
-      if (previous) replaced.push({ storage: previous.storage, id: previous.id });
+      if (previous) replaced.push(...withDerivatives(previous));
       if (this.isCached(next)) {
         await this.claim(event.queryRunner, next);
         work.push(this.promotion(event.metadata, locked.idMap, property, next));
@@ -226,7 +247,7 @@ export class AttachmentLifecycleSubscriber
     this.locked.delete(source);
     const files = Object.values(locked.values)
       .filter((file): file is UploadedFile => isUploadedFile(file))
-      .map(({ storage, id }) => ({ storage, id }));
+      .flatMap(withDerivatives);
     if (files.length === 0) return;
     await this.record(event.queryRunner, [
       this.deletion(event.metadata, locked.idMap, files, 'removed'),

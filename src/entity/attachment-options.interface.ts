@@ -1,5 +1,22 @@
+import type { Type } from '@nestjs/common';
 import type { ColumnType } from 'typeorm';
 import type { LocationStrategy } from '../core/location.js';
+import type {
+  DerivativeFunction,
+  DerivativeProcessor,
+} from '../derivatives/derivative-processor.interface.js';
+
+/** A function, or an injectable class resolved from the app's providers (or built with DI). */
+export type DerivativeProcessorRef = DerivativeFunction | Type<DerivativeProcessor>;
+
+export interface DerivativeDefinition {
+  processor: DerivativeProcessorRef;
+  /**
+   * Made inside the promotion job, so the record never points at a stored file without it.
+   * Default false: each derivative is a job of its own, after promotion.
+   */
+  duringPromotion?: boolean;
+}
 
 export interface AttachmentOptions {
   /** Storage the file is promoted to. Default: the module's `storeStorage` (`store`). */
@@ -14,6 +31,10 @@ export interface AttachmentOptions {
   columnType?: ColumnType;
   /** Column name, when it differs from the property name. */
   columnName?: string;
+  /** Processed versions (thumbnails...) by name, made in the background after promotion. */
+  derivatives?: Record<string, DerivativeProcessorRef | DerivativeDefinition>;
+  /** Replaces the original by its processed version when it is promoted (e.g. resize to 2000 px). */
+  preprocess?: DerivativeProcessorRef;
 }
 
 /** An `@Attachment()` property as the library sees it. */

@@ -11,7 +11,7 @@ import type { UploadedFile } from '../core/uploaded-file.js';
 
 type AttachmentValues = Record<string, UploadedFile | null>;
 
-function columnOf(metadata: EntityMetadata, property: string): ColumnMetadata {
+export function columnOf(metadata: EntityMetadata, property: string): ColumnMetadata {
   const column = metadata.findColumnWithPropertyName(property);
   if (!column) {
     throw new AttachmentConfigurationError(`${metadata.name} has no column for "${property}"`);
@@ -19,7 +19,7 @@ function columnOf(metadata: EntityMetadata, property: string): ColumnMetadata {
   return column;
 }
 
-function tableName(runner: QueryRunner, metadata: EntityMetadata): string {
+export function tableName(runner: QueryRunner, metadata: EntityMetadata): string {
   return metadata.tablePath
     .split('.')
     .map((part) => runner.connection.driver.escape(part))
@@ -27,7 +27,7 @@ function tableName(runner: QueryRunner, metadata: EntityMetadata): string {
 }
 
 /** WHERE clause matching the record by primary key, excluding soft-deleted rows. */
-function whereRecord(runner: QueryRunner, metadata: EntityMetadata, idMap: ObjectLiteral) {
+export function whereRecord(runner: QueryRunner, metadata: EntityMetadata, idMap: ObjectLiteral) {
   const driver = runner.connection.driver;
   const params: ObjectLiteral = {};
   const parts = metadata.primaryColumns.map((column, index) => {
@@ -41,7 +41,7 @@ function whereRecord(runner: QueryRunner, metadata: EntityMetadata, idMap: Objec
 }
 
 /** SQL that extracts a top-level string field from a JSON column. */
-function jsonField(runner: QueryRunner, column: ColumnMetadata, field: string): string {
+export function jsonField(runner: QueryRunner, column: ColumnMetadata, field: string): string {
   const driver = runner.connection.driver;
   const name = driver.escape(column.databaseName);
   switch (driver.options.type) {
@@ -56,14 +56,14 @@ function jsonField(runner: QueryRunner, column: ColumnMetadata, field: string): 
  * TypeORM keeps SQLite `jsonb` columns as binary JSONB: it reads them through `json()` and
  * writes through `jsonb()`. Raw SQL must do the same; other drivers take the column as is.
  */
-function jsonWrap(runner: QueryRunner, column: ColumnMetadata, sql: string, write: boolean) {
+export function jsonWrap(runner: QueryRunner, column: ColumnMetadata, sql: string, write: boolean) {
   const driver = runner.connection.driver as { wrapWithJsonFunction?: WrapJson };
   return driver.wrapWithJsonFunction ? driver.wrapWithJsonFunction(sql, column, write) : sql;
 }
 
 type WrapJson = (value: string, column: ColumnMetadata, jsonb?: boolean) => string;
 
-async function run(runner: QueryRunner, sql: string, params: ObjectLiteral) {
+export async function run(runner: QueryRunner, sql: string, params: ObjectLiteral) {
   const [query, parameters] = runner.connection.driver.escapeQueryWithParameters(sql, params);
   return runner.query(query, parameters, true);
 }

@@ -91,7 +91,8 @@ export interface AttachmentsControllerOptions {
 }
 
 /** The points inside a promotion where `onStep` is called. */
-export type JobStep = 'promote:before-copy' | 'promote:before-write' | 'delete:before';
+export type JobStep =
+  'promote:before-copy' | 'promote:before-write' | 'derive:before-write' | 'delete:before';
 
 export interface AttachmentsJobHooks {
   /**

@@ -2,12 +2,13 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { AttachmentsConfig } from '../attachments-config.js';
-import { ATTACHMENTS_QUEUE, JOB_DELETE, JOB_PROMOTE, JOB_SWEEP } from '../constants.js';
+import { ATTACHMENTS_QUEUE, JOB_DELETE, JOB_DERIVE, JOB_PROMOTE, JOB_SWEEP } from '../constants.js';
+import { DeriveJob } from './derive.job.js';
 import { DeleteJob } from './delete.job.js';
 import { PromoteJob } from './promote.job.js';
 import { SweepJob } from './sweep.job.js';
 import { WorkOutbox } from './work-outbox.service.js';
-import type { DeletePayload, PromotePayload, WorkJobData } from './work-payload.js';
+import type { DeletePayload, DerivePayload, PromotePayload, WorkJobData } from './work-payload.js';
 
 /**
  * The BullMQ worker of the attachments queue. Created paused (`autorun: false`) so the module's
@@ -22,6 +23,7 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
     private readonly outbox: WorkOutbox,
     private readonly promoteJob: PromoteJob,
     private readonly deleteJob: DeleteJob,
+    private readonly deriveJob: DeriveJob,
     private readonly sweepJob: SweepJob,
   ) {
     super();
@@ -43,6 +45,8 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
       switch (job.name) {
         case JOB_PROMOTE:
           return await this.promoteJob.run(job.data as PromotePayload & { workId: string });
+        case JOB_DERIVE:
+          return await this.deriveJob.run(job.data as DerivePayload & { workId: string });
         case JOB_DELETE:
           return await this.deleteJob.run(job.data as DeletePayload & { workId: string });
         case JOB_SWEEP:

@@ -3,8 +3,28 @@ import type { QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
 import { compareAndSetAttachment, readAttachmentColumns } from '../entity/record-columns.js';
+import { AttachmentWork } from './attachment-work.entity.js';
 import { WorkOutbox } from './work-outbox.service.js';
-import type { PromotePayload, WorkJobData } from './work-payload.js';
+import type { DerivePayload, PromotePayload, WorkJobData } from './work-payload.js';
+import {
+  DerivativeMaker,
+  derivativeDefinition,
+  derivativeStem,
+} from '../derivatives/derivative-maker.js';
+import { attachmentOf } from '../entity/attachment-registry.js';
+
+/** The target id without its extension: preprocessing may store the original as another type. */
+function stemOf(id: string): string {
+  return id.replace(/\.[a-z0-9]{1,10}$/, '');
+}
+
+/** Whether `current` is what this promotion stored (its target, possibly re-typed). */
+function isOurs(current: UploadedFile, data: PromotePayload): boolean {
+  return (
+    current.storage === data.target.storage &&
+    (current.id === data.target.id || stemOf(current.id) === stemOf(data.target.id))
+  );
+}
 
 export type PromoteOutcome = 'promoted' | 'superseded' | 'skipped';
 
@@ -18,6 +38,7 @@ export class PromoteJob {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
+    private readonly maker: DerivativeMaker,
   ) {}
 
   async run(data: PromotePayload & { workId: string }): Promise<PromoteOutcome> {
@@ -36,62 +57,109 @@ export class PromoteJob {
     data: PromotePayload & { workId: string },
   ): Promise<PromoteOutcome> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
-    const stored: UploadedFile = { ...data.target, metadata: data.file.metadata };
     const values = await readAttachmentColumns(runner, metadata, data.recordId, [data.attachment]);
     const current = values?.[data.attachment] ?? null;
     // Already stored means an earlier attempt wrote the column and died before cleaning up.
-    if (!sameFile(current, stored)) {
-      if (!sameFile(current, data.file)) return this.abandon(data);
-      await this.step('promote:before-copy', data);
+    if (current && isOurs(current, data)) return this.followUp(data, current);
+    if (!sameFile(current, data.file)) return this.abandon(data);
+    await this.step('promote:before-copy', data);
+    const stored = await this.store(data);
+    await this.step('promote:before-write', data);
+    const written = await compareAndSetAttachment(
+      runner,
+      metadata,
+      data.recordId,
+      data.attachment,
+      data.file,
+      stored,
+    );
+    return written ? this.followUp(data, stored) : this.abandon(data);
+  }
+
+  /**
+   * Puts the original in its permanent place (processed first when the attachment preprocesses
+   * it) and makes the derivatives marked to run during promotion.
+   */
+  private async store(data: PromotePayload & { workId: string }): Promise<UploadedFile> {
+    const options = this.optionsOf(data);
+    let stored: UploadedFile;
+    if (options.preprocess) {
+      const target = { storage: data.target.storage, stem: stemOf(data.target.id) };
+      const made = await this.maker.make(options.preprocess, data.file, target);
+      stored = { ...made, metadata: { ...made.metadata, filename: data.file.metadata.filename } };
+    } else {
       await this.config
         .storage(data.target.storage)
         .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
-      await this.step('promote:before-write', data);
-      const written = await compareAndSetAttachment(
-        runner,
-        metadata,
-        data.recordId,
-        data.attachment,
-        data.file,
-        stored,
-      );
-      if (!written) return this.abandon(data);
+      stored = { ...data.target, metadata: data.file.metadata };
     }
-    await this.scheduleCachedDeletion(data);
-    return 'promoted';
+    for (const [name, entry] of Object.entries(options.derivatives ?? {})) {
+      const definition = derivativeDefinition(entry);
+      if (!definition.duringPromotion) continue;
+      const target = { storage: stored.storage, stem: derivativeStem(stored, name) };
+      const derivative = await this.maker.make(definition.processor, stored, target);
+      stored.derivatives = { ...stored.derivatives, [name]: derivative };
+    }
+    return stored;
   }
 
-  /** The record is gone or holds another file: remove our copy, if any, and end quietly. */
+  /**
+   * The record is gone or holds another file: remove what this promotion may have stored (the
+   * original under its fixed stem, whatever extension preprocessing gave it, and the folder of
+   * its derivatives) and end quietly.
+   */
   private async abandon(data: PromotePayload & { workId: string }): Promise<PromoteOutcome> {
-    await this.config.storage(data.target.storage).delete(data.target.id);
+    const storage = this.config.storage(data.target.storage);
+    const leftovers = new Set([data.target.id]);
+    for await (const file of storage.list(stemOf(data.target.id))) leftovers.add(file.id);
+    await storage.deleteMany([...leftovers]);
     await this.outbox.finish([data.workId]);
     return 'superseded';
   }
 
-  /** Pages rendered during promotion still show the cached URL: keep it for a grace period. */
-  private async scheduleCachedDeletion(data: PromotePayload & { workId: string }) {
-    const id = `${data.workId}.cached`;
-    const cleanup =
-      (await this.outbox.exists(id)) ??
+  /**
+   * After the write: the cached copy is deleted after a grace period (pages rendered during
+   * promotion still show its URL), and each background derivative gets a job. Their ids derive
+   * from this work's id, so a retried promotion records them once.
+   */
+  private async followUp(data: PromotePayload & { workId: string }, stored: UploadedFile) {
+    const options = { entity: data.entity, recordId: data.recordId };
+    const work = [
       this.outbox.create(
         {
           kind: 'delete',
           reason: 'promoted',
           files: [{ storage: data.file.storage, id: data.file.id }],
         },
-        {
-          id,
-          entity: data.entity,
-          recordId: data.recordId,
-          delay: this.config.cacheDeleteDelay,
-        },
-      );
-    await this.outbox.record(this.config.dataSource.manager, [cleanup]).catch(async (error) => {
-      // Inserted by an earlier attempt that died right after: that row is the one we want.
-      if (!(await this.outbox.exists(id))) throw error;
+        { ...options, id: `${data.workId}.cached`, delay: this.config.cacheDeleteDelay },
+      ),
+    ];
+    for (const [name, entry] of Object.entries(this.optionsOf(data).derivatives ?? {})) {
+      if (derivativeDefinition(entry).duringPromotion || stored.derivatives?.[name]) continue;
+      const payload: DerivePayload = {
+        kind: 'derive',
+        entity: data.entity,
+        recordId: data.recordId,
+        attachment: data.attachment,
+        original: { id: stored.id, storage: stored.storage, metadata: stored.metadata },
+        name,
+        target: { storage: stored.storage, stem: derivativeStem(stored, name) },
+      };
+      work.push(this.outbox.create(payload, { ...options, id: `${data.workId}.derive.${name}` }));
+    }
+    const fresh: AttachmentWork[] = [];
+    for (const row of work) if (!(await this.outbox.exists(row.id))) fresh.push(row);
+    await this.config.dataSource.transaction(async (manager) => {
+      await this.outbox.record(manager, fresh);
+      await this.outbox.finish([data.workId], manager);
     });
-    await this.outbox.finish([data.workId]);
-    await this.outbox.send([cleanup]);
+    await this.outbox.send(work);
+    return 'promoted' as const;
+  }
+
+  private optionsOf(data: PromotePayload) {
+    const metadata = this.config.dataSource.getMetadata(data.entity);
+    return attachmentOf(metadata.target, data.attachment)?.options ?? {};
   }
 
   private async step(step: 'promote:before-copy' | 'promote:before-write', data: WorkJobData) {

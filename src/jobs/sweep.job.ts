@@ -63,7 +63,12 @@ export class SweepJob {
       .find({ select: { id: true, payload: true } });
     const ids = new Set<string>();
     for (const { payload } of rows) {
-      const files = payload.kind === 'promote' ? [payload.file] : payload.files;
+      const files =
+        payload.kind === 'promote'
+          ? [payload.file]
+          : payload.kind === 'delete'
+            ? payload.files
+            : [payload.original];
       for (const file of files) if (file.storage === cacheName) ids.add(file.id);
     }
     return ids;

@@ -47,7 +47,10 @@ export class WorkOutbox {
 
   async record(manager: EntityManager, work: readonly AttachmentWork[]): Promise<void> {
     if (work.length === 0) return;
-    await manager.insert(AttachmentWork, work as QueryDeepPartialEntity<AttachmentWork>[]);
+    // Copies: after a multi-row insert on SQLite, TypeORM 1.1 writes primary keys back into the
+    // objects in the wrong order, which would pair one row's id with another row's payload.
+    const rows = work.map((row) => ({ ...row }) as QueryDeepPartialEntity<AttachmentWork>);
+    await manager.insert(AttachmentWork, rows);
   }
 
   /** Adds the jobs; never throws. Returns false when Redis could not take them. */
@@ -94,9 +97,11 @@ export class WorkOutbox {
     return this.config.dataSource.getRepository(AttachmentWork).findOneBy({ id: workId });
   }
 
-  async finish(workIds: readonly string[]): Promise<void> {
+  /** Removes finished work; pass the transaction's manager to finish it atomically with a write. */
+  async finish(workIds: readonly string[], manager?: EntityManager): Promise<void> {
     if (workIds.length === 0) return;
-    await this.config.dataSource.getRepository(AttachmentWork).delete({ id: In([...workIds]) });
+    const repository = (manager ?? this.config.dataSource.manager).getRepository(AttachmentWork);
+    await repository.delete({ id: In([...workIds]) });
   }
 
   async markFailed(workId: string, attempts: number, error: unknown): Promise<void> {

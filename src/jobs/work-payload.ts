@@ -17,6 +17,19 @@ export interface PromotePayload {
   target: FileRef;
 }
 
+/** Makes one named derivative of a stored original, in a job of its own. */
+export interface DerivePayload {
+  kind: 'derive';
+  entity: string;
+  recordId: Record<string, unknown>;
+  attachment: string;
+  /** The stored original the derivative is made from; the job ends if the record moved on. */
+  original: UploadedFile;
+  name: string;
+  /** Storage and id without extension; the processor's output decides the extension. */
+  target: { storage: string; stem: string };
+}
+
 export type DeleteReason = 'replaced' | 'removed' | 'promoted' | 'superseded';
 
 export interface DeletePayload {
@@ -25,7 +38,7 @@ export interface DeletePayload {
   files: FileRef[];
 }
 
-export type WorkPayload = PromotePayload | DeletePayload;
+export type WorkPayload = PromotePayload | DeletePayload | DerivePayload;
 
 /** What a BullMQ job carries: the outbox row id plus the full payload. */
 export type WorkJobData = WorkPayload & { workId: string };

@@ -158,7 +158,10 @@ export async function referencedFiles(
     for (const row of rows) {
       for (const property of properties) {
         const file = row[property] as unknown;
-        if (isUploadedFile(file)) keys.push(`${file.storage}:${file.id}`);
+        if (!isUploadedFile(file)) continue;
+        for (const { storage, id } of [file, ...Object.values(file.derivatives ?? {})]) {
+          keys.push(`${storage}:${id}`);
+        }
       }
     }
   }

@@ -1,0 +1,199 @@
+import '../support/harness.js';
+import assert from 'node:assert/strict';
+import { afterEach, before, describe, it } from 'node:test';
+import type { Repository } from 'typeorm';
+import type { JobStep, UploadedFile } from '../../src/index.js';
+import type { DatabaseKind } from '../support/databases.js';
+import { Note, processorSwitches } from '../support/derivative-entities.js';
+import {
+  referencedFiles,
+  storedFiles,
+  waitFor,
+  waitForIdle,
+  type Harness,
+} from '../support/harness.js';
+import { useHarness } from '../support/suite.js';
+
+/** Holds jobs at a step until the test lets them go, and says when they got there. */
+class Gate {
+  private arrived: string[] = [];
+  private release?: () => void;
+  private opened = Promise.resolve();
+  step: JobStep | undefined;
+  names: string[] = [];
+
+  close(step: JobStep, names: string[]) {
+    this.step = step;
+    this.names = names;
+    this.arrived = [];
+    this.opened = new Promise((resolve) => (this.release = resolve));
+  }
+
+  async pass(step: JobStep, data: Readonly<Record<string, unknown>>) {
+    if (step !== this.step || !this.names.includes(String(data.name))) return;
+    this.arrived.push(String(data.name));
+    await this.opened;
+  }
+
+  async reached(count: number) {
+    await waitFor(async () => this.arrived.length >= count, `${count} jobs at ${this.step}`);
+  }
+
+  open() {
+    this.step = undefined;
+    this.release?.();
+  }
+}
+
+for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+  describe(`derivatives on ${kind}`, () => {
+    const gate = new Gate();
+    const suite = useHarness(kind, [Note], {
+      jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
+      jobHooks: { onStep: (step, data) => gate.pass(step, data) },
+      worker: { concurrency: 5 },
+    });
+    let harness: Harness;
+    let notes: Repository<Note>;
+    before(() => {
+      harness = suite.harness;
+      notes = suite.db.dataSource.getRepository(Note);
+    });
+
+    afterEach(async () => {
+      gate.open();
+      processorSwitches.failing = false;
+      await waitForIdle(harness, suite.db.dataSource);
+      assert.deepEqual(
+        await storedFiles(harness.storages),
+        await referencedFiles(suite.db.dataSource, [
+          { entity: Note, properties: ['text', 'shout'] },
+        ]),
+        'every stored file, derivatives included, is referenced, and no more',
+      );
+    });
+
+    async function read(file: UploadedFile | undefined): Promise<string> {
+      assert.ok(file, 'the derivative exists');
+      const chunks: Buffer[] = [];
+      for await (const chunk of await harness.storages[file.storage]!.open(file.id))
+        chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    }
+
+    async function saveNote(text: string): Promise<Note> {
+      const note = notes.create({ title: text });
+      await harness.attachments.attach(note, 'text', Buffer.from(text), { filename: 'note.txt' });
+      await notes.save(note);
+      return note;
+    }
+
+    it('makes each derivative in its own job, one during promotion, beside the original', async () => {
+      const note = await saveNote('hello derivative world');
+      await waitForIdle(harness, suite.db.dataSource);
+      const { text } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(text?.storage, 'store');
+      const stem = text!.id.replace(/\.txt$/, '');
+      assert.deepEqual(Object.keys(text!.derivatives ?? {}).sort(), [
+        'count',
+        'flaky',
+        'summary',
+        'upper',
+      ]);
+      assert.equal(await read(text!.derivatives!.upper), 'HELLO DERIVATIVE WORLD');
+      assert.equal(await read(text!.derivatives!.summary), 'dlrow evitavired olleh');
+      assert.deepEqual(JSON.parse(await read(text!.derivatives!.count)), { words: 3 });
+      assert.equal(text!.derivatives!.count!.id, `${stem}/count.json`);
+      assert.equal(text!.derivatives!.count!.metadata.size, '{"words":3}'.length);
+    });
+
+    it('merges two derivatives finishing at the same moment, both of them', async () => {
+      gate.close('derive:before-write', ['upper', 'count']);
+      const note = await saveNote('two at once');
+      await gate.reached(2);
+      gate.open();
+      await waitForIdle(harness, suite.db.dataSource);
+      const { text } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(await read(text!.derivatives!.upper), 'TWO AT ONCE');
+      assert.deepEqual(JSON.parse(await read(text!.derivatives!.count)), { words: 3 });
+    });
+
+    it('a derivative that finishes after the original was replaced writes nothing and deletes its output', async () => {
+      gate.close('derive:before-write', ['upper']);
+      const note = await saveNote('first version');
+      await gate.reached(1);
+      const loaded = await notes.findOneByOrFail({ id: note.id });
+      await harness.attachments.attach(loaded, 'text', Buffer.from('second version'), {
+        filename: 'b.txt',
+      });
+      await notes.save(loaded);
+      gate.open();
+      await waitForIdle(harness, suite.db.dataSource);
+      const { text } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(await read(text!.derivatives!.upper), 'SECOND VERSION');
+    });
+
+    it('a failing derivative retries on its own, then shows as failed work; the rest is made', async () => {
+      processorSwitches.failing = true;
+      const note = await saveNote('unlucky words here');
+      const failed = await waitFor(async () => {
+        const rows = await harness.work.forRecord(note);
+        return rows.find((row) => row.status === 'failed');
+      }, 'the flaky derivative to fail for good');
+      assert.equal(failed.kind, 'derive');
+      assert.equal(failed.attempts, 2);
+      assert.match(failed.lastError ?? '', /flaky processor failed/);
+      await waitFor(async () => {
+        const { text } = await notes.findOneByOrFail({ id: note.id });
+        return Object.keys(text?.derivatives ?? {}).length === 3 && text;
+      }, 'the other derivatives');
+
+      processorSwitches.failing = false;
+      assert.equal(await harness.work.retry(failed.id), true);
+      await waitForIdle(harness, suite.db.dataSource);
+      const { text } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(
+        await read(text!.derivatives!.flaky),
+        [...'unlucky words here'].reverse().join(''),
+      );
+    });
+
+    it('removing or replacing an original deletes its derivatives too', async () => {
+      const kept = await saveNote('to be replaced');
+      const removed = await saveNote('to be removed');
+      await waitForIdle(harness, suite.db.dataSource);
+      const loaded = await notes.findOneByOrFail({ id: kept.id });
+      await harness.attachments.attach(loaded, 'text', null);
+      await notes.save(loaded);
+      await notes.remove(await notes.findOneByOrFail({ id: removed.id }));
+      // afterEach checks that no derivative file outlived its original.
+    });
+
+    it('an object loaded before the derivatives landed does not erase them on save', async () => {
+      const note = await saveNote('stale object');
+      await waitFor(
+        async () => (await notes.findOneByOrFail({ id: note.id })).text?.storage === 'store',
+        'promotion',
+      );
+      const stale = await notes.findOneByOrFail({ id: note.id });
+      await waitForIdle(harness, suite.db.dataSource);
+      stale.title = 'renamed';
+      await notes.save(stale);
+      const { text, title } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(title, 'renamed');
+      assert.equal(Object.keys(text!.derivatives ?? {}).length, 4);
+    });
+
+    it('preprocesses an original before it is stored', async () => {
+      const note = notes.create();
+      await harness.attachments.attach(note, 'shout', Buffer.from('quiet please'), {
+        filename: 'q.txt',
+      });
+      await notes.save(note);
+      await waitForIdle(harness, suite.db.dataSource);
+      const { shout } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(await read(shout!), 'QUIET PLEASE');
+      assert.equal(shout!.metadata.filename, 'q.txt');
+    });
+  });
+}
