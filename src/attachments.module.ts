@@ -23,6 +23,7 @@ import { AttachmentWorkService } from './jobs/attachment-work.service.js';
 import { AttachmentsProcessor } from './jobs/attachments.processor.js';
 import { DeleteJob } from './jobs/delete.job.js';
 import { DeriveJob } from './jobs/derive.job.js';
+import { RegenerateDerivatives } from './jobs/regenerate-derivatives.js';
 import { DerivativeMaker } from './derivatives/derivative-maker.js';
 import { MaintenanceService } from './jobs/maintenance.service.js';
 import { PromoteJob } from './jobs/promote.job.js';
@@ -39,6 +40,7 @@ const providers: Provider[] = [
   SweepJob,
   DeriveJob,
   DerivativeMaker,
+  RegenerateDerivatives,
   FileUrls,
   AttachmentSerializer,
   DirectUploadService,

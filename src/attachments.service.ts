@@ -121,9 +121,10 @@ export class AttachmentsService {
 
   /**
    * A URL a browser can use: the storage's public URL, or the files endpoint of the controller
-   * for storages without one (signed, for `signedStorages`; `expiresIn` in seconds).
+   * for storages without one (signed, for `signedStorages`; `expiresIn` in seconds). With
+   * `derivative`, that derivative's URL once it exists, the original's until then.
    */
-  url(file: UploadedFile, options?: { expiresIn?: number }): Promise<string> {
+  url(file: UploadedFile, options?: { expiresIn?: number; derivative?: string }): Promise<string> {
     return this.urls.url(file, options);
   }
 

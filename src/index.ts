@@ -41,6 +41,7 @@ export { AttachmentWork } from './jobs/attachment-work.entity.js';
 export type { WorkStatus } from './jobs/attachment-work.entity.js';
 export { AttachmentWorkService } from './jobs/attachment-work.service.js';
 export type { SweepResult } from './jobs/sweep.job.js';
+export type { RegenerateOptions } from './jobs/regenerate-derivatives.js';
 export type {
   DeletePayload,
   DerivePayload,
@@ -50,7 +51,11 @@ export type {
 } from './jobs/work-payload.js';
 
 export { AttachmentSerializer } from './http/attachment-serializer.js';
-export type { AttachmentState, SerializedAttachment } from './http/attachment-serializer.js';
+export type {
+  AttachmentState,
+  SerializedAttachment,
+  SerializedDerivative,
+} from './http/attachment-serializer.js';
 export { AttachmentErrorFilter, attachmentErrorStatus } from './http/error-status.js';
 export type { DirectUploadResponse } from './http/direct-upload.service.js';
 export { contentDisposition } from './http/content-disposition.js';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ObjectLiteral } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { isUploadedFile, type FileMetadata } from '../core/uploaded-file.js';
+import { attachmentOf } from '../entity/attachment-registry.js';
 import { AttachmentWork } from '../jobs/attachment-work.entity.js';
 import type { PromotePayload } from '../jobs/work-payload.js';
 import { FileUrls } from './file-urls.js';
@@ -12,10 +13,18 @@ import { FileUrls } from './file-urls.js';
  */
 export type AttachmentState = 'cached' | 'stored' | 'failed';
 
+export interface SerializedDerivative {
+  /** False while its job has not finished: `url` is then the original's. */
+  ready: boolean;
+  url: string;
+}
+
 export interface SerializedAttachment {
   state: AttachmentState;
   url: string;
   metadata: FileMetadata;
+  /** Every derivative the attachment declares, made or not. */
+  derivatives: Record<string, SerializedDerivative>;
 }
 
 /** Turns an attachment into what an API answers: its state, a working URL and its metadata. */
@@ -33,12 +42,17 @@ export class AttachmentSerializer {
     const file: unknown = entity[property];
     if (!isUploadedFile(file)) return null;
     const url = await this.urls.url(file);
-    if (file.storage !== this.config.cacheStorage) {
-      return { state: 'stored', url, metadata: file.metadata };
+    const derivatives: Record<string, SerializedDerivative> = {};
+    const declared = attachmentOf(entity.constructor, property)?.options.derivatives ?? {};
+    for (const name of Object.keys(declared)) {
+      const ready = !!file.derivatives?.[name];
+      derivatives[name] = { ready, url: await this.urls.url(file, { derivative: name }) };
     }
-    const failed = await this.failedPromotions(entity);
-    const state = failed.has(file.id) ? 'failed' : 'cached';
-    return { state, url, metadata: file.metadata };
+    let state: AttachmentState = 'stored';
+    if (file.storage === this.config.cacheStorage) {
+      state = (await this.failedPromotions(entity)).has(file.id) ? 'failed' : 'cached';
+    }
+    return { state, url, metadata: file.metadata, derivatives };
   }
 
   /** Ids of cached files whose promotion failed for good, for one record. */

@@ -15,7 +15,16 @@ export class FileUrls {
     @Inject(ATTACHMENTS_HTTP) private readonly http: AttachmentsHttpSettings | null,
   ) {}
 
-  async url(file: UploadedFile, options: { expiresIn?: number } = {}): Promise<string> {
+  /**
+   * With `derivative`, the URL of that derivative once it is made, and of the original until
+   * then, so a page never shows a broken image while jobs run.
+   */
+  async url(
+    original: UploadedFile,
+    options: { expiresIn?: number; derivative?: string } = {},
+  ): Promise<string> {
+    const derived = options.derivative ? original.derivatives?.[options.derivative] : undefined;
+    const file = derived ?? original;
     const filename = file.metadata.filename ?? undefined;
     const signed = this.config.signedStorages.has(file.storage);
     const expiresIn = options.expiresIn ?? this.config.signedUrlTtl;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ObjectLiteral } from 'typeorm';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
+import { RegenerateDerivatives, type RegenerateOptions } from './regenerate-derivatives.js';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 import { SweepJob, type SweepResult } from './sweep.job.js';
@@ -13,7 +14,20 @@ export class AttachmentWorkService {
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
     private readonly sweepJob: SweepJob,
+    private readonly regenerator: RegenerateDerivatives,
   ) {}
+
+  /**
+   * Queues the derivatives of every stored file of `entity.property` again, in batches (after
+   * changing a size, say). Each replaces its previous version. Returns how many jobs it queued.
+   */
+  regenerateDerivatives(
+    entity: EntityTarget<ObjectLiteral>,
+    property: string,
+    options?: RegenerateOptions,
+  ): Promise<number> {
+    return this.regenerator.run(entity, property, options);
+  }
 
   /** Pending and failed work of one record. */
   forRecord(entity: ObjectLiteral): Promise<AttachmentWork[]> {

@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
-import { DerivativeMaker, derivativeDefinition } from '../derivatives/derivative-maker.js';
+import {
+  DerivativeMaker,
+  derivativeDefinition,
+  derivativeStem,
+} from '../derivatives/derivative-maker.js';
 import { attachmentOf } from '../entity/attachment-registry.js';
 import { mergeDerivative } from '../entity/derivative-columns.js';
 import { readAttachmentColumns } from '../entity/record-columns.js';
@@ -10,6 +14,25 @@ import { WorkOutbox } from './work-outbox.service.js';
 import type { DerivePayload } from './work-payload.js';
 
 export type DeriveOutcome = 'made' | 'superseded' | 'skipped';
+
+/** The work that makes derivative `name` of a stored original, beside it. */
+export function derivePayload(
+  entity: string,
+  recordId: Record<string, unknown>,
+  attachment: string,
+  stored: UploadedFile,
+  name: string,
+): DerivePayload {
+  return {
+    kind: 'derive',
+    entity,
+    recordId,
+    attachment,
+    original: { id: stored.id, storage: stored.storage, metadata: stored.metadata },
+    name,
+    target: { storage: stored.storage, stem: derivativeStem(stored, name) },
+  };
+}
 type DeriveData = DerivePayload & { workId: string };
 
 /**

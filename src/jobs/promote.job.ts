@@ -5,7 +5,8 @@ import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
 import { compareAndSetAttachment, readAttachmentColumns } from '../entity/record-columns.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 import { WorkOutbox } from './work-outbox.service.js';
-import type { DerivePayload, PromotePayload, WorkJobData } from './work-payload.js';
+import { derivePayload } from './derive.job.js';
+import type { PromotePayload, WorkJobData } from './work-payload.js';
 import {
   DerivativeMaker,
   derivativeDefinition,
@@ -136,15 +137,7 @@ export class PromoteJob {
     ];
     for (const [name, entry] of Object.entries(this.optionsOf(data).derivatives ?? {})) {
       if (derivativeDefinition(entry).duringPromotion || stored.derivatives?.[name]) continue;
-      const payload: DerivePayload = {
-        kind: 'derive',
-        entity: data.entity,
-        recordId: data.recordId,
-        attachment: data.attachment,
-        original: { id: stored.id, storage: stored.storage, metadata: stored.metadata },
-        name,
-        target: { storage: stored.storage, stem: derivativeStem(stored, name) },
-      };
+      const payload = derivePayload(data.entity, data.recordId, data.attachment, stored, name);
       work.push(this.outbox.create(payload, { ...options, id: `${data.workId}.derive.${name}` }));
     }
     const fresh: AttachmentWork[] = [];

@@ -2,7 +2,7 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import type { JobStep, UploadedFile } from '../../src/index.js';
+import { AttachmentSerializer, type JobStep, type UploadedFile } from '../../src/index.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { Note, processorSwitches } from '../support/derivative-entities.js';
 import {
@@ -63,6 +63,7 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
     afterEach(async () => {
       gate.open();
       processorSwitches.failing = false;
+      processorSwitches.upperExtension = 'txt';
       await waitForIdle(harness, suite.db.dataSource);
       assert.deepEqual(
         await storedFiles(harness.storages),
@@ -194,6 +195,42 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       const { shout } = await notes.findOneByOrFail({ id: note.id });
       assert.equal(await read(shout!), 'QUIET PLEASE');
       assert.equal(shout!.metadata.filename, 'q.txt');
+    });
+
+    it('serves the original while a derivative is pending, and says which are ready', async () => {
+      const serializer = harness.app.get(AttachmentSerializer, { strict: false });
+      gate.close('derive:before-write', ['upper']);
+      const note = await saveNote('pending derivative');
+      await gate.reached(1);
+      const loaded = await notes.findOneByOrFail({ id: note.id });
+      const pending = await serializer.serialize(loaded, 'text');
+      assert.equal(pending?.derivatives.upper?.ready, false);
+      assert.equal(pending?.derivatives.upper?.url, pending?.url, 'falls back to the original');
+      assert.equal(pending?.derivatives.summary?.ready, true, 'made during promotion');
+      gate.open();
+      await waitForIdle(harness, suite.db.dataSource);
+      const done = await serializer.serialize(await notes.findOneByOrFail({ id: note.id }), 'text');
+      assert.equal(done?.derivatives.upper?.ready, true);
+      assert.match(done!.derivatives.upper!.url, /\/upper\.txt\?/);
+    });
+
+    it('regenerates derivatives of existing records in batches, replacing the old versions', async () => {
+      const saved = [await saveNote('one'), await saveNote('two'), await saveNote('three')];
+      await waitForIdle(harness, suite.db.dataSource);
+      processorSwitches.upperExtension = 'md';
+      const queued = await harness.work.regenerateDerivatives(Note, 'text', {
+        names: ['upper'],
+        batchSize: 2,
+      });
+      const withText = (await notes.find()).filter((note) => note.text?.storage === 'store');
+      assert.equal(queued, withText.length, 'one job per stored original');
+      await waitForIdle(harness, suite.db.dataSource);
+      for (const note of saved) {
+        const { text } = await notes.findOneByOrFail({ id: note.id });
+        assert.match(text!.derivatives!.upper!.id, /\/upper\.md$/);
+        assert.equal(await read(text!.derivatives!.upper), note.title.toUpperCase());
+      }
+      // afterEach: the replaced upper.txt files are gone.
     });
   });
 }

@@ -14,12 +14,16 @@ async function bytesOf(input: DerivativeInput): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Test switches, set by the tests: a processor that fails while `failing` is on. */
-export const processorSwitches = { failing: false };
+/** Test switches: `flaky` fails while `failing` is on; `upperCase` writes `upperExtension`. */
+export const processorSwitches = { failing: false, upperExtension: 'txt' };
 
 export async function upperCase(input: DerivativeInput): Promise<DerivativeOutput> {
   const text = (await bytesOf(input)).toString('utf8').toUpperCase();
-  return { body: Buffer.from(text), contentType: 'text/plain', extension: 'txt' };
+  return {
+    body: Buffer.from(text),
+    contentType: 'text/plain',
+    extension: processorSwitches.upperExtension,
+  };
 }
 
 export async function reversed(input: DerivativeInput): Promise<DerivativeOutput> {
