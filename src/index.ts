@@ -22,6 +22,7 @@ export type {
   DerivativeDefinition,
   DerivativeProcessorRef,
 } from './entity/attachment-options.interface.js';
+export { chainDerivatives } from './derivatives/chain.js';
 export type {
   DerivativeFunction,
   DerivativeInput,
