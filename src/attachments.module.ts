@@ -24,6 +24,7 @@ import { AttachmentsProcessor } from './jobs/attachments.processor.js';
 import { DeleteJob } from './jobs/delete.job.js';
 import { DeriveJob } from './jobs/derive.job.js';
 import { RegenerateDerivatives } from './jobs/regenerate-derivatives.js';
+import { AttachmentEvents } from './events/attachment-events.js';
 import { DerivativeMaker } from './derivatives/derivative-maker.js';
 import { MaintenanceService } from './jobs/maintenance.service.js';
 import { PromoteJob } from './jobs/promote.job.js';
@@ -41,6 +42,7 @@ const providers: Provider[] = [
   DeriveJob,
   DerivativeMaker,
   RegenerateDerivatives,
+  AttachmentEvents,
   FileUrls,
   AttachmentSerializer,
   DirectUploadService,
@@ -116,7 +118,13 @@ export class AttachmentsModule extends ConfigurableAttachmentsModule {
         ...(withWorker ? workerProviders : []),
         { provide: ATTACHMENTS_HTTP, useValue: http },
       ],
-      exports: [host, AttachmentsService, AttachmentWorkService, AttachmentSerializer],
+      exports: [
+        host,
+        AttachmentsService,
+        AttachmentWorkService,
+        AttachmentSerializer,
+        AttachmentEvents,
+      ],
     };
   }
 }

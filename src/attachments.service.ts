@@ -17,6 +17,7 @@ import {
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
 } from './errors/index.js';
+import { AttachmentEvents } from './events/attachment-events.js';
 import { FileUrls } from './http/file-urls.js';
 import { AttachmentClaim } from './jobs/attachment-claim.entity.js';
 import { assertSafeFileId } from './storage/file-id.js';
@@ -46,6 +47,7 @@ export class AttachmentsService {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly urls: FileUrls,
+    private readonly events: AttachmentEvents,
   ) {}
 
   /**
@@ -89,6 +91,7 @@ export class AttachmentsService {
     await this.validateOrDelete(id, metadata, options);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);
+    await this.events.emit({ type: 'cached', file });
     return { token, file };
   }
 

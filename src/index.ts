@@ -17,6 +17,7 @@ export type {
 
 export { Attachment } from './entity/attachment.decorator.js';
 export type {
+  AttachmentCallbacks,
   AttachmentDefinition,
   AttachmentOptions,
   DerivativeDefinition,
@@ -60,6 +61,9 @@ export type {
 export { AttachmentErrorFilter, attachmentErrorStatus } from './http/error-status.js';
 export type { DirectUploadResponse } from './http/direct-upload.service.js';
 export { contentDisposition } from './http/content-disposition.js';
+
+export { AttachmentEvents } from './events/attachment-events.js';
+export type * from './events/attachment-event.js';
 
 export * from './errors/index.js';
 export * from './storage/index.js';

@@ -20,6 +20,7 @@ import {
   type UploadedFile,
 } from '../core/uploaded-file.js';
 import { AttachmentConfigurationError, TokenAlreadyUsedError } from '../errors/index.js';
+import { AttachmentEvents } from '../events/attachment-events.js';
 import { AttachmentClaim } from '../jobs/attachment-claim.entity.js';
 import { AttachmentWork } from '../jobs/attachment-work.entity.js';
 import { WorkOutbox } from '../jobs/work-outbox.service.js';
@@ -59,6 +60,7 @@ export class AttachmentLifecycleSubscriber
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
+    private readonly events: AttachmentEvents,
   ) {}
 
   onModuleInit(): void {
@@ -207,7 +209,7 @@ export class AttachmentLifecycleSubscriber
     }
     this.pending.delete(runner);
     // save() awaits this handler and would reject on a throw although the data is committed.
-    await this.outbox.send(pending.map((entry) => entry.work));
+    await this.dispatch(pending.map((entry) => entry.work));
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
@@ -252,6 +254,16 @@ export class AttachmentLifecycleSubscriber
     await this.record(event.queryRunner, [
       this.deletion(event.metadata, locked.idMap, files, 'removed'),
     ]);
+  }
+
+  /** Sends committed work to the queue and tells listeners which files were attached. */
+  private async dispatch(work: AttachmentWork[]): Promise<void> {
+    await this.outbox.send(work);
+    for (const { payload } of work) {
+      if (payload.kind !== 'promote') continue;
+      const { entity, recordId, attachment, file } = payload;
+      await this.events.emit({ type: 'attached', entity, recordId, attachment, file });
+    }
   }
 
   private isCached(file: unknown): file is UploadedFile {
@@ -302,7 +314,7 @@ export class AttachmentLifecycleSubscriber
     await this.outbox.record(runner.manager, work);
     if (!runner.isTransactionActive) {
       // No transaction (save with `transaction: false`): the row is committed already.
-      await this.outbox.send(work);
+      await this.dispatch(work);
       return;
     }
     const pending = this.pending.get(runner) ?? [];

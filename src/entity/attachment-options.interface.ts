@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { ColumnType } from 'typeorm';
 import type { LocationStrategy } from '../core/location.js';
+import type { UploadedFile } from '../core/uploaded-file.js';
 import type {
   DerivativeFunction,
   DerivativeProcessor,
@@ -18,7 +19,24 @@ export interface DerivativeDefinition {
   duringPromotion?: boolean;
 }
 
-export interface AttachmentOptions {
+/** Called in the worker process, with the record as it is now (null if it is gone). */
+export interface AttachmentCallbacks {
+  /** The file is stored and the record points at it. */
+  afterUpload?: (context: {
+    entity: object | null;
+    attachment: string;
+    file: UploadedFile;
+  }) => unknown;
+  /** A job of this attachment failed for good (promotion or a derivative). */
+  onError?: (context: {
+    entity: object | null;
+    attachment: string;
+    error: unknown;
+    job: string;
+  }) => unknown;
+}
+
+export interface AttachmentOptions extends AttachmentCallbacks {
   /** Storage the file is promoted to. Default: the module's `storeStorage` (`store`). */
   storage?: string;
   /** Largest accepted file, in bytes, measured on the stored bytes. */

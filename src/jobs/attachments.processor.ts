@@ -4,6 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { ATTACHMENTS_QUEUE, JOB_DELETE, JOB_DERIVE, JOB_PROMOTE, JOB_SWEEP } from '../constants.js';
 import { DeriveJob } from './derive.job.js';
+import { AttachmentEvents } from '../events/attachment-events.js';
 import { DeleteJob } from './delete.job.js';
 import { PromoteJob } from './promote.job.js';
 import { SweepJob } from './sweep.job.js';
@@ -25,6 +26,7 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
     private readonly deleteJob: DeleteJob,
     private readonly deriveJob: DeriveJob,
     private readonly sweepJob: SweepJob,
+    private readonly events: AttachmentEvents,
   ) {
     super();
   }
@@ -70,13 +72,24 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
       return;
     }
     this.logger.error(`Attachment job failed for good: ${String(error)} ${context}`);
-    const workId = (job.data as Partial<WorkJobData>).workId;
+    const data = job.data as Partial<WorkJobData> & { entity?: string; attachment?: string };
+    const workId = data.workId;
     if (workId) {
       await this.outbox
         .markFailed(workId, attempts, error)
         .catch((markError) =>
           this.logger.error(`Could not record the failure of ${workId}: ${String(markError)}`),
         );
+      await this.events.emit({
+        type: 'failed',
+        job: job.name,
+        workId,
+        entity: data.entity ?? null,
+        recordId: (data as { recordId?: Record<string, unknown> }).recordId ?? null,
+        attachment: data.attachment ?? null,
+        attempts,
+        error,
+      });
     }
   }
 }

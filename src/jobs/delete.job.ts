@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../attachments-config.js';
+import { AttachmentEvents } from '../events/attachment-events.js';
 import { WorkOutbox } from './work-outbox.service.js';
 import type { DeletePayload } from './work-payload.js';
 
@@ -9,6 +10,7 @@ export class DeleteJob {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
+    private readonly events: AttachmentEvents,
   ) {}
 
   async run(data: DeletePayload & { workId: string }): Promise<number> {
@@ -26,6 +28,14 @@ export class DeleteJob {
     }
     for (const [storage, ids] of byStorage) await this.config.storage(storage).deleteMany(ids);
     await this.outbox.finish([data.workId]);
+    await this.events.emit({
+      type: 'deleted',
+      entity: work.entity,
+      recordId:
+        work.recordId === null ? null : (JSON.parse(work.recordId) as Record<string, unknown>),
+      reason: data.reason,
+      files: data.files,
+    });
     return data.files.length;
   }
 }

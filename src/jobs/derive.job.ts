@@ -10,6 +10,7 @@ import {
 import { attachmentOf } from '../entity/attachment-registry.js';
 import { mergeDerivative } from '../entity/derivative-columns.js';
 import { readAttachmentColumns } from '../entity/record-columns.js';
+import { AttachmentEvents } from '../events/attachment-events.js';
 import { WorkOutbox } from './work-outbox.service.js';
 import type { DerivePayload } from './work-payload.js';
 
@@ -47,6 +48,7 @@ export class DeriveJob {
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
     private readonly maker: DerivativeMaker,
+    private readonly events: AttachmentEvents,
   ) {}
 
   async run(data: DeriveData): Promise<DeriveOutcome> {
@@ -68,8 +70,18 @@ export class DeriveJob {
         'derive:before-write',
         data as unknown as Record<string, unknown>,
       );
-      const written = await this.write(runner, data, made);
-      return written ? 'made' : await this.abandon(data);
+      if (!(await this.write(runner, data, made))) return await this.abandon(data);
+      const { entity, recordId, attachment, name, original } = data;
+      await this.events.emit({
+        type: 'derivative',
+        entity,
+        recordId,
+        attachment,
+        name,
+        file: made,
+        original,
+      });
+      return 'made';
     } finally {
       await runner.release();
     }

@@ -3,6 +3,7 @@ import type { QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
 import { compareAndSetAttachment, readAttachmentColumns } from '../entity/record-columns.js';
+import { AttachmentEvents } from '../events/attachment-events.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 import { WorkOutbox } from './work-outbox.service.js';
 import { derivePayload } from './derive.job.js';
@@ -40,6 +41,7 @@ export class PromoteJob {
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
     private readonly maker: DerivativeMaker,
+    private readonly events: AttachmentEvents,
   ) {}
 
   async run(data: PromotePayload & { workId: string }): Promise<PromoteOutcome> {
@@ -147,6 +149,18 @@ export class PromoteJob {
       await this.outbox.finish([data.workId], manager);
     });
     await this.outbox.send(work);
+    // The cached copy's deletion is recorded once: by the run that wrote, not by a retry.
+    if (fresh.some((row) => row.id === `${data.workId}.cached`)) {
+      const { entity, recordId, attachment, file: cached } = data;
+      await this.events.emit({
+        type: 'promoted',
+        entity,
+        recordId,
+        attachment,
+        file: stored,
+        cached,
+      });
+    }
     return 'promoted' as const;
   }
 

@@ -1,0 +1,64 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Subject, type Observable } from 'rxjs';
+import { AttachmentsConfig } from '../attachments-config.js';
+import type { UploadedFile } from '../core/uploaded-file.js';
+import type { AttachmentCallbacks } from '../entity/attachment-options.interface.js';
+import { attachmentOf } from '../entity/attachment-registry.js';
+import type { AttachmentEvent } from './attachment-event.js';
+
+/**
+ * The stream of everything that happens to attachments, in the process where it happens: web
+ * processes see `cached` and `attached`, worker processes the job events. It also calls the
+ * per-attachment callbacks. A listener that throws is logged and never fails the job.
+ */
+@Injectable()
+export class AttachmentEvents implements OnModuleDestroy {
+  private readonly logger = new Logger('Attachments');
+  private readonly subject = new Subject<AttachmentEvent>();
+  readonly events$: Observable<AttachmentEvent> = this.subject.asObservable();
+
+  constructor(private readonly config: AttachmentsConfig) {}
+
+  async emit(event: AttachmentEvent): Promise<void> {
+    try {
+      this.subject.next(event);
+      await this.callback(event);
+    } catch (error) {
+      this.logger.error(`An attachment event listener threw on "${event.type}": ${String(error)}`);
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.subject.complete();
+  }
+
+  private async callback(event: AttachmentEvent): Promise<void> {
+    if (!('attachment' in event) || !event.entity || !event.attachment) return;
+    const metadata = this.config.dataSource.getMetadata(event.entity);
+    const callbacks: AttachmentCallbacks =
+      attachmentOf(metadata.target, event.attachment)?.options ?? {};
+    const call = async (
+      run: (entity: object | null, file: UploadedFile | null) => unknown,
+      file: UploadedFile | null,
+    ) => {
+      const entity = event.recordId
+        ? await this.config.dataSource.getRepository(metadata.target).findOneBy(event.recordId)
+        : null;
+      await run(entity, file);
+    };
+    if (event.type === 'promoted' && callbacks.afterUpload) {
+      const afterUpload = callbacks.afterUpload;
+      await call(
+        (entity, file) => afterUpload({ entity, attachment: event.attachment, file: file! }),
+        event.file,
+      );
+    } else if (event.type === 'failed' && callbacks.onError) {
+      const onError = callbacks.onError;
+      await call(
+        (entity) =>
+          onError({ entity, attachment: event.attachment!, error: event.error, job: event.job }),
+        null,
+      );
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import '../support/harness.js';
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Subscription } from 'rxjs';
+import { Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
+import {
+  Attachment,
+  AttachmentEvents,
+  type AttachmentEvent,
+  type UploadedFile,
+} from '../../src/index.js';
+import { upperCase } from '../support/derivative-entities.js';
+import { waitFor, waitForIdle, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/suite.js';
+
+const calls: { hook: string; entity: object | null; attachment: string; detail: unknown }[] = [];
+
+@Entity()
+class Report {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Attachment({
+    derivatives: { upper: upperCase },
+    afterUpload: ({ entity, attachment, file }) =>
+      calls.push({ hook: 'afterUpload', entity, attachment, detail: file }),
+    onError: ({ entity, attachment, error }) =>
+      calls.push({ hook: 'onError', entity, attachment, detail: error }),
+  })
+  body!: UploadedFile | null;
+}
+
+describe('attachment events and callbacks', () => {
+  let failPromotion = false;
+  const suite = useHarness('postgres', [Report], {
+    jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
+    jobHooks: {
+      onStep: (step) => {
+        if (step === 'promote:before-copy' && failPromotion)
+          throw new Error('promotion failed (injected)');
+      },
+    },
+  });
+  let harness: Harness;
+  let reports: Repository<Report>;
+  let seen: AttachmentEvent[];
+  let subscription: Subscription;
+  before(() => {
+    harness = suite.harness;
+    reports = suite.db.dataSource.getRepository(Report);
+  });
+
+  function listen() {
+    seen = [];
+    calls.length = 0;
+    subscription?.unsubscribe();
+    subscription = harness.app
+      .get(AttachmentEvents, { strict: false })
+      .events$.subscribe((event) => seen.push(event));
+  }
+
+  it('tells each step once, in order, with what happened', async () => {
+    listen();
+    const report = reports.create();
+    const { token, file: cached } = await harness.attachments.cache(Buffer.from('quarterly'), {
+      filename: 'q.txt',
+    });
+    await harness.attachments.attach(report, 'body', token);
+    await reports.save(report);
+    await waitForIdle(harness, suite.db.dataSource);
+    const stored = (await reports.findOneByOrFail({ id: report.id })).body!;
+    const target = { entity: 'Report', recordId: { id: report.id }, attachment: 'body' };
+
+    assert.deepEqual(
+      seen.slice(0, 3),
+      [
+        { type: 'cached', file: cached },
+        { type: 'attached', ...target, file: cached },
+        { type: 'promoted', ...target, file: { ...stored, derivatives: undefined }, cached },
+      ].map((event) => JSON.parse(JSON.stringify(event))),
+    );
+    const rest = seen.slice(3);
+    assert.deepEqual(rest.map((event) => event.type).sort(), ['deleted', 'derivative']);
+    const derivative = rest.find((event) => event.type === 'derivative');
+    assert.deepEqual(derivative, {
+      type: 'derivative',
+      ...target,
+      name: 'upper',
+      file: stored.derivatives!.upper,
+      original: { id: stored.id, storage: 'store', metadata: stored.metadata },
+    });
+    const deleted = rest.find((event) => event.type === 'deleted');
+    assert.deepEqual(deleted, {
+      type: 'deleted',
+      entity: 'Report',
+      recordId: { id: report.id },
+      reason: 'promoted',
+      files: [{ storage: 'cache', id: cached.id }],
+    });
+
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.hook, 'afterUpload');
+    assert.deepEqual((calls[0]!.detail as UploadedFile).id, stored.id);
+    assert.ok(calls[0]!.entity instanceof Report, 'the callback gets the record as it is now');
+  });
+
+  it('tells a final failure once, and calls onError with the error', async () => {
+    listen();
+    failPromotion = true;
+    const report = reports.create();
+    await harness.attachments.attach(report, 'body', Buffer.from('doomed'), { filename: 'd.txt' });
+    await reports.save(report);
+    await waitFor(async () => seen.some((event) => event.type === 'failed'), 'the failed event');
+    await waitForIdle(harness, suite.db.dataSource);
+    const failed = seen.filter((event) => event.type === 'failed');
+    assert.equal(failed.length, 1);
+    assert.deepEqual(
+      { ...failed[0]!, workId: undefined, error: undefined },
+      {
+        type: 'failed',
+        job: 'promote',
+        workId: undefined,
+        entity: 'Report',
+        recordId: { id: report.id },
+        attachment: 'body',
+        attempts: 2,
+        error: undefined,
+      },
+    );
+    assert.match(String((failed[0] as { error: unknown }).error), /promotion failed \(injected\)/);
+    assert.deepEqual(
+      calls.map((call) => call.hook),
+      ['onError'],
+    );
+    assert.match(String(calls[0]!.detail), /promotion failed/);
+    failPromotion = false;
+    subscription.unsubscribe();
+  });
+});
