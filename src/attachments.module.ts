@@ -18,6 +18,7 @@ import { UploadRules } from './http/upload-rules.js';
 import { StorageUploadService } from './http/storage-upload.service.js';
 import { createStorageUploadsController } from './http/storage-uploads.controller.js';
 import { AttachmentLifecycleSubscriber } from './entity/attachment-lifecycle.subscriber.js';
+import { TransactionWork } from './entity/transaction-work.js';
 import type { AttachmentsControllerOptions } from './interfaces/attachments-module-options.interface.js';
 import { AttachmentWorkService } from './jobs/attachment-work.service.js';
 import { AttachmentsProcessor } from './jobs/attachments.processor.js';
@@ -35,6 +36,7 @@ const providers: Provider[] = [
   AttachmentsService,
   AttachmentWorkService,
   AttachmentLifecycleSubscriber,
+  TransactionWork,
   WorkOutbox,
   PromoteJob,
   DeleteJob,

@@ -20,7 +20,6 @@ import {
   type UploadedFile,
 } from '../core/uploaded-file.js';
 import { AttachmentConfigurationError, TokenAlreadyUsedError } from '../errors/index.js';
-import { AttachmentEvents } from '../events/attachment-events.js';
 import { AttachmentClaim } from '../jobs/attachment-claim.entity.js';
 import { AttachmentWork } from '../jobs/attachment-work.entity.js';
 import { WorkOutbox } from '../jobs/work-outbox.service.js';
@@ -28,19 +27,11 @@ import type { FileRef } from '../jobs/work-payload.js';
 import { attachmentsOf } from './attachment-registry.js';
 import { promotePayload } from './promote-payload.js';
 import { readAttachmentColumns } from './record-columns.js';
-
-interface PendingWork {
-  depth: number;
-  work: AttachmentWork;
-}
+import { TransactionWork } from './transaction-work.js';
 
 interface LockedValues {
   idMap: ObjectLiteral;
   values: Record<string, UploadedFile | null>;
-}
-
-function depthOf(runner: QueryRunner): number {
-  return (runner as unknown as { transactionDepth: number }).transactionDepth ?? 0;
 }
 
 /**
@@ -54,13 +45,12 @@ function depthOf(runner: QueryRunner): number {
 export class AttachmentLifecycleSubscriber
   implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy
 {
-  private readonly pending = new WeakMap<QueryRunner, PendingWork[]>();
   private readonly locked = new WeakMap<object, LockedValues>();
 
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
-    private readonly events: AttachmentEvents,
+    private readonly work: TransactionWork,
   ) {}
 
   onModuleInit(): void {
@@ -100,7 +90,7 @@ export class AttachmentLifecycleSubscriber
         work.push(this.promotion(event.metadata, idMap, property, file));
       }
     }
-    await this.record(event.queryRunner, work);
+    await this.work.record(event.queryRunner, work);
   }
 
   async beforeUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
@@ -170,7 +160,7 @@ export class AttachmentLifecycleSubscriber
     }
     if (replaced.length > 0)
       work.push(this.deletion(event.metadata, locked.idMap, replaced, 'replaced'));
-    await this.record(event.queryRunner, work);
+    await this.work.record(event.queryRunner, work);
   }
 
   beforeRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
@@ -197,34 +187,12 @@ export class AttachmentLifecycleSubscriber
     return this.recordRemoval(event);
   }
 
-  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const runner = event.queryRunner;
-    const pending = this.pending.get(runner);
-    if (!pending) return;
-    if (runner.isTransactionActive) {
-      // A savepoint was released: its work now belongs to the enclosing transaction.
-      const depth = depthOf(runner);
-      for (const entry of pending) entry.depth = Math.min(entry.depth, depth);
-      return;
-    }
-    this.pending.delete(runner);
-    // save() awaits this handler and would reject on a throw although the data is committed.
-    await this.dispatch(pending.map((entry) => entry.work));
+  afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    return this.work.committed(event.queryRunner);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    const runner = event.queryRunner;
-    const pending = this.pending.get(runner);
-    if (!pending) return;
-    if (!runner.isTransactionActive) {
-      this.pending.delete(runner);
-      return;
-    }
-    const depth = depthOf(runner);
-    this.pending.set(
-      runner,
-      pending.filter((entry) => entry.depth <= depth),
-    );
+    this.work.rolledBack(event.queryRunner);
   }
 
   private async lockForRemoval(
@@ -251,19 +219,9 @@ export class AttachmentLifecycleSubscriber
       .filter((file): file is UploadedFile => isUploadedFile(file))
       .flatMap(withDerivatives);
     if (files.length === 0) return;
-    await this.record(event.queryRunner, [
+    await this.work.record(event.queryRunner, [
       this.deletion(event.metadata, locked.idMap, files, 'removed'),
     ]);
-  }
-
-  /** Sends committed work to the queue and tells listeners which files were attached. */
-  private async dispatch(work: AttachmentWork[]): Promise<void> {
-    await this.outbox.send(work);
-    for (const { payload } of work) {
-      if (payload.kind !== 'promote') continue;
-      const { entity, recordId, attachment, file } = payload;
-      await this.events.emit({ type: 'attached', entity, recordId, attachment, file });
-    }
   }
 
   private isCached(file: unknown): file is UploadedFile {
@@ -307,20 +265,6 @@ export class AttachmentLifecycleSubscriber
       { kind: 'delete', reason, files },
       { entity: metadata.name, recordId: idMap },
     );
-  }
-
-  private async record(runner: QueryRunner, work: AttachmentWork[]): Promise<void> {
-    if (work.length === 0) return;
-    await this.outbox.record(runner.manager, work);
-    if (!runner.isTransactionActive) {
-      // No transaction (save with `transaction: false`): the row is committed already.
-      await this.dispatch(work);
-      return;
-    }
-    const pending = this.pending.get(runner) ?? [];
-    const depth = depthOf(runner);
-    for (const entry of work) pending.push({ depth, work: entry });
-    this.pending.set(runner, pending);
   }
 }
 
