@@ -41,11 +41,18 @@ export interface UploadFileOptions {
   signal?: AbortSignal;
 }
 
-/** Rejection of `uploadFile` for a non-2xx answer (`status`) or a failed connection (status 0). */
+/**
+ * Rejection of `uploadFile` and `uploadFileToStorage` for a non-2xx answer (`status`) or a failed
+ * connection (status 0).
+ */
 export declare class DirectUploadError extends Error {
-  constructor(message: string, status: number, code: string);
+  constructor(message: string, status: number, code: string, options?: { cause?: unknown });
   readonly status: number;
-  /** The server's error code (`file_too_large`, `file_type_not_allowed`, ...) or `network_error`. */
+  /**
+   * The server's error code (`file_too_large`, `file_type_not_allowed`, ...) or `network_error`.
+   * For a refusal by the storage itself, S3's error code (`AccessDenied`...), except
+   * `EntityTooLarge`, which is `file_too_large`.
+   */
   readonly code: string;
 }
 
@@ -55,12 +62,49 @@ export declare function uploadFile(
   options?: UploadFileOptions,
 ): Promise<DirectUploadResponse>;
 
+/** What `uploadFileToStorage` resolves with. */
+export interface StorageUploadResponse {
+  /** Signed token naming the cached file: what a form sends in place of the file. */
+  token: string;
+  /** The cached file's id in the cache storage (the object key without the storage's prefix). */
+  key: string;
+  /**
+   * Where the object now is on the storage, without a signature. Not a preview URL: it can only
+   * be read where the bucket is public.
+   */
+  url?: string;
+}
+
+export interface UploadFileToStorageOptions extends UploadFileOptions {
+  /**
+   * The app's storage-upload routes, default `/attachments/s3`: the presigned request comes from
+   * `${endpoint}/params`. `headers` go to that request only, never to the storage.
+   */
+  endpoint?: string;
+}
+
+/**
+ * Uploads one file straight to the cache storage (S3 or an S3-compatible server, whose bucket
+ * must allow the page's origin in its CORS rules): GETs a presigned POST (or PUT) from
+ * `${endpoint}/params?filename=&type=&entity=&attachment=`, sends the file to the storage with
+ * progress, and resolves with the token the app issued. The app checks the stored object's size
+ * and type when the token is attached, so a refusal shows then rather than here.
+ */
+export declare function uploadFileToStorage(
+  file: Blob,
+  options?: UploadFileToStorageOptions,
+): Promise<StorageUploadResponse>;
+
 /** Defaults for every wired input; the input's `data-*` attributes take precedence. */
-export type WireOptions = Omit<UploadFileOptions, 'onProgress' | 'signal'>;
+export interface WireOptions extends Omit<UploadFileOptions, 'onProgress' | 'signal'> {
+  /** Default endpoint of inputs with `data-direct-upload="s3"`; see `uploadFileToStorage`. */
+  storageEndpoint?: string;
+}
 
 /**
  * Wires every `<input type="file" data-direct-upload>` inside `root`: the chosen file uploads at
- * once (`data-entity`, `data-attachment`, `data-endpoint`), a `<progress>` shows how far (or the
+ * once (`data-entity`, `data-attachment`, `data-endpoint`) to the app's upload endpoint, or, with
+ * `data-direct-upload="s3"`, straight to the cache storage. A `<progress>` shows how far (or the
  * element matched by `data-progress`), errors show in a `role="alert"` element (or `data-error`),
  * and a hidden input that takes over the input's `name` receives the token. Events on the input:
  * `direct-upload:start`, `:progress`, `:done` (detail: the answer) and `:error` (detail: the
@@ -73,7 +117,7 @@ declare global {
   interface HTMLElementEventMap {
     'direct-upload:start': CustomEvent<{ file: File }>;
     'direct-upload:progress': CustomEvent<UploadProgress>;
-    'direct-upload:done': CustomEvent<DirectUploadResponse>;
+    'direct-upload:done': CustomEvent<DirectUploadResponse | StorageUploadResponse>;
     'direct-upload:error': CustomEvent<DirectUploadError | Error>;
   }
 }

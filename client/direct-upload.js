@@ -4,19 +4,24 @@
  * step: import it from `nestjs-attachments/client` or from the controller at
  * `/attachments/client.js`.
  *
- * A file is sent to the upload endpoint as soon as it is chosen; the form then carries only the
- * signed token the endpoint answers with, never the file's bytes.
+ * A file is sent as soon as it is chosen, to the app's upload endpoint (`uploadFile`) or straight
+ * to the cache storage with a presigned request (`uploadFileToStorage`, for S3); the form then
+ * carries only the signed token the app issued, never the file's bytes.
  */
 
-/** Rejection of `uploadFile` for an answer that is not 2xx, or for a failed connection. */
+/**
+ * Rejection of `uploadFile` and `uploadFileToStorage` for an answer that is not 2xx, or for a
+ * failed connection.
+ */
 export class DirectUploadError extends Error {
   /**
    * @param {string} message the server's message, meant for people
    * @param {number} status HTTP status, 0 when no answer arrived
    * @param {string} code the server's stable error code (`file_too_large`, ...)
+   * @param {{ cause?: unknown }} [options]
    */
-  constructor(message, status, code) {
-    super(message);
+  constructor(message, status, code, options) {
+    super(message, options);
     this.name = 'DirectUploadError';
     this.status = status;
     this.code = code;
@@ -31,20 +36,138 @@ export class DirectUploadError extends Error {
  * @param {import('./direct-upload.js').UploadFileOptions} [options]
  * @returns {Promise<import('./direct-upload.js').DirectUploadResponse>}
  */
-export function uploadFile(file, options = {}) {
+export async function uploadFile(file, options = {}) {
   const { endpoint = '/attachments/upload', entity, attachment, headers = {} } = options;
+  const url = new URL(endpoint, document.baseURI);
+  // In the query, not the body: the server picks the attachment's limits before the file.
+  if (entity) url.searchParams.set('entity', entity);
+  if (attachment) url.searchParams.set('attachment', attachment);
+  const form = new FormData();
+  form.append('file', file, nameOf(file));
+  const xhr = await send(
+    { method: 'POST', url, headers: { Accept: 'application/json', ...headers }, body: form },
+    file,
+    options,
+    'The upload could not reach the server',
+  );
+  let body = null;
+  try {
+    body = JSON.parse(xhr.responseText);
+  } catch {
+    // A proxy's HTML error page: the status still says what happened.
+  }
+  if (xhr.status >= 200 && xhr.status < 300 && body) return body;
+  const message = messageOf(body) ?? `Upload failed with HTTP ${xhr.status}`;
+  throw new DirectUploadError(message, xhr.status, body?.code ?? 'http_error');
+}
+
+/**
+ * Uploads one file straight to the cache storage (S3 or an S3-compatible server): asks the
+ * app's `${endpoint}/params` route for a presigned request, sends the bytes to the storage with
+ * it, and resolves with the token the app issued for the object. The app checks the object's
+ * size and type when the token is used, not before.
+ *
+ * @param {Blob} file
+ * @param {import('./direct-upload.js').UploadFileToStorageOptions} [options]
+ * @returns {Promise<import('./direct-upload.js').StorageUploadResponse>}
+ */
+export async function uploadFileToStorage(file, options = {}) {
+  const { endpoint = '/attachments/s3', entity, attachment, headers = {}, signal } = options;
+  if (signal?.aborted) throw abortReason(signal);
+  const url = new URL(`${endpoint.replace(/\/+$/, '')}/params`, document.baseURI);
+  const filename = file instanceof File ? file.name : '';
+  if (filename) url.searchParams.set('filename', filename);
+  if (file.type) url.searchParams.set('type', file.type);
+  if (entity) url.searchParams.set('entity', entity);
+  if (attachment) url.searchParams.set('attachment', attachment);
+  const params = await presignedRequest(url, headers, signal);
+
+  /** @type {XMLHttpRequestBodyInit} */
+  let body = file;
+  if (params.method === 'POST') {
+    // S3 reads the policy's fields first and ignores whatever follows the file.
+    const form = new FormData();
+    for (const [name, value] of Object.entries(params.fields ?? {})) form.append(name, value);
+    form.append('file', file, nameOf(file));
+    body = form;
+  }
+  // The app's headers (a CSRF token...) are not sent to the storage: they would break its CORS
+  // preflight, and the signature covers what the storage needs.
+  const request = { method: params.method, url: params.url, headers: params.headers ?? {}, body };
+  const xhr = await send(
+    request,
+    file,
+    options,
+    'The upload could not reach the storage (does the bucket allow this origin in its CORS rules?)',
+  );
+  if (xhr.status < 200 || xhr.status >= 300) {
+    // S3 explains itself in XML: <Error><Code>EntityTooLarge</Code><Message>...</Message></Error>
+    const code = xmlText(xhr.responseText, 'Code');
+    const message = xmlText(xhr.responseText, 'Message') ?? `Upload failed with HTTP ${xhr.status}`;
+    const known = code === 'EntityTooLarge' ? 'file_too_large' : code;
+    throw new DirectUploadError(message, xhr.status, known ?? 'http_error');
+  }
+  return { token: params.token, key: params.key, url: objectUrl(params) };
+}
+
+/**
+ * GETs the presigned request from the app.
+ *
+ * @param {URL} url
+ * @param {Record<string, string>} headers
+ * @param {AbortSignal | undefined} signal
+ * @returns {Promise<{ method: 'POST' | 'PUT', url: string, fields?: Record<string, string>,
+ *   headers?: Record<string, string>, key: string, token: string }>}
+ */
+async function presignedRequest(url, headers, signal) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: 'application/json', ...headers }, signal });
+  } catch (error) {
+    if (signal?.aborted) throw abortReason(signal);
+    throw new DirectUploadError('The upload could not reach the server', 0, 'network_error', {
+      cause: error,
+    });
+  }
+  const body = await response.json().catch(() => null);
+  if (signal?.aborted) throw abortReason(signal); // an abort while the body arrived
+  if (!response.ok) {
+    const message = messageOf(body) ?? `Upload failed with HTTP ${response.status}`;
+    throw new DirectUploadError(message, response.status, body?.code ?? 'http_error');
+  }
+  const valid =
+    (body?.method === 'POST' || body?.method === 'PUT') &&
+    typeof body.url === 'string' &&
+    typeof body.token === 'string';
+  if (!valid) {
+    throw new DirectUploadError(
+      'The upload endpoint answered no presigned request',
+      response.status,
+      'invalid_response',
+    );
+  }
+  return body;
+}
+
+/**
+ * Sends one request with XMLHttpRequest, the only browser API that reports upload progress.
+ * Resolves with the finished request whatever its status; rejects when no answer arrived.
+ *
+ * @param {{ method: string, url: string | URL, headers: Record<string, string>,
+ *   body: XMLHttpRequestBodyInit }} request
+ * @param {Blob} file for the progress total, when the browser cannot compute it
+ * @param {{ onProgress?: (progress: import('./direct-upload.js').UploadProgress) => void,
+ *   signal?: AbortSignal }} options
+ * @param {string} unreachable the message when no answer arrived
+ * @returns {Promise<XMLHttpRequest>}
+ */
+function send(request, file, options, unreachable) {
   const { onProgress, signal } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
-    const url = new URL(endpoint, document.baseURI);
-    // In the query, not the body: the server picks the attachment's limits before the file.
-    if (entity) url.searchParams.set('entity', entity);
-    if (attachment) url.searchParams.set('attachment', attachment);
-
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.setRequestHeader('Accept', 'application/json');
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.open(request.method, request.url);
+    for (const [name, value] of Object.entries(request.headers)) xhr.setRequestHeader(name, value);
     const abort = () => xhr.abort();
     signal?.addEventListener('abort', abort, { once: true });
     const settle = () => signal?.removeEventListener('abort', abort);
@@ -56,29 +179,59 @@ export function uploadFile(file, options = {}) {
     });
     xhr.addEventListener('load', () => {
       settle();
-      let body = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        // A proxy's HTML error page: the status still says what happened.
-      }
-      if (xhr.status >= 200 && xhr.status < 300 && body) return resolve(body);
-      const message = messageOf(body) ?? `Upload failed with HTTP ${xhr.status}`;
-      reject(new DirectUploadError(message, xhr.status, body?.code ?? 'http_error'));
+      resolve(xhr);
     });
     xhr.addEventListener('error', () => {
       settle();
-      reject(new DirectUploadError('The upload could not reach the server', 0, 'network_error'));
+      reject(new DirectUploadError(unreachable, 0, 'network_error'));
     });
     xhr.addEventListener('abort', () => {
       settle();
       reject(abortReason(signal));
     });
-
-    const form = new FormData();
-    form.append('file', file, file instanceof File ? file.name : 'blob');
-    xhr.send(form);
+    xhr.send(request.body);
   });
+}
+
+/** @param {Blob} file */
+function nameOf(file) {
+  return file instanceof File ? file.name : 'blob';
+}
+
+/**
+ * The object's address on the storage, without the signature.
+ *
+ * @param {{ method: string, url: string, fields?: Record<string, string> }} params
+ */
+function objectUrl(params) {
+  const url = new URL(params.url);
+  url.search = '';
+  const key = params.fields?.key;
+  if (params.method === 'POST' && key) {
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path}`;
+  }
+  return url.href;
+}
+
+/**
+ * The text of the first `<tag>` element of an S3 error document, if any.
+ *
+ * @param {string} xml
+ * @param {string} tag
+ */
+function xmlText(xml, tag) {
+  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  if (!match) return undefined;
+  const entities = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return match[1].replace(
+    /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([0-9a-f]{1,6}));/gi,
+    (entity, name, decimal, hex) => {
+      if (name) return entities[/** @type {keyof typeof entities} */ (name.toLowerCase())];
+      const code = decimal ? Number(decimal) : parseInt(hex, 16);
+      return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+    },
+  );
 }
 
 /** @param {AbortSignal | undefined} signal */
@@ -95,6 +248,8 @@ function messageOf(body) {
 
 /**
  * Wires every `<input type="file" data-direct-upload>` inside `root`: see direct-upload.d.ts.
+ * `data-direct-upload="s3"` sends the file straight to the storage (`uploadFileToStorage`);
+ * any other value, or none, to the app's upload endpoint (`uploadFile`).
  *
  * @param {ParentNode} [root]
  * @param {import('./direct-upload.js').WireOptions} [options]
@@ -219,10 +374,13 @@ export function wireDirectUploads(root = document, options = {}) {
       const own = (controller = new AbortController());
       field.state = 'uploading';
       emit('start', { file });
+      const toStorage = input.dataset.directUpload === 's3';
       try {
-        const answer = await uploadFile(file, {
-          ...options,
-          endpoint: input.dataset.endpoint ?? options.endpoint,
+        const upload = toStorage ? uploadFileToStorage : uploadFile;
+        const answer = await upload(file, {
+          headers: options.headers,
+          endpoint:
+            input.dataset.endpoint ?? (toStorage ? options.storageEndpoint : options.endpoint),
           entity: input.dataset.entity ?? options.entity,
           attachment: input.dataset.attachment ?? options.attachment,
           signal: own.signal,

@@ -2,15 +2,18 @@ import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { attachmentEntities, AttachmentsModule, FileSystemStorage } from '../../src/index.js';
-import { PageController } from './page.controller.js';
+import { attachmentEntities, AttachmentsModule } from '../../src/index.js';
+import { PAGE_SETTINGS, PageController, type PageSettings } from './page.controller.js';
 import { Photo } from './photo.entity.js';
 import { PhotosController } from './photos.controller.js';
+import { bucketOrigins, sampleStorages, type SampleS3Settings } from './storage.js';
 
 /** What main.ts reads from the environment. */
 export interface SampleSettings {
-  /** Root of the `cache` and `store` folders, and of the SQLite file. */
+  /** Root of the `cache` and `store` folders (unless `s3`), and of the SQLite file. */
   uploads: string;
+  /** Files in a bucket rather than in `uploads`, and uploads from the page straight to it. */
+  s3?: SampleS3Settings;
   /** A `postgres://` URL, or undefined for SQLite. */
   databaseUrl?: string;
   redisUrl: URL;
@@ -43,6 +46,9 @@ export function redisOptions(url: URL) {
 @Module({})
 export class AppModule {
   static register(settings: SampleSettings): DynamicModule {
+    const page: PageSettings = settings.s3
+      ? { directUpload: 's3', storageOrigins: bucketOrigins(settings.s3) }
+      : { directUpload: 'app', storageOrigins: [] };
     return {
       module: AppModule,
       imports: [
@@ -53,10 +59,7 @@ export class AppModule {
           inject: [DataSource],
           useFactory: (dataSource: DataSource) => ({
             dataSource,
-            storages: {
-              cache: new FileSystemStorage({ directory: join(settings.uploads, 'cache') }),
-              store: new FileSystemStorage({ directory: join(settings.uploads, 'store') }),
-            },
+            storages: sampleStorages(settings.uploads, settings.s3),
             connection: redisOptions(settings.redisUrl),
             queuePrefix: settings.queuePrefix,
             secret: settings.secret,
@@ -66,6 +69,7 @@ export class AppModule {
         }),
       ],
       controllers: [PhotosController, PageController],
+      providers: [{ provide: PAGE_SETTINGS, useValue: page }],
     };
   }
 }

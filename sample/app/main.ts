@@ -5,6 +5,12 @@
  * Environment (all optional): PORT (3000), UPLOADS_DIR (sample/uploads), DATABASE_URL (a
  * postgres:// URL; SQLite in UPLOADS_DIR otherwise), REDIS_URL (redis://127.0.0.1:6379),
  * QUEUE_PREFIX (sample), ATTACHMENTS_SECRET (at least 32 characters).
+ *
+ * S3 instead of folders: S3_BUCKET turns it on; then S3_ENDPOINT (an S3-compatible server such
+ * as MinIO; AWS when unset), S3_REGION (us-east-1), S3_FORCE_PATH_STYLE (true when S3_ENDPOINT
+ * is set, false otherwise), and credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or
+ * any other source the AWS SDK reads). The bucket must allow the page's origin to POST in its
+ * CORS rules: the page uploads to it directly.
  */
 import 'reflect-metadata';
 import { mkdir } from 'node:fs/promises';
@@ -15,15 +21,40 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { redisIsUp } from '../redis-check.js';
 import { AppModule, redisOptions, type SampleSettings } from './app.module.js';
+import { bucketProblem, describeStorage, type SampleS3Settings } from './storage.js';
+
+/** S3 settings, undefined without S3_BUCKET, or what is wrong with them. */
+function s3FromEnvironment(): SampleS3Settings | undefined | string {
+  const bucket = process.env.S3_BUCKET || undefined;
+  if (!bucket) return undefined;
+  const endpoint = process.env.S3_ENDPOINT || undefined;
+  if (endpoint && !(URL.canParse(endpoint) && /^https?:$/.test(new URL(endpoint).protocol))) {
+    return 'S3_ENDPOINT must be an http:// or https:// URL; leave it unset for AWS.';
+  }
+  const pathStyle = (process.env.S3_FORCE_PATH_STYLE || '').toLowerCase();
+  if (pathStyle && !['true', 'false', '1', '0'].includes(pathStyle)) {
+    return 'S3_FORCE_PATH_STYLE must be true or false.';
+  }
+  return {
+    bucket,
+    endpoint,
+    region: process.env.S3_REGION || 'us-east-1',
+    // S3-compatible servers rarely have a DNS name per bucket.
+    forcePathStyle: pathStyle ? pathStyle === 'true' || pathStyle === '1' : Boolean(endpoint),
+  };
+}
 
 function settingsFromEnvironment(): SampleSettings | string {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     return 'DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.';
   }
+  const s3 = s3FromEnvironment();
+  if (typeof s3 === 'string') return s3;
   const defaultUploads = fileURLToPath(new URL('../../../sample/uploads', import.meta.url));
   return {
     uploads: resolve(process.env.UPLOADS_DIR || defaultUploads),
+    s3,
     databaseUrl,
     redisUrl: new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379'),
     queuePrefix: process.env.QUEUE_PREFIX || 'sample',
@@ -47,6 +78,12 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const unusable = settings.s3 && (await bucketProblem(settings.s3));
+  if (unusable) {
+    console.error(unusable);
+    process.exitCode = 1;
+    return;
+  }
   await mkdir(settings.uploads, { recursive: true }); // SQLite does not create folders
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(settings), {
     logger: ['error', 'warn'],
@@ -54,7 +91,7 @@ async function main(): Promise<void> {
   app.enableShutdownHooks(); // Ctrl-C closes the workers, so their jobs are not left locked
   await app.listen(Number(process.env.PORT || 3000));
   const { port } = app.getHttpServer().address() as AddressInfo;
-  console.log(`Sample app listening on http://localhost:${port}/`);
+  console.log(`Sample app listening on http://localhost:${port}/${describeStorage(settings.s3)}`);
 }
 
 await main();

@@ -1,31 +1,60 @@
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
 // The page's files are plain HTML and browser JS, served from the source tree (tsc only
 // compiles TypeScript): build/sample/app/ is three levels below the repository root.
 const pageDirectory = fileURLToPath(new URL('../../../sample/app/page/', import.meta.url));
 
+export const PAGE_SETTINGS = Symbol('PAGE_SETTINGS');
+
+export interface PageSettings {
+  /**
+   * Where the page sends a chosen file: the library's upload endpoint (`app`), or the bucket
+   * itself with a presigned request (`s3`).
+   */
+  directUpload: 'app' | 's3';
+  /** Origins of the bucket, which the page uploads to and loads images from. */
+  storageOrigins: string[];
+}
+
 /** The one page of the sample, and its script. */
 @Controller()
 export class PageController {
-  @Get()
-  page(@Res() response: Response): void {
+  private readonly policy: string;
+
+  constructor(@Inject(PAGE_SETTINGS) private readonly settings: PageSettings) {
     // Only the app's own script runs: the page has no inline script and builds no markup
-    // from data, so even a title that slipped through as HTML could not execute.
-    response.setHeader(
-      'Content-Security-Policy',
-      "default-src 'self'; style-src 'self' 'unsafe-inline'",
-    );
-    this.send(response, 'index.html');
+    // from data, so even a title that slipped through as HTML could not execute. In S3 mode it
+    // also talks to the bucket, and nothing else.
+    const origins = settings.storageOrigins.map((origin) => ` ${origin}`).join('');
+    this.policy =
+      "default-src 'self'; style-src 'self' 'unsafe-inline'" +
+      (origins ? `; connect-src 'self'${origins}; img-src 'self'${origins}` : '');
+  }
+
+  @Get()
+  async page(@Res() response: Response): Promise<void> {
+    // Read on every request, like page.js: an edited page shows without a restart.
+    const html = render(await readFile(`${pageDirectory}index.html`, 'utf8'), this.settings);
+    response.setHeader('Content-Security-Policy', this.policy);
+    response.setHeader('Cache-Control', 'no-cache');
+    response.type('html').send(html);
   }
 
   @Get('page.js')
   script(@Res() response: Response): void {
-    this.send(response, 'page.js');
+    response.sendFile('page.js', { root: pageDirectory, headers: { 'Cache-Control': 'no-cache' } });
   }
+}
 
-  private send(response: Response, file: string): void {
-    response.sendFile(file, { root: pageDirectory, headers: { 'Cache-Control': 'no-cache' } });
+/** The page with its file input set to the upload mode: `data-direct-upload="s3"` for S3. */
+function render(html: string, settings: PageSettings): string {
+  const marker = /(<input\b[^>]*\sdata-direct-upload)(?=[\s/>])/g;
+  const found = html.match(marker)?.length ?? 0;
+  if (found !== 1) {
+    throw new Error(`index.html must have one input with data-direct-upload, found ${found}`);
   }
+  return settings.directUpload === 's3' ? html.replace(marker, '$1="s3"') : html;
 }

@@ -12,7 +12,13 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { pdf, png } from '../support/fixtures.js';
 import { referencedFiles, waitFor } from '../support/harness.js';
 import { api, oversizedUpload, upload } from './http.js';
-import { filesUnder, SAMPLE_MAIN, startSampleApp, type SampleApp } from './sample-app.js';
+import {
+  filesUnder,
+  LISTENING,
+  SAMPLE_MAIN,
+  startSampleApp,
+  type SampleApp,
+} from './sample-app.js';
 
 const MB = 1024 * 1024;
 
@@ -79,7 +85,17 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const page = await fetch(`${app.baseUrl}/`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
-      assert.match(await page.text(), /<input[^>]*data-direct-upload/);
+      const html = await page.text();
+      // Files go through the app: the input names no other destination, the page no other origin.
+      assert.match(html, /<input[^>]*\sdata-direct-upload\s/);
+      assert.doesNotMatch(html, /data-direct-upload=/);
+      assert.equal(
+        page.headers.get('content-security-policy'),
+        "default-src 'self'; style-src 'self' 'unsafe-inline'",
+      );
+      const presign = await api(app.baseUrl, 'GET', '/attachments/s3/params?filename=a.png');
+      assert.equal(presign.status, 400);
+      assert.match(String(presign.body?.message), /does not accept direct uploads/);
       const client = await fetch(`${app.baseUrl}/attachments/client.js`);
       assert.equal(client.status, 200);
       assert.match(client.headers.get('content-type') ?? '', /^text\/javascript/);
@@ -249,7 +265,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await onDisk(), expected);
       // Nothing failed, not even once: no error or retry warning was logged.
       const [listening, ...rest] = app.output().trimEnd().split('\n');
-      assert.match(String(listening), /^Sample app listening on /);
+      const match = LISTENING.exec(String(listening));
+      assert.ok(match, String(listening));
+      assert.equal(match[2], undefined, 'no "(files in ...)" without S3_BUCKET');
       assert.deepEqual(rest, []);
     });
   });

@@ -23,7 +23,13 @@ export interface SampleAppOptions {
   uploads: string;
   /** A postgres:// URL; SQLite in `uploads` when absent. */
   databaseUrl?: string;
+  /** More environment, e.g. S3_BUCKET and S3_ENDPOINT; S3_* variables are unset otherwise. */
+  env?: Record<string, string>;
 }
+
+/** The line the sample prints once it listens; S3 mode adds where the files are. */
+export const LISTENING =
+  /^Sample app listening on http:\/\/localhost:(\d+)\/(?: \(files in (.+)\))?$/m;
 
 /**
  * Runs `node build/sample/app/main.js` as `npm run sample` does, on a free port, with its own
@@ -40,6 +46,8 @@ export async function startSampleApp(options: SampleAppOptions): Promise<SampleA
   };
   delete env.DATABASE_URL;
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  for (const name of Object.keys(env)) if (name.startsWith('S3_')) delete env[name];
+  Object.assign(env, options.env);
   const child = spawn(process.execPath, [SAMPLE_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -54,7 +62,7 @@ export async function startSampleApp(options: SampleAppOptions): Promise<SampleA
       reject(new Error(`The sample app did not start within 60 s:\n${output}`));
     }, 60_000);
     child.stdout.on('data', () => {
-      const match = /^Sample app listening on http:\/\/localhost:(\d+)\/$/m.exec(output);
+      const match = LISTENING.exec(output);
       if (match) resolve(match[1]!);
     });
     void exited.then(([code]) => reject(new Error(`The sample app exited (${code}):\n${output}`)));

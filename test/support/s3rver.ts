@@ -46,17 +46,38 @@ export interface StartS3rverOptions {
    * ListObjectsV2. Default true.
    */
   patched?: boolean;
+  /**
+   * A CORS configuration for the bucket, so pages on other origins can send requests to it (a
+   * browser's direct upload): `true` for {@link OPEN_CORS}, or a `<CORSConfiguration>` XML
+   * document. Default none: s3rver then refuses every preflight, as S3 does.
+   */
+  cors?: boolean | string;
 }
 
+/** Any origin may GET, HEAD, PUT and POST with any header, and read the ETag (multipart). */
+export const OPEN_CORS = `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>HEAD</AllowedMethod>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedMethod>POST</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>3000</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;
+
 export async function startS3rver(options: StartS3rverOptions = {}): Promise<TestS3Server> {
-  const { bucket = 'attachments', patched = true } = options;
+  const { bucket = 'attachments', patched = true, cors } = options;
+  const configs = cors === true ? [OPEN_CORS] : typeof cors === 'string' ? [cors] : [];
   const directory = await fs.mkdtemp(path.join(tmpdir(), 's3rver-'));
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
     silent: true,
     directory,
-    configureBuckets: [{ name: bucket }],
+    configureBuckets: [{ name: bucket, configs }],
   });
   if (patched) {
     // Just before the router (the last middleware), after the XML encoder and the logger.

@@ -81,7 +81,12 @@ function hmac(key: string | Buffer, data: string): Buffer {
 async function bucketUrl(client: S3Client, bucket: string): Promise<string> {
   const endpoint = client.config.endpoint ? await client.config.endpoint() : undefined;
   const region = await client.config.region();
-  if (!endpoint) return `https://${bucket}.s3.${region}.amazonaws.com/`;
+  if (!endpoint) {
+    // A dotted bucket name breaks the virtual-host TLS certificate; the SDK goes path-style too.
+    return bucket.includes('.')
+      ? `https://s3.${region}.amazonaws.com/${encodeURIComponent(bucket)}`
+      : `https://${bucket}.s3.${region}.amazonaws.com/`;
+  }
   const port = endpoint.port ? `:${endpoint.port}` : '';
   const base = `${endpoint.protocol}//${endpoint.hostname}${port}${endpoint.path.replace(/\/$/, '')}`;
   if (client.config.forcePathStyle) return `${base}/${encodeURIComponent(bucket)}`;
