@@ -54,7 +54,8 @@ export class AttachmentsConfig {
       worker === false
         ? null
         : {
-            concurrency: 5,
+            // SQLite has one writer: parallel jobs would only queue behind each other's writes.
+            concurrency: options.dataSource?.options.type === 'better-sqlite3' ? 1 : 5,
             lockDuration: 30_000,
             stalledInterval: 30_000,
             ...(worker === true ? {} : worker),

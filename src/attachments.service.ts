@@ -16,7 +16,9 @@ import {
   InvalidTokenError,
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
+  TooManyFilesError,
 } from './errors/index.js';
+import { listOf } from './entity/list-changes.js';
 import { AttachmentEvents } from './events/attachment-events.js';
 import { FileUrls } from './http/file-urls.js';
 import { AttachmentClaim } from './jobs/attachment-claim.entity.js';
@@ -106,12 +108,7 @@ export class AttachmentsService {
     source: string | Readable | Buffer | null,
     options: AttachOptions = {},
   ): Promise<UploadedFile | null> {
-    const definition = attachmentOf(entity.constructor, property);
-    if (!definition) {
-      throw new AttachmentConfigurationError(
-        `${entity.constructor.name}.${property} is not decorated with @Attachment()`,
-      );
-    }
+    const definition = this.definition(entity, property, false);
     let file: UploadedFile | null = null;
     if (typeof source === 'string') {
       file = await this.fromToken(source, definition.options, options.owner);
@@ -120,6 +117,70 @@ export class AttachmentsService {
     }
     (entity as ObjectLiteral)[property] = file;
     return file;
+  }
+
+  /**
+   * Appends files to an `@Attachments()` list (tokens, streams or Buffers), after the same checks
+   * as `attach()`. Nothing is written until the entity is saved; each new file is then promoted
+   * on its own. To replace the list, set it to `[]` first.
+   */
+  async attachMany<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+    sources: readonly (string | Readable | Buffer)[],
+    options: AttachOptions = {},
+  ): Promise<UploadedFile[]> {
+    const definition = this.definition(entity, property, true);
+    const list = listOf(entity[property]);
+    const { maxCount } = definition.options;
+    if (maxCount !== undefined && list.length + sources.length > maxCount) {
+      throw new TooManyFilesError(maxCount);
+    }
+    const added: UploadedFile[] = [];
+    for (const source of sources) {
+      added.push(
+        typeof source === 'string'
+          ? await this.fromToken(source, definition.options, options.owner)
+          : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
+      );
+    }
+    (entity as ObjectLiteral)[property] = [...list, ...added];
+    return added;
+  }
+
+  /** Removes files from a list by id; saving deletes them in a job. */
+  detach<T extends ObjectLiteral>(entity: T, property: keyof T & string, ids: readonly string[]) {
+    this.definition(entity, property, true);
+    const list = listOf(entity[property]);
+    (entity as ObjectLiteral)[property] = list.filter((file) => !ids.includes(file.id));
+  }
+
+  /** Puts a list in the order of `ids`, which must name each of its files once. */
+  reorder<T extends ObjectLiteral>(entity: T, property: keyof T & string, ids: readonly string[]) {
+    this.definition(entity, property, true);
+    const list = listOf(entity[property]);
+    const sorted = ids.map((id) => list.find((file) => file.id === id));
+    if (
+      sorted.length !== list.length ||
+      new Set(ids).size !== ids.length ||
+      sorted.includes(undefined)
+    ) {
+      throw new AttachmentConfigurationError(
+        'reorder() needs every file id of the list, once each',
+      );
+    }
+    (entity as ObjectLiteral)[property] = sorted;
+  }
+
+  private definition(entity: ObjectLiteral, property: string, multiple: boolean) {
+    const definition = attachmentOf(entity.constructor, property);
+    const decorator = multiple ? '@Attachments()' : '@Attachment()';
+    if (!definition || !!definition.multiple !== multiple) {
+      throw new AttachmentConfigurationError(
+        `${entity.constructor.name}.${property} is not decorated with ${decorator}`,
+      );
+    }
+    return definition;
   }
 
   /**

@@ -15,10 +15,11 @@ export type {
   JobStep,
 } from './interfaces/attachments-module-options.interface.js';
 
-export { Attachment } from './entity/attachment.decorator.js';
+export { Attachment, Attachments } from './entity/attachment.decorator.js';
 export type {
   AttachmentCallbacks,
   AttachmentDefinition,
+  AttachmentListOptions,
   AttachmentOptions,
   DerivativeDefinition,
   DerivativeProcessorRef,

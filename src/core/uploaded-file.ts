@@ -19,6 +19,8 @@ export interface UploadedFile {
   metadata: FileMetadata;
   /** Processed versions by name (`thumb`...), added by background jobs as they finish. */
   derivatives?: Record<string, UploadedFile>;
+  /** In `@Attachments()` lists: the id of the cached file this stored file was promoted from. */
+  source?: string;
 }
 
 export function isUploadedFile(value: unknown): value is UploadedFile {

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { In } from 'typeorm';
 import type {
   EntityMetadata,
   EntitySubscriberInterface,
@@ -26,12 +27,14 @@ import { WorkOutbox } from '../jobs/work-outbox.service.js';
 import type { FileRef } from '../jobs/work-payload.js';
 import { attachmentsOf } from './attachment-registry.js';
 import { promotePayload } from './promote-payload.js';
+import { listOf, reconcileList, type ListChanges } from './list-changes.js';
 import { readAttachmentColumns } from './record-columns.js';
 import { TransactionWork } from './transaction-work.js';
 
 interface LockedValues {
   idMap: ObjectLiteral;
   values: Record<string, UploadedFile | null>;
+  lists?: Record<string, ListChanges>;
 }
 
 /**
@@ -83,9 +86,10 @@ export class AttachmentLifecycleSubscriber
     if (definitions.length === 0 || !event.entity) return;
     const idMap = event.metadata.getEntityIdMap(event.entity) ?? event.entityId ?? {};
     const work: AttachmentWork[] = [];
-    for (const { property } of definitions) {
-      const file = event.entity[property] as unknown;
-      if (this.isCached(file)) {
+    for (const { property, multiple } of definitions) {
+      const value = event.entity[property] as unknown;
+      for (const file of multiple ? listOf(value) : [value]) {
+        if (!this.isCached(file)) continue;
         await this.claim(event.queryRunner, file);
         work.push(this.promotion(event.metadata, idMap, property, file));
       }
@@ -98,8 +102,13 @@ export class AttachmentLifecycleSubscriber
     const definitions = attachmentsOf(event.metadata.target);
     if (definitions.length === 0 || !entity) return;
     const given = definitions
+      .filter(({ multiple }) => !multiple)
       .map(({ property }) => property)
       .filter((property) => entity[property] !== undefined);
+    const lists = definitions
+      .filter(({ multiple, property }) => multiple && entity[property] !== undefined)
+      .map(({ property }) => property)
+      .filter((property) => !isDeepStrictEqual(entity[property], event.databaseEntity?.[property]));
     const changed = given.filter(
       (property) => !sameFile(asFile(entity[property]), asFile(event.databaseEntity?.[property])),
     );
@@ -109,17 +118,29 @@ export class AttachmentLifecycleSubscriber
         !changed.includes(property) &&
         !isDeepStrictEqual(entity[property], event.databaseEntity?.[property]),
     );
-    if (changed.length === 0 && outdated.length === 0) return;
+    if (changed.length === 0 && outdated.length === 0 && lists.length === 0) return;
     const idMap = event.metadata.getEntityIdMap(event.databaseEntity ?? entity);
     if (!idMap) return;
     const values = await readAttachmentColumns(
       event.queryRunner,
       event.metadata,
       idMap,
-      [...changed, ...outdated],
+      [...changed, ...outdated, ...lists],
       { lock: true },
     );
     if (!values) return;
+    const listChanges: Record<string, ListChanges> = {};
+    for (const property of lists) {
+      const row = listOf(values[property]);
+      const wanted = listOf(entity[property]);
+      const unknown = wanted.filter(
+        (file) => this.isCached(file) && !row.some((held) => sameFile(held, file)),
+      );
+      const claimed = await this.claimedIds(event.queryRunner, unknown);
+      listChanges[property] = reconcileList(wanted, row, claimed, this.config.cacheStorage);
+      entity[property] = listChanges[property].list;
+      delete values[property];
+    }
     for (const property of outdated) {
       // The row is the truth for a file both agree on: writing the object's copy would drop
       // what jobs merged into it, and orphan those files.
@@ -139,7 +160,7 @@ export class AttachmentLifecycleSubscriber
         delete values[property];
       }
     }
-    this.locked.set(entity, { idMap, values });
+    this.locked.set(entity, { idMap, values, lists: listChanges });
   }
 
   async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
@@ -156,6 +177,13 @@ export class AttachmentLifecycleSubscriber
       if (this.isCached(next)) {
         await this.claim(event.queryRunner, next);
         work.push(this.promotion(event.metadata, locked.idMap, property, next));
+      }
+    }
+    for (const [property, changes] of Object.entries(locked.lists ?? {})) {
+      replaced.push(...changes.removed.flatMap(withDerivatives));
+      for (const file of changes.added) {
+        await this.claim(event.queryRunner, file);
+        work.push(this.promotion(event.metadata, locked.idMap, property, file));
       }
     }
     if (replaced.length > 0)
@@ -216,6 +244,7 @@ export class AttachmentLifecycleSubscriber
     if (!source || !locked) return;
     this.locked.delete(source);
     const files = Object.values(locked.values)
+      .flatMap((value: unknown) => (Array.isArray(value) ? listOf(value) : [value]))
       .filter((file): file is UploadedFile => isUploadedFile(file))
       .flatMap(withDerivatives);
     if (files.length === 0) return;
@@ -226,6 +255,14 @@ export class AttachmentLifecycleSubscriber
 
   private isCached(file: unknown): file is UploadedFile {
     return isUploadedFile(file) && file.storage === this.config.cacheStorage;
+  }
+
+  private async claimedIds(runner: QueryRunner, files: UploadedFile[]): Promise<Set<string>> {
+    if (files.length === 0) return new Set();
+    const claims = await runner.manager.findBy(AttachmentClaim, {
+      fileId: In(files.map((file) => file.id)),
+    });
+    return new Set(claims.map((claim) => claim.fileId));
   }
 
   private async isClaimed(runner: QueryRunner, file: UploadedFile): Promise<boolean> {

@@ -55,8 +55,18 @@ export interface AttachmentOptions extends AttachmentCallbacks {
   preprocess?: DerivativeProcessorRef;
 }
 
-/** An `@Attachment()` property as the library sees it. */
+export interface AttachmentListOptions extends Omit<
+  AttachmentOptions,
+  'derivatives' | 'preprocess' | 'afterUpload'
+> {
+  /** Most files the list may hold; `attachMany()` refuses more. */
+  maxCount?: number;
+}
+
+/** An `@Attachment()` or `@Attachments()` property as the library sees it. */
 export interface AttachmentDefinition {
   property: string;
-  options: AttachmentOptions;
+  options: AttachmentOptions & { maxCount?: number };
+  /** An ordered list of files (`@Attachments()`) rather than one. */
+  multiple?: boolean;
 }

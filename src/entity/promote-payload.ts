@@ -13,7 +13,8 @@ export function promotePayload(
   property: string,
   file: UploadedFile,
 ): PromotePayload {
-  const options = attachmentOf(metadata.target, property)?.options ?? {};
+  const definition = attachmentOf(metadata.target, property);
+  const options = definition?.options ?? {};
   const targetId = storedFileId(options.location ?? 'record', {
     entityName: kebabCase(metadata.name),
     recordId: pathSafeRecordId(idMap),
@@ -27,5 +28,6 @@ export function promotePayload(
     attachment: property,
     file,
     target: { storage: options.storage ?? config.storeStorage, id: targetId },
+    ...(definition?.multiple ? { inList: true } : {}),
   };
 }

@@ -27,3 +27,12 @@ export class FileTypeNotAllowedError extends AttachmentError {
     );
   }
 }
+
+/** An `@Attachments()` list would hold more files than its `maxCount`. */
+export class TooManyFilesError extends AttachmentError {
+  readonly code = 'too_many_files';
+
+  constructor(readonly maxCount: number) {
+    super(`This list holds at most ${maxCount} files`);
+  }
+}

@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   token_already_used: HttpStatus.CONFLICT,
   file_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   file_type_not_allowed: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  too_many_files: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 /** The HTTP status that fits an attachment error: 4xx for what the client got wrong. */

@@ -11,6 +11,7 @@ import { attachmentOf } from '../entity/attachment-registry.js';
 import { mergeDerivative } from '../entity/derivative-columns.js';
 import { readAttachmentColumns } from '../entity/record-columns.js';
 import { AttachmentEvents } from '../events/attachment-events.js';
+import { serialized } from '../entity/serialized-transactions.js';
 import { WorkOutbox } from './work-outbox.service.js';
 import type { DerivePayload } from './work-payload.js';
 
@@ -100,7 +101,11 @@ export class DeriveJob {
    * Merges under a row lock, and in the same transaction records the deletion of the version it
    * replaces (a regenerated derivative with another extension), so nothing is orphaned.
    */
-  private async write(runner: QueryRunner, data: DeriveData, made: UploadedFile) {
+  private write(runner: QueryRunner, data: DeriveData, made: UploadedFile): Promise<boolean> {
+    return serialized(this.config.dataSource, () => this.writeLocked(runner, data, made));
+  }
+
+  private async writeLocked(runner: QueryRunner, data: DeriveData, made: UploadedFile) {
     const metadata = this.config.dataSource.getMetadata(data.entity);
     await runner.startTransaction();
     let cleanup: ReturnType<WorkOutbox['create']> | undefined;

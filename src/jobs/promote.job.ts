@@ -14,6 +14,8 @@ import {
   derivativeStem,
 } from '../derivatives/derivative-maker.js';
 import { attachmentOf } from '../entity/attachment-registry.js';
+import { listOf } from '../entity/list-changes.js';
+import { replaceListElement } from '../entity/list-columns.js';
 
 /** The target id without its extension: preprocessing may store the original as another type. */
 function stemOf(id: string): string {
@@ -61,6 +63,7 @@ export class PromoteJob {
   ): Promise<PromoteOutcome> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
     const values = await readAttachmentColumns(runner, metadata, data.recordId, [data.attachment]);
+    if (data.inList) return this.promoteElement(runner, data, listOf(values?.[data.attachment]));
     const current = values?.[data.attachment] ?? null;
     // Already stored means an earlier attempt wrote the column and died before cleaning up.
     if (current && isOurs(current, data)) return this.followUp(data, current);
@@ -69,6 +72,37 @@ export class PromoteJob {
     const stored = await this.store(data);
     await this.step('promote:before-write', data);
     const written = await compareAndSetAttachment(
+      runner,
+      metadata,
+      data.recordId,
+      data.attachment,
+      data.file,
+      stored,
+    );
+    return written ? this.followUp(data, stored) : this.abandon(data);
+  }
+
+  /** The same steps for one element of a list, which is written back in place. */
+  private async promoteElement(
+    runner: QueryRunner,
+    data: PromotePayload & { workId: string },
+    list: UploadedFile[],
+  ): Promise<PromoteOutcome> {
+    const ours = list.find((file) => file.source === data.file.id && isOurs(file, data));
+    if (ours) return this.followUp(data, ours);
+    if (!list.some((file) => sameFile(file, data.file))) return this.abandon(data);
+    await this.step('promote:before-copy', data);
+    await this.config
+      .storage(data.target.storage)
+      .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
+    const stored: UploadedFile = {
+      ...data.target,
+      metadata: data.file.metadata,
+      source: data.file.id,
+    };
+    await this.step('promote:before-write', data);
+    const metadata = this.config.dataSource.getMetadata(data.entity);
+    const written = await replaceListElement(
       runner,
       metadata,
       data.recordId,
@@ -144,10 +178,9 @@ export class PromoteJob {
     }
     const fresh: AttachmentWork[] = [];
     for (const row of work) if (!(await this.outbox.exists(row.id))) fresh.push(row);
-    await this.config.dataSource.transaction(async (manager) => {
-      await this.outbox.record(manager, fresh);
-      await this.outbox.finish([data.workId], manager);
-    });
+    // No transaction needed: a retry finds the rows recorded here and records only the rest.
+    await this.outbox.record(this.config.dataSource.manager, fresh);
+    await this.outbox.finish([data.workId]);
     await this.outbox.send(work);
     // The cached copy's deletion is recorded once: by the run that wrote, not by a retry.
     if (fresh.some((row) => row.id === `${data.workId}.cached`)) {

@@ -15,6 +15,8 @@ export interface PromotePayload {
   file: UploadedFile;
   /** Where the file goes: deterministic, so a retried promotion overwrites its own copy. */
   target: FileRef;
+  /** The file is one element of an `@Attachments()` list. */
+  inList?: boolean;
 }
 
 /** Makes one named derivative of a stored original, in a job of its own. */

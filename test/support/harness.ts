@@ -157,10 +157,12 @@ export async function referencedFiles(
     const rows = await dataSource.getRepository(entity).find();
     for (const row of rows) {
       for (const property of properties) {
-        const file = row[property] as unknown;
-        if (!isUploadedFile(file)) continue;
-        for (const { storage, id } of [file, ...Object.values(file.derivatives ?? {})]) {
-          keys.push(`${storage}:${id}`);
+        const value = row[property] as unknown;
+        for (const file of Array.isArray(value) ? value : [value]) {
+          if (!isUploadedFile(file)) continue;
+          for (const { storage, id } of [file, ...Object.values(file.derivatives ?? {})]) {
+            keys.push(`${storage}:${id}`);
+          }
         }
       }
     }
