@@ -20,14 +20,21 @@ export interface LocationContext {
 export type LocationFunction = (context: LocationContext) => string;
 
 /**
- * `record`: `<entity>/<id>/<attachment>/<basename>` (the default); `flat`: `<basename>`; or a
- * function returning the folder.
+ * `record`: `<entity>/<id>/<attachment>/<basename>` (the default); `flat`: `<basename>`;
+ * `filename`: `<entity>/<id>/<attachment>/<unique id>/<original filename>`, which keeps the name
+ * users gave the file in its key (the unique folder keeps keys apart); or a function returning
+ * the folder.
  */
-export type LocationStrategy = 'record' | 'flat' | LocationFunction;
+export type LocationStrategy = 'record' | 'flat' | 'filename' | LocationFunction;
 
 export function storedFileId(strategy: LocationStrategy, context: LocationContext): string {
   const basename = posix.basename(context.file.id);
   if (strategy === 'flat') return basename;
+  if (strategy === 'filename') {
+    const folder = `${context.entityName}/${context.recordId}/${context.attachment}`;
+    const unique = basename.replace(/\.[^.]*$/, '');
+    return `${folder}/${unique}/${context.file.metadata.filename ?? basename}`;
+  }
   const folder =
     strategy === 'record'
       ? `${context.entityName}/${context.recordId}/${context.attachment}`

@@ -23,6 +23,22 @@ describe('storedFileId', () => {
     assert.equal(storedFileId('record', context), 'user-profile/42/avatar/3f9c2a.png');
   });
 
+  it("keeps the original filename with 'filename', under a folder unique to the upload", () => {
+    const named = {
+      ...context.file,
+      metadata: { ...context.file.metadata, filename: 'Mon CV.pdf' },
+    };
+    assert.equal(
+      storedFileId('filename', { ...context, file: named }),
+      'user-profile/42/avatar/3f9c2a/Mon CV.pdf',
+    );
+    const unnamed = { ...context.file, metadata: { ...context.file.metadata, filename: null } };
+    assert.equal(
+      storedFileId('filename', { ...context, file: unnamed }),
+      'user-profile/42/avatar/3f9c2a/3f9c2a.png',
+    );
+  });
+
   it("places 'flat' files at the cached basename", () => {
     assert.equal(storedFileId('flat', context), '3f9c2a.png');
   });
