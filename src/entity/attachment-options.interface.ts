@@ -27,6 +27,12 @@ export interface AttachmentCallbacks {
     attachment: string;
     file: UploadedFile;
   }) => unknown;
+  /** Lists only: every file of the list is stored, after the last of a save's promotions. */
+  afterAllUploads?: (context: {
+    entity: object | null;
+    attachment: string;
+    files: UploadedFile[];
+  }) => unknown;
   /** A job of this attachment failed for good (promotion or a derivative). */
   onError?: (context: {
     entity: object | null;
@@ -57,7 +63,7 @@ export interface AttachmentOptions extends AttachmentCallbacks {
 
 export interface AttachmentListOptions extends Omit<
   AttachmentOptions,
-  'derivatives' | 'preprocess' | 'afterUpload'
+  'derivatives' | 'preprocess'
 > {
   /** Most files the list may hold; `attachMany()` refuses more. */
   maxCount?: number;

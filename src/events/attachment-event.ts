@@ -29,6 +29,12 @@ export interface PromotedEvent extends AttachmentEventTarget {
   cached: UploadedFile;
 }
 
+/** The last cached file of an `@Attachments()` list was promoted: every file is stored. */
+export interface ListPromotedEvent extends AttachmentEventTarget {
+  type: 'listPromoted';
+  files: UploadedFile[];
+}
+
 /** A derivative was made and merged into the record. */
 export interface DerivativeEvent extends AttachmentEventTarget {
   type: 'derivative';
@@ -59,4 +65,10 @@ export interface FailedEvent {
 }
 
 export type AttachmentEvent =
-  CachedEvent | AttachedEvent | PromotedEvent | DerivativeEvent | DeletedEvent | FailedEvent;
+  | CachedEvent
+  | AttachedEvent
+  | PromotedEvent
+  | ListPromotedEvent
+  | DerivativeEvent
+  | DeletedEvent
+  | FailedEvent;

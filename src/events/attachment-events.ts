@@ -52,6 +52,12 @@ export class AttachmentEvents implements OnModuleDestroy {
         (entity, file) => afterUpload({ entity, attachment: event.attachment, file: file! }),
         event.file,
       );
+    } else if (event.type === 'listPromoted' && callbacks.afterAllUploads) {
+      const afterAll = callbacks.afterAllUploads;
+      await call(
+        (entity) => afterAll({ entity, attachment: event.attachment, files: event.files }),
+        null,
+      );
     } else if (event.type === 'failed' && callbacks.onError) {
       const onError = callbacks.onError;
       await call(

@@ -15,7 +15,7 @@ import {
 } from '../derivatives/derivative-maker.js';
 import { attachmentOf } from '../entity/attachment-registry.js';
 import { listOf } from '../entity/list-changes.js';
-import { replaceListElement } from '../entity/list-columns.js';
+import { writeListElement } from '../entity/list-element-write.js';
 
 /** The target id without its extension: preprocessing may store the original as another type. */
 function stemOf(id: string): string {
@@ -102,15 +102,28 @@ export class PromoteJob {
     };
     await this.step('promote:before-write', data);
     const metadata = this.config.dataSource.getMetadata(data.entity);
-    const written = await replaceListElement(
+    const { written, completed } = await writeListElement(
       runner,
       metadata,
       data.recordId,
       data.attachment,
       data.file,
       stored,
+      this.config.cacheStorage,
     );
-    return written ? this.followUp(data, stored) : this.abandon(data);
+    if (!written) return this.abandon(data);
+    const outcome = await this.followUp(data, stored);
+    if (completed) {
+      const { entity, recordId, attachment } = data;
+      await this.events.emit({
+        type: 'listPromoted',
+        entity,
+        recordId,
+        attachment,
+        files: completed,
+      });
+    }
+    return outcome;
   }
 
   /**

@@ -48,7 +48,7 @@ describe('thumbnails made by sharp in derivative jobs', () => {
       const picture = pictures.create();
       await harness.attachments.attach(picture, 'image', original, { filename: `p.${format}` });
       await pictures.save(picture);
-      await waitForIdle(harness, suite.db.dataSource);
+      await waitForIdle(harness, suite.db.dataSource, 120_000);
       const { image } = await pictures.findOneByOrFail({ id: picture.id });
       const { thumb, square } = image!.derivatives!;
       assert.deepEqual(
@@ -74,10 +74,14 @@ describe('thumbnails made by sharp in derivative jobs', () => {
       filename: 'bomb.png',
     });
     await pictures.save(picture);
-    const failed = await waitFor(async () => {
-      const rows = await harness.work.forRecord(picture);
-      return rows.filter((row) => row.status === 'failed').length === 2 && rows;
-    }, 'both derivative jobs to fail');
+    const failed = await waitFor(
+      async () => {
+        const rows = await harness.work.forRecord(picture);
+        return rows.filter((row) => row.status === 'failed').length === 2 && rows;
+      },
+      'both derivative jobs to fail',
+      120_000,
+    );
     for (const row of failed)
       assert.match(row.lastError ?? '', /ImageTooLargeError: Image is 16000x16000/);
     const { image } = await pictures.findOneByOrFail({ id: picture.id });

@@ -5,6 +5,7 @@ import type { Subscription } from 'rxjs';
 import { Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import {
   Attachment,
+  Attachments,
   AttachmentEvents,
   type AttachmentEvent,
   type UploadedFile,
@@ -135,5 +136,57 @@ describe('attachment events and callbacks', () => {
     assert.match(String(calls[0]!.detail), /promotion failed/);
     failPromotion = false;
     subscription.unsubscribe();
+  });
+});
+
+const listCalls: { hook: string; files: number }[] = [];
+
+@Entity()
+class Gallery {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Attachments({
+    afterUpload: () => listCalls.push({ hook: 'afterUpload', files: 1 }),
+    afterAllUploads: ({ files }) =>
+      listCalls.push({ hook: 'afterAllUploads', files: files.length }),
+  })
+  images!: UploadedFile[] | null;
+}
+
+describe('list callbacks', () => {
+  let arrived = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const suite = useHarness('postgres', [Gallery], {
+    worker: { concurrency: 5 },
+    jobHooks: {
+      onStep: async (step) => {
+        if (step !== 'promote:before-write') return;
+        arrived++;
+        await released;
+      },
+    },
+  });
+
+  it('calls afterUpload per file and afterAllUploads once, after the last promotion', async () => {
+    const { harness, db } = suite;
+    const galleries = db.dataSource.getRepository(Gallery);
+    const gallery = galleries.create({ images: [] });
+    await harness.attachments.attachMany(gallery, 'images', [
+      Buffer.from('a'),
+      Buffer.from('b'),
+      Buffer.from('c'),
+    ]);
+    await galleries.save(gallery);
+    // All three promotions reach their write, then write at the same moment.
+    await waitFor(async () => arrived === 3, 'three promotions at their write');
+    release();
+    await waitForIdle(harness, db.dataSource);
+    assert.deepEqual(listCalls.filter((call) => call.hook === 'afterUpload').length, 3);
+    assert.deepEqual(
+      listCalls.filter((call) => call.hook === 'afterAllUploads'),
+      [{ hook: 'afterAllUploads', files: 3 }],
+    );
   });
 });
