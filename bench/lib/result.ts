@@ -1,0 +1,35 @@
+/** One row of a scenario's table: the subject measured beside its baseline, in the same run. */
+export interface BenchRow {
+  /** What varies between rows, e.g. `10 MB` or `concurrency 10`. */
+  case: string;
+  /** What is measured and in which unit, e.g. `ms per save` or `MB/s`. */
+  metric: string;
+  /** Median of the baseline's repetitions. */
+  baseline: number;
+  /** Median of the subject's repetitions. */
+  subject: number;
+  /** subject / baseline. */
+  ratio: number;
+  repetitions: number;
+  /** Anything else worth printing (peak RSS, request counts...). */
+  extra?: Record<string, number | string>;
+}
+
+export interface BenchScenario {
+  id: string;
+  title: string;
+  /** What is the subject and what is the baseline. */
+  subject: string;
+  baseline: string;
+  rows: BenchRow[];
+  /** How to read the ratio: which direction is better. */
+  better: 'lower' | 'higher';
+  notes?: string[];
+}
+
+export interface BenchOptions {
+  /** The short run (`npm run bench -- --quick`): fewer sizes and repetitions. */
+  quick: boolean;
+}
+
+export type ScenarioRunner = (options: BenchOptions) => Promise<BenchScenario>;
