@@ -11,6 +11,7 @@ import type { BenchScenario, ScenarioRunner } from './lib/result.js';
 import { renderMarkdown } from './lib/report.js';
 
 const scenarios: Record<string, () => Promise<{ default: ScenarioRunner }>> = {
+  'save-latency': () => import('./scenarios/save-latency.js'),
   'upload-throughput': () => import('./scenarios/upload-throughput.js'),
   promotion: () => import('./scenarios/promotion.js'),
   'job-throughput': () => import('./scenarios/job-throughput.js'),

@@ -106,7 +106,7 @@ export default async function uploadThroughput(options: BenchOptions): Promise<B
           'holds the whole file in memory, twice at the end (its chunks, then their ' +
           'concatenation), so its peak RSS grows with the file size while the two streaming ' +
           'servers should stay flat.',
-        "Peak RSS is each server process's peak over its life (maxRSS), read after a size's " +
+        "Peak RSS is each server process's peak over its life (VmHWM), read after a size's " +
           'repetitions; sizes run from small to large, so each row shows the peak up to that ' +
           "size. It includes each server's own floor, its peak once started and before any " +
           `upload: ours ${idleOurs} MB, bare ${idleBare} MB, multer ${idleMulter} MB.`,

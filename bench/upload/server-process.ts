@@ -4,6 +4,7 @@
  * All three answer `POST /attachments/upload` with 201, print `LISTENING <url>` when ready, and
  * answer an IPC `report` message with their peak RSS.
  */
+import { peakRssBytes } from '../../test/support/peak-rss.js';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -71,8 +72,8 @@ async function start(): Promise<{ url: string; close(): Promise<void> }> {
 
 const server = await start();
 process.on('message', (message) => {
-  // resourceUsage().maxRSS is in kilobytes, and is the peak over the process's whole life.
-  if (message === 'report') process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  // The process's own peak (VmHWM): maxRSS would carry over the bench process's peak.
+  if (message === 'report') process.send?.({ maxRssBytes: peakRssBytes() });
 });
 const stop = () => void server.close().finally(() => process.exit(0));
 process.on('SIGTERM', stop);

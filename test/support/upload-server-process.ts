@@ -8,6 +8,7 @@ import { attachmentEntities } from '../../src/index.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { startHarness } from './harness.js';
+import { peakRssBytes } from './peak-rss.js';
 
 const directory = process.env.FILES_DIR;
 if (!directory) throw new Error('upload-server-process: FILES_DIR is not set');
@@ -23,8 +24,7 @@ const harness = await startHarness({
 process.on('message', (message) => {
   if (message !== 'report') return;
   const { heapUsed } = process.memoryUsage();
-  // resourceUsage().maxRSS is in kilobytes.
-  process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024, heapUsed });
+  process.send?.({ maxRssBytes: peakRssBytes(), heapUsed });
 });
 process.on('SIGTERM', () => {
   void harness.close().finally(() => db.close().finally(() => process.exit(0)));
