@@ -1,9 +1,9 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { AttachmentWork, S3Storage, type UploadedFile } from '../../src/index.js';
-import { startS3rver, type TestS3Server } from '../support/s3rver.js';
+import { AttachmentWork, type UploadedFile } from '../../src/index.js';
+import { useS3Storages } from '../support/s3rver.js';
 import type { DatabaseKind, TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Dossier, Photo } from '../support/entities.js';
@@ -28,18 +28,7 @@ for (const { kind, files } of variants) {
     let harness: Harness;
     let photos: Repository<Photo>;
 
-    // Filled before the harness starts: cache and store as two prefixes of one s3rver bucket.
-    const s3Storages: Record<string, S3Storage> = {};
-    let s3: TestS3Server | undefined;
-    if (files === 's3') {
-      before(async () => {
-        s3 = await startS3rver();
-        const client = s3.client();
-        s3Storages.cache = new S3Storage({ client, bucket: s3.bucket, prefix: 'cache/' });
-        s3Storages.store = new S3Storage({ client, bucket: s3.bucket, prefix: 'store/' });
-      });
-      after(async () => s3?.stop());
-    }
+    const s3Storages = files === 's3' ? useS3Storages().storages : {};
 
     const suite = useHarness(
       kind,

@@ -1,44 +1,31 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import {
   FileTooLargeError,
   FileTypeNotAllowedError,
-  S3Storage,
   type PresignedUpload,
   type UploadedFile,
 } from '../../src/index.js';
 import { Dossier, Photo } from '../support/entities.js';
 import { pdf, png } from '../support/fixtures.js';
 import { listFiles, waitForIdle, type Harness } from '../support/harness.js';
-import {
-  recordCommands,
-  startS3rver,
-  type CommandLog,
-  type TestS3Server,
-} from '../support/s3rver.js';
+import { useS3Storages, type CommandLog, type TestS3Server } from '../support/s3rver.js';
 import { useHarness } from '../support/suite.js';
 
 const MiB = 1024 * 1024;
 
 describe('direct uploads to S3 (s3rver) through the /attachments/s3 routes', () => {
+  const s3Suite = useS3Storages();
+  const { storages } = s3Suite;
+  const suite = useHarness('postgres', [Photo, Dossier], { http: true, storages });
   let s3: TestS3Server;
   let log: CommandLog;
-  const storages: Record<string, S3Storage> = {};
-  before(async () => {
-    s3 = await startS3rver();
-    const client = s3.client();
-    log = recordCommands(client);
-    storages.cache = new S3Storage({ client, bucket: s3.bucket, prefix: 'cache/' });
-    storages.store = new S3Storage({ client, bucket: s3.bucket, prefix: 'store/' });
-  });
-  after(async () => s3?.stop());
-
-  const suite = useHarness('postgres', [Photo, Dossier], { http: true, storages });
   let harness: Harness;
   let photos: Repository<Photo>;
   before(() => {
+    ({ server: s3, log } = s3Suite);
     harness = suite.harness;
     photos = suite.db.dataSource.getRepository(Photo);
   });

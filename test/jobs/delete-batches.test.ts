@@ -1,30 +1,15 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { S3Storage } from '../../src/index.js';
+import { describe, it } from 'node:test';
 import { WorkOutbox } from '../../src/jobs/work-outbox.service.js';
 import { Photo } from '../support/entities.js';
 import { listFiles, waitForIdle } from '../support/harness.js';
-import {
-  recordCommands,
-  startS3rver,
-  type CommandLog,
-  type TestS3Server,
-} from '../support/s3rver.js';
+import { useS3Storages } from '../support/s3rver.js';
 import { useHarness } from '../support/suite.js';
 
 describe('a delete job on S3', () => {
-  let s3: TestS3Server;
-  let log: CommandLog;
-  const storages: Record<string, S3Storage> = {};
-  before(async () => {
-    s3 = await startS3rver();
-    const client = s3.client();
-    log = recordCommands(client);
-    storages.cache = new S3Storage({ client, bucket: s3.bucket, prefix: 'cache/' });
-    storages.store = new S3Storage({ client, bucket: s3.bucket, prefix: 'store/' });
-  });
-  after(async () => s3?.stop());
+  const s3 = useS3Storages();
+  const { storages } = s3;
   const suite = useHarness('postgres', [Photo], { storages });
 
   it('deletes 2,500 files in DeleteObjects batches of at most 1,000 keys', async () => {
@@ -40,12 +25,12 @@ describe('a delete job on S3', () => {
       { entity: 'Photo', recordId: { id: 1 } },
     );
     await outbox.record(suite.db.dataSource.manager, [work]);
-    log.clear();
+    s3.log.clear();
     assert.equal(await outbox.send([work]), true);
     await waitForIdle(suite.harness, suite.db.dataSource);
 
-    const batches = log.inputs
-      .filter((_, index) => log.names[index] === 'DeleteObjectsCommand')
+    const batches = s3.log.inputs
+      .filter((_, index) => s3.log.names[index] === 'DeleteObjectsCommand')
       .map((input) => (input as { Delete: { Objects: unknown[] } }).Delete.Objects.length);
     assert.deepEqual(batches, [1000, 1000, 500]);
     assert.deepEqual(await listFiles(storages.store!), []);

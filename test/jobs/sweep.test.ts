@@ -2,19 +2,14 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import {
-  AttachmentClaim,
-  RESERVED_TEMP_DIR,
-  S3Storage,
-  type UploadedFile,
-} from '../../src/index.js';
+import { AttachmentClaim, RESERVED_TEMP_DIR, type UploadedFile } from '../../src/index.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
 import { SweepJob } from '../../src/jobs/sweep.job.js';
-import { startS3rver, type TestS3Server } from '../support/s3rver.js';
+import { useS3Storages } from '../support/s3rver.js';
 import { png } from '../support/fixtures.js';
 import { listFiles, startHarness, type Harness } from '../support/harness.js';
 
@@ -87,15 +82,8 @@ describe('the cache sweep', () => {
 });
 
 describe('the cache sweep on S3', () => {
-  let s3: TestS3Server;
-  const storages: Record<string, S3Storage> = {};
-  before(async () => {
-    s3 = await startS3rver();
-    const client = s3.client();
-    storages.cache = new S3Storage({ client, bucket: s3.bucket, prefix: 'cache/' });
-    storages.store = new S3Storage({ client, bucket: s3.bucket, prefix: 'store/' });
-  });
-  after(async () => s3?.stop());
+  const s3 = useS3Storages();
+  const { storages } = s3;
   const suite = useHarness('postgres', [Photo], { worker: false, storages });
 
   it('deletes expired cached objects, keeps referenced ones, and aborts stale multipart uploads', async () => {
@@ -120,7 +108,7 @@ describe('the cache sweep on S3', () => {
       'the store is never swept',
     );
     assert.deepEqual(
-      (await s3.openUploads()).map((upload) => upload.uploadId).filter((id) => id === stale),
+      (await s3.server.openUploads()).map((upload) => upload.uploadId).filter((id) => id === stale),
       [],
     );
   });

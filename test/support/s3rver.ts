@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { after, before } from 'node:test';
+import { S3Storage } from '../../src/storage/s3.storage.js';
 
 /**
  * An in-process s3rver (3.7) on a random port, for tests that need a real S3 protocol peer.
@@ -393,4 +395,30 @@ async function readCopySource(store: S3rverStore, ctx: KoaContext): Promise<Read
 
 function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/"/g, '');
+}
+
+export interface S3Storages {
+  /** Cache and store as the prefixes `cache/` and `store/` of one bucket, sharing one client. */
+  storages: Record<string, S3Storage>;
+  server: TestS3Server;
+  /** Every command that shared client sends. */
+  log: CommandLog;
+}
+
+/**
+ * Registers hooks that start an s3rver before the suite and stop it after. `storages` is filled
+ * before later `before` hooks run, so it can be handed to `useHarness` at declaration.
+ */
+export function useS3Storages(): S3Storages {
+  const suite = { storages: {} } as S3Storages;
+  before(async () => {
+    suite.server = await startS3rver();
+    const client = suite.server.client();
+    suite.log = recordCommands(client);
+    const bucket = suite.server.bucket;
+    suite.storages.cache = new S3Storage({ client, bucket, prefix: 'cache/' });
+    suite.storages.store = new S3Storage({ client, bucket, prefix: 'store/' });
+  });
+  after(async () => suite.server?.stop());
+  return suite;
 }
