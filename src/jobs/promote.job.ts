@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryRunner } from 'typeorm';
+import type { EntityMetadata, QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
 import { compareAndSetAttachment, readAttachmentColumns } from '../entity/record-columns.js';
@@ -63,7 +63,9 @@ export class PromoteJob {
   ): Promise<PromoteOutcome> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
     const values = await readAttachmentColumns(runner, metadata, data.recordId, [data.attachment]);
-    if (data.inList) return this.promoteElement(runner, data, listOf(values?.[data.attachment]));
+    if (data.inList) {
+      return this.promoteElement(runner, data, metadata, listOf(values?.[data.attachment]));
+    }
     const current = values?.[data.attachment] ?? null;
     // Already stored means an earlier attempt wrote the column and died before cleaning up.
     if (current && isOurs(current, data)) return this.followUp(data, current);
@@ -86,22 +88,15 @@ export class PromoteJob {
   private async promoteElement(
     runner: QueryRunner,
     data: PromotePayload & { workId: string },
+    metadata: EntityMetadata,
     list: UploadedFile[],
   ): Promise<PromoteOutcome> {
     const ours = list.find((file) => file.source === data.file.id && isOurs(file, data));
     if (ours) return this.followUp(data, ours);
     if (!list.some((file) => sameFile(file, data.file))) return this.abandon(data);
     await this.step('promote:before-copy', data);
-    await this.config
-      .storage(data.target.storage)
-      .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
-    const stored: UploadedFile = {
-      ...data.target,
-      metadata: data.file.metadata,
-      source: data.file.id,
-    };
+    const stored: UploadedFile = { ...(await this.copyToTarget(data)), source: data.file.id };
     await this.step('promote:before-write', data);
-    const metadata = this.config.dataSource.getMetadata(data.entity);
     const { written, completed } = await writeListElement(
       runner,
       metadata,
@@ -138,10 +133,7 @@ export class PromoteJob {
       const made = await this.maker.make(options.preprocess, data.file, target);
       stored = { ...made, metadata: { ...made.metadata, filename: data.file.metadata.filename } };
     } else {
-      await this.config
-        .storage(data.target.storage)
-        .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
-      stored = { ...data.target, metadata: data.file.metadata };
+      stored = await this.copyToTarget(data);
     }
     for (const [name, entry] of Object.entries(options.derivatives ?? {})) {
       const definition = derivativeDefinition(entry);
@@ -208,6 +200,14 @@ export class PromoteJob {
       });
     }
     return 'promoted' as const;
+  }
+
+  /** The cached file as is at its target: linked, cloned or copied server-side where possible. */
+  private async copyToTarget(data: PromotePayload): Promise<UploadedFile> {
+    await this.config
+      .storage(data.target.storage)
+      .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
+    return { ...data.target, metadata: data.file.metadata };
   }
 
   private optionsOf(data: PromotePayload) {
