@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
-import { constants, crc32, createDeflate, deflateSync } from 'node:zlib';
+import { constants, createDeflate, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { describeHead } from '../../src/core/metadata-probe.js';
 import type { FileMetadata } from '../../src/core/uploaded-file.js';
 import type { DerivativeInput } from '../../src/derivatives/derivative-processor.interface.js';
+import { pngContainer } from '../support/fixtures.js';
 
 /** RGB pixels: a gradient with pseudo-random noise, so encoders have real work to do. */
 function noisyPixels(width: number, height: number, seed: number): Buffer {
@@ -62,33 +63,12 @@ export async function pngBomb(width: number, height: number): Promise<Buffer> {
   }
   const deflate = createDeflate({ level: constants.Z_BEST_SPEED });
   const compressed = await Readable.from(rows()).pipe(deflate).toArray();
-  return png(width, height, Buffer.concat(compressed as Buffer[]));
+  return pngContainer(width, height, Buffer.concat(compressed as Buffer[]), { interlaced: true });
 }
 
 /** A PNG whose header declares width × height pixels, its data cut off after the first rows. */
 export function pngBombHeader(width: number, height: number): Buffer {
-  return png(width, height, deflateSync(Buffer.alloc(1024 * 1024)));
-}
-
-function png(width: number, height: number, idat: Buffer): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 1], 8); // 8-bit RGB, interlaced
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', idat),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngContainer(width, height, deflateSync(Buffer.alloc(1024 * 1024)), { interlaced: true });
 }
 
 /**
