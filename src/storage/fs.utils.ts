@@ -30,8 +30,11 @@ export async function realPathStaysInside(root: string, file: string): Promise<b
       real = await fs.realpath(current);
     } catch (error) {
       if (!isMissing(error)) throw error;
-      if (await fs.lstat(current).catch(() => null)) return false; // dangling symlink
-      continue;
+      const entry = await fs.lstat(current).catch(() => null);
+      if (!entry) continue;
+      if (entry.isSymbolicLink()) return false; // dangling symlink
+      // Created between the two calls (a concurrent upload making the same folder): look again.
+      real = await fs.realpath(current);
     }
     return isInside(realRoot, real, current !== file);
   }
