@@ -2,21 +2,11 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
-import {
-  Attachments,
-  TooManyFilesError,
-  type JobStep,
-  type UploadedFile,
-} from '../../src/index.js';
+import { Attachments, TooManyFilesError, type UploadedFile } from '../../src/index.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { png } from '../support/fixtures.js';
-import {
-  referencedFiles,
-  storedFiles,
-  waitFor,
-  waitForIdle,
-  type Harness,
-} from '../support/harness.js';
+import { referencedFiles, storedFiles, waitForIdle, type Harness } from '../support/harness.js';
+import { StepGate } from '../support/step-gate.js';
 import { useHarness } from '../support/suite.js';
 
 @Entity()
@@ -28,36 +18,14 @@ class Album {
   photos!: UploadedFile[] | null;
 }
 
-/** Holds promotions at one step until released; counts arrivals. */
-class Hold {
-  step?: JobStep;
-  arrived = 0;
-  private release: () => void = () => undefined;
-  private opened: Promise<void> = Promise.resolve();
-  close(step: JobStep) {
-    this.step = step;
-    this.arrived = 0;
-    this.opened = new Promise((resolve) => (this.release = resolve));
-  }
-  async pass(step: JobStep) {
-    if (step !== this.step) return;
-    this.arrived++;
-    await this.opened;
-  }
-  open() {
-    this.step = undefined;
-    this.release();
-  }
-}
-
 const names = (list: UploadedFile[] | null | undefined) =>
   (list ?? []).map((file) => file.metadata.filename);
 
 for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
   describe(`@Attachments() lists on ${kind}`, () => {
-    const hold = new Hold();
+    const hold = new StepGate();
     const suite = useHarness(kind, [Album], {
-      jobHooks: { onStep: (step) => hold.pass(step) },
+      jobHooks: { onStep: hold.pass },
       worker: { concurrency: 5 },
     });
     let harness: Harness;
@@ -136,7 +104,7 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       const album = albums.create({ photos: [] });
       await harness.attachments.attachMany(album, 'photos', [png(3, 3, 1), png(3, 3, 2)]);
       await albums.save(album);
-      await waitFor(async () => hold.arrived >= 2, 'both promotions at their write');
+      await hold.reached(2);
       hold.open();
       await waitForIdle(harness, suite.db.dataSource);
       const saved = await albums.findOneByOrFail({ id: album.id });
@@ -151,7 +119,7 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       const album = albums.create({ photos: [] });
       await harness.attachments.attachMany(album, 'photos', [png(5, 5, 1), png(5, 5, 2)]);
       await albums.save(album);
-      await waitFor(async () => hold.arrived >= 2, 'both promotions copied');
+      await hold.reached(2);
       const loaded = await albums.findOneByOrFail({ id: album.id });
       harness.attachments.detach(loaded, 'photos', [loaded.photos![0]!.id]);
       await albums.save(loaded);
@@ -167,7 +135,7 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       const album = albums.create({ photos: [] });
       await harness.attachments.attachMany(album, 'photos', [png(6, 6, 1)]);
       await albums.save(album);
-      await waitFor(async () => hold.arrived >= 1, 'the promotion to start');
+      await hold.reached(1);
       const stale = await albums.findOneByOrFail({ id: album.id });
       hold.open();
       await waitForIdle(harness, suite.db.dataSource);

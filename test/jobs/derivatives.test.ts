@@ -2,7 +2,7 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { AttachmentSerializer, type JobStep, type UploadedFile } from '../../src/index.js';
+import { AttachmentSerializer, type UploadedFile } from '../../src/index.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { Note, processorSwitches } from '../support/derivative-entities.js';
 import {
@@ -12,45 +12,15 @@ import {
   waitForIdle,
   type Harness,
 } from '../support/harness.js';
+import { StepGate } from '../support/step-gate.js';
 import { useHarness } from '../support/suite.js';
-
-/** Holds jobs at a step until the test lets them go, and says when they got there. */
-class Gate {
-  private arrived: string[] = [];
-  private release?: () => void;
-  private opened = Promise.resolve();
-  step: JobStep | undefined;
-  names: string[] = [];
-
-  close(step: JobStep, names: string[]) {
-    this.step = step;
-    this.names = names;
-    this.arrived = [];
-    this.opened = new Promise((resolve) => (this.release = resolve));
-  }
-
-  async pass(step: JobStep, data: Readonly<Record<string, unknown>>) {
-    if (step !== this.step || !this.names.includes(String(data.name))) return;
-    this.arrived.push(String(data.name));
-    await this.opened;
-  }
-
-  async reached(count: number) {
-    await waitFor(async () => this.arrived.length >= count, `${count} jobs at ${this.step}`);
-  }
-
-  open() {
-    this.step = undefined;
-    this.release?.();
-  }
-}
 
 for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
   describe(`derivatives on ${kind}`, () => {
-    const gate = new Gate();
+    const gate = new StepGate();
     const suite = useHarness(kind, [Note], {
       jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
-      jobHooks: { onStep: (step, data) => gate.pass(step, data) },
+      jobHooks: { onStep: gate.pass },
       worker: { concurrency: 5 },
     });
     let harness: Harness;
