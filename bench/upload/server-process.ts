@@ -55,19 +55,8 @@ async function start(): Promise<{ url: string; close(): Promise<void> }> {
   // The library's endpoint as an app would run it, with no worker: only the upload is measured.
   // Loaded here, not at the top, so the other servers' RSS does not include Nest and TypeORM.
   await import('reflect-metadata');
-  const { attachmentEntities } = await import('../../src/index.js');
-  const { createTestDatabase } = await import('../../test/support/databases.js');
-  const { Photo } = await import('../../test/support/entities.js');
-  const { startHarness } = await import('../../test/support/harness.js');
-  const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-  const harness = await startHarness({
-    dataSource: db.dataSource,
-    directory,
-    http: true,
-    worker: false,
-    upload: { maxSize: 8 * 1024 * 1024 * 1024 },
-  });
-  return { url: harness.baseUrl, close: () => harness.close().finally(() => db.close()) };
+  const { startUploadServer } = await import('../../test/support/upload-server.js');
+  return startUploadServer(directory!);
 }
 
 const server = await start();

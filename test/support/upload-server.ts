@@ -1,0 +1,20 @@
+import { attachmentEntities } from '../../src/index.js';
+import { createTestDatabase } from './databases.js';
+import { Photo } from './entities.js';
+import { startHarness } from './harness.js';
+
+/**
+ * The direct-upload endpoint as an app runs it, for measuring uploads alone: SQLite, filesystem
+ * storages under `directory`, no worker, and a limit far above any measured file.
+ */
+export async function startUploadServer(directory: string) {
+  const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
+  const harness = await startHarness({
+    dataSource: db.dataSource,
+    directory,
+    http: true,
+    worker: false,
+    upload: { maxSize: 8 * 1024 * 1024 * 1024 },
+  });
+  return { url: harness.baseUrl, close: () => harness.close().finally(() => db.close()) };
+}
