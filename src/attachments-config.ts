@@ -24,7 +24,9 @@ export class AttachmentsConfig {
   readonly worker: Required<AttachmentsWorkerOptions> | null;
   readonly relayInterval: number;
   readonly relayAfter: number;
+  readonly sendTimeout: number;
   readonly sweepInterval: number;
+  readonly failedWorkRetention: number;
   readonly jobOptions: DefaultJobOptions;
   readonly uploadMaxSize: number;
   readonly signedStorages: ReadonlySet<string>;
@@ -38,7 +40,9 @@ export class AttachmentsConfig {
     this.cacheDeleteDelay = options.cacheDeleteDelay ?? 60_000;
     this.relayInterval = options.relay?.interval ?? 10_000;
     this.relayAfter = options.relay?.after ?? 30_000;
+    this.sendTimeout = options.sendTimeout ?? 2000;
     this.sweepInterval = options.sweepInterval ?? HOUR;
+    this.failedWorkRetention = options.failedWorkRetention ?? 30 * 24 * HOUR;
     this.jobOptions = {
       attempts: 8,
       backoff: { type: 'exponential', delay: 1000 },
@@ -58,6 +62,7 @@ export class AttachmentsConfig {
             concurrency: options.dataSource?.options.type === 'better-sqlite3' ? 1 : 5,
             lockDuration: 30_000,
             stalledInterval: 30_000,
+            maxStalledCount: 1,
             ...(worker === true ? {} : worker),
           };
     this.check();
@@ -65,6 +70,14 @@ export class AttachmentsConfig {
 
   get dataSource(): DataSource {
     return this.options.dataSource;
+  }
+
+  /** `host:port` of the Redis connection, for messages. */
+  get redisAddress(): string {
+    const connection = this.options.connection as { host?: unknown; port?: unknown; url?: unknown };
+    if (typeof connection.url === 'string') return new URL(connection.url).host;
+    const host = typeof connection.host === 'string' ? connection.host : '127.0.0.1';
+    return `${host}:${typeof connection.port === 'number' ? connection.port : 6379}`;
   }
 
   get secret(): string {

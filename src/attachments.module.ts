@@ -18,6 +18,8 @@ import { UploadRules } from './http/upload-rules.js';
 import { StorageUploadService } from './http/storage-upload.service.js';
 import { createStorageUploadsController } from './http/storage-uploads.controller.js';
 import { AttachmentLifecycleSubscriber } from './entity/attachment-lifecycle.subscriber.js';
+import { AttachmentWorkBuilder } from './entity/attachment-work-builder.js';
+import { FreshAttachments } from './entity/fresh-attachments.js';
 import { TransactionWork } from './entity/transaction-work.js';
 import type { AttachmentsControllerOptions } from './interfaces/attachments-module-options.interface.js';
 import { AttachmentWorkService } from './jobs/attachment-work.service.js';
@@ -28,17 +30,29 @@ import { RegenerateDerivatives } from './jobs/regenerate-derivatives.js';
 import { AttachmentEvents } from './events/attachment-events.js';
 import { DerivativeMaker } from './derivatives/derivative-maker.js';
 import { MaintenanceService } from './jobs/maintenance.service.js';
+import { NotifyJob } from './jobs/notify.job.js';
 import { PromoteJob } from './jobs/promote.job.js';
+import { PromotionWriter } from './jobs/promotion-write.js';
+import { QueueConnection } from './jobs/queue-connection.js';
 import { SweepJob } from './jobs/sweep.job.js';
+import { WorkFailures } from './jobs/work-failures.js';
 import { WorkOutbox } from './jobs/work-outbox.service.js';
+import { WorkRelay } from './jobs/work-relay.js';
 
 const providers: Provider[] = [
   AttachmentsService,
   AttachmentWorkService,
   AttachmentLifecycleSubscriber,
+  AttachmentWorkBuilder,
+  FreshAttachments,
   TransactionWork,
+  QueueConnection,
   WorkOutbox,
+  WorkRelay,
+  WorkFailures,
+  NotifyJob,
   PromoteJob,
+  PromotionWriter,
   DeleteJob,
   SweepJob,
   DeriveJob,

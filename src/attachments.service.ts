@@ -18,6 +18,7 @@ import {
   TokenOwnerMismatchError,
   TooManyFilesError,
 } from './errors/index.js';
+import { FreshAttachments } from './entity/fresh-attachments.js';
 import { listOf } from './entity/list-changes.js';
 import { AttachmentEvents } from './events/attachment-events.js';
 import { FileUrls } from './http/file-urls.js';
@@ -50,6 +51,7 @@ export class AttachmentsService {
     private readonly config: AttachmentsConfig,
     private readonly urls: FileUrls,
     private readonly events: AttachmentEvents,
+    private readonly fresh: FreshAttachments,
   ) {}
 
   /**
@@ -115,6 +117,7 @@ export class AttachmentsService {
     } else if (source !== null) {
       file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
     }
+    if (file) this.fresh.add(file.id);
     (entity as ObjectLiteral)[property] = file;
     return file;
   }
@@ -144,6 +147,7 @@ export class AttachmentsService {
           : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
       );
     }
+    for (const file of added) this.fresh.add(file.id);
     (entity as ObjectLiteral)[property] = [...list, ...added];
     return added;
   }

@@ -49,6 +49,7 @@ export type {
   DeletePayload,
   DerivePayload,
   FileRef,
+  NotifyPayload,
   PromotePayload,
   WorkPayload,
 } from './jobs/work-payload.js';

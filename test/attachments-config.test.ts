@@ -37,8 +37,11 @@ describe('module options', () => {
       concurrency: 5,
       lockDuration: 30_000,
       stalledInterval: 30_000,
+      maxStalledCount: 1,
     });
     assert.equal(config.jobOptions.attempts, 8);
+    assert.equal(config.sendTimeout, 2000);
+    assert.equal(config.failedWorkRetention, 30 * 24 * 3_600_000);
     assert.equal(new AttachmentsConfig({ ...valid, worker: false }).worker, null);
   });
 

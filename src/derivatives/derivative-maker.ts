@@ -25,8 +25,13 @@ export function derivativeDefinition(
  * original's.
  */
 export function derivativeStem(original: FileRef, name: string): string {
+  return `${derivativeFolder(original)}${name}`;
+}
+
+/** The folder (key prefix, ending in `/`) that holds every derivative of `original`. */
+export function derivativeFolder(original: FileRef): string {
   const { dir, name: stem } = posix.parse(original.id);
-  return posix.join(dir, stem, name);
+  return `${posix.join(dir, stem)}/`;
 }
 
 /** Runs processors on stored files and stores what they return, measured like an upload. */

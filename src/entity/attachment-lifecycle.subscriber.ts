@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { In } from 'typeorm';
 import type {
   EntityMetadata,
   EntitySubscriberInterface,
   InsertEvent,
+  LoadEvent,
   ObjectLiteral,
   QueryRunner,
   RemoveEvent,
@@ -14,46 +14,47 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
-import {
-  isUploadedFile,
-  sameFile,
-  withDerivatives,
-  type UploadedFile,
-} from '../core/uploaded-file.js';
-import { AttachmentConfigurationError, TokenAlreadyUsedError } from '../errors/index.js';
+import { isUploadedFile, type UploadedFile } from '../core/uploaded-file.js';
+import { AttachmentConfigurationError, TooManyFilesError } from '../errors/index.js';
 import { AttachmentClaim } from '../jobs/attachment-claim.entity.js';
 import { AttachmentWork } from '../jobs/attachment-work.entity.js';
-import { WorkOutbox } from '../jobs/work-outbox.service.js';
-import type { FileRef } from '../jobs/work-payload.js';
+import type { AttachmentDefinition } from './attachment-options.interface.js';
 import { attachmentsOf } from './attachment-registry.js';
-import { promotePayload } from './promote-payload.js';
+import { AttachmentWorkBuilder } from './attachment-work-builder.js';
+import { FreshAttachments } from './fresh-attachments.js';
 import { listOf, reconcileList, type ListChanges } from './list-changes.js';
+import { LoadedValues } from './loaded-values.js';
 import { readAttachmentColumns } from './record-columns.js';
+import { resolveSingle } from './single-changes.js';
 import { TransactionWork } from './transaction-work.js';
 
 interface LockedValues {
   idMap: ObjectLiteral;
-  values: Record<string, UploadedFile | null>;
-  lists?: Record<string, ListChanges>;
+  /** Single attachments the app changed, with the file the row held under the lock. */
+  replaced: Record<string, UploadedFile | null>;
+  lists: Record<string, ListChanges>;
 }
 
 /**
  * Turns saves and removals of entities with attachments into outbox rows, in the same
  * transaction, and sends them to BullMQ only once the outermost transaction has committed.
- * Before an update or removal it re-reads the attachment columns under a row lock, so the file
- * it schedules for deletion is the one really being replaced, even if a promotion wrote the
- * column after TypeORM loaded the entity.
+ * Before an update or removal it re-reads the attachment columns under a row lock and decides
+ * against what the row holds then, so an object loaded long ago never undoes a promotion or
+ * another save, and the file it schedules for deletion is the one really being replaced.
  */
 @Injectable()
 export class AttachmentLifecycleSubscriber
   implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy
 {
   private readonly locked = new WeakMap<object, LockedValues>();
+  private readonly removing = new WeakMap<object, { idMap: ObjectLiteral; row: ObjectLiteral }>();
+  private readonly loaded = new LoadedValues();
 
   constructor(
     private readonly config: AttachmentsConfig,
-    private readonly outbox: WorkOutbox,
     private readonly work: TransactionWork,
+    private readonly builder: AttachmentWorkBuilder,
+    private readonly fresh: FreshAttachments,
   ) {}
 
   onModuleInit(): void {
@@ -81,19 +82,27 @@ export class AttachmentLifecycleSubscriber
     if (index >= 0) subscribers.splice(index, 1);
   }
 
+  afterLoad(entity: ObjectLiteral, event?: LoadEvent<ObjectLiteral>): void {
+    const definitions = attachmentsOf(event?.metadata.target ?? entity.constructor);
+    if (definitions.length > 0) this.loaded.remember(entity, definitions);
+  }
+
   async afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
     const definitions = attachmentsOf(event.metadata.target);
     if (definitions.length === 0 || !event.entity) return;
     const idMap = event.metadata.getEntityIdMap(event.entity) ?? event.entityId ?? {};
     const work: AttachmentWork[] = [];
-    for (const { property, multiple } of definitions) {
-      const value = event.entity[property] as unknown;
-      for (const file of multiple ? listOf(value) : [value]) {
+    for (const definition of definitions) {
+      const value = event.entity[definition.property] as unknown;
+      const files = definition.multiple ? listOf(value) : [value];
+      if (definition.multiple) this.checkCount(definition, files.length);
+      for (const file of files) {
         if (!this.isCached(file)) continue;
-        await this.claim(event.queryRunner, file);
-        work.push(this.promotion(event.metadata, idMap, property, file));
+        await this.builder.claim(event.queryRunner, file);
+        work.push(this.builder.promotion(event.metadata, idMap, definition.property, file));
       }
     }
+    this.loaded.remember(event.entity, definitions);
     await this.work.record(event.queryRunner, work);
   }
 
@@ -101,93 +110,80 @@ export class AttachmentLifecycleSubscriber
     const entity = event.entity;
     const definitions = attachmentsOf(event.metadata.target);
     if (definitions.length === 0 || !entity) return;
-    const given = definitions
-      .filter(({ multiple }) => !multiple)
-      .map(({ property }) => property)
-      .filter((property) => entity[property] !== undefined);
-    const lists = definitions
-      .filter(({ multiple, property }) => multiple && entity[property] !== undefined)
-      .map(({ property }) => property)
-      .filter((property) => !isDeepStrictEqual(entity[property], event.databaseEntity?.[property]));
-    const changed = given.filter(
-      (property) => !sameFile(asFile(entity[property]), asFile(event.databaseEntity?.[property])),
-    );
-    // Same file, other content: the object predates a job's write (derivatives added).
-    const outdated = given.filter(
-      (property) =>
-        !changed.includes(property) &&
+    // Values that equal the row TypeORM loaded for this save are not written: nothing to decide.
+    const touched = definitions.filter(
+      ({ property }) =>
+        entity[property] !== undefined &&
         !isDeepStrictEqual(entity[property], event.databaseEntity?.[property]),
     );
-    if (changed.length === 0 && outdated.length === 0 && lists.length === 0) return;
+    if (touched.length === 0) return;
     const idMap = event.metadata.getEntityIdMap(event.databaseEntity ?? entity);
     if (!idMap) return;
-    const values = await readAttachmentColumns(
-      event.queryRunner,
-      event.metadata,
-      idMap,
-      [...changed, ...outdated, ...lists],
-      { lock: true },
-    );
-    if (!values) return;
-    const listChanges: Record<string, ListChanges> = {};
-    for (const property of lists) {
-      const row = listOf(values[property]);
-      const wanted = listOf(entity[property]);
-      const unknown = wanted.filter(
-        (file) => this.isCached(file) && !row.some((held) => sameFile(held, file)),
-      );
-      const claimed = await this.claimedIds(event.queryRunner, unknown);
-      listChanges[property] = reconcileList(wanted, row, claimed, this.config.cacheStorage);
-      entity[property] = listChanges[property].list;
-      delete values[property];
-    }
-    for (const property of outdated) {
-      // The row is the truth for a file both agree on: writing the object's copy would drop
-      // what jobs merged into it, and orphan those files.
-      if (sameFile(asFile(entity[property]), values[property])) entity[property] = values[property];
-      delete values[property];
-    }
-    for (const property of changed) {
-      const next = asFile(entity[property]);
-      // A cached file already claimed but no longer in the row was promoted (or replaced)
-      // after this entity object was loaded: the object is stale, keep what the row holds.
-      if (
-        this.isCached(next) &&
-        !sameFile(next, values[property]) &&
-        (await this.isClaimed(event.queryRunner, next))
-      ) {
-        entity[property] = values[property];
-        delete values[property];
+    const properties = touched.map(({ property }) => property);
+    const row = await readAttachmentColumns(event.queryRunner, event.metadata, idMap, properties, {
+      lock: true,
+    });
+    if (!row) return;
+    const decided: LockedValues = { idMap, replaced: {}, lists: {} };
+    const isFresh = (file: UploadedFile) => this.fresh.has(file.id);
+    for (const definition of touched) {
+      const { property } = definition;
+      const context = {
+        loaded: this.loaded.of(entity, property),
+        isFresh,
+        cacheStorage: this.config.cacheStorage,
+      };
+      if (definition.multiple) {
+        const changes = reconcileList(listOf(entity[property]), listOf(row[property]), context);
+        this.checkCount(definition, changes.list.length);
+        entity[property] = changes.list;
+        decided.lists[property] = changes;
+      } else {
+        const current = asFile(row[property]);
+        const change = resolveSingle(asFile(entity[property]), current, context);
+        entity[property] = change.value;
+        if (change.changed) decided.replaced[property] = current;
       }
     }
-    this.locked.set(entity, { idMap, values, lists: listChanges });
+    this.locked.set(entity, decided);
   }
 
   async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
     const entity = event.entity;
-    const locked = entity && this.locked.get(entity);
-    if (!entity || !locked) return;
+    if (!entity) return;
+    const definitions = attachmentsOf(event.metadata.target);
+    if (definitions.length > 0) this.loaded.remember(entity, definitions);
+    const locked = this.locked.get(entity);
+    if (!locked) return;
     this.locked.delete(entity);
     const work: AttachmentWork[] = [];
-    const replaced: FileRef[] = [];
-    for (const [property, previous] of Object.entries(locked.values)) {
+    const replaced: { property: string; file: UploadedFile }[] = [];
+    for (const [property, previous] of Object.entries(locked.replaced)) {
       const next = asFile(entity[property]);
-      if (sameFile(next, previous)) continue;
-      if (previous) replaced.push(...withDerivatives(previous));
+      if (previous) replaced.push({ property, file: previous });
       if (this.isCached(next)) {
-        await this.claim(event.queryRunner, next);
-        work.push(this.promotion(event.metadata, locked.idMap, property, next));
+        await this.builder.claim(event.queryRunner, next);
+        work.push(this.builder.promotion(event.metadata, locked.idMap, property, next));
       }
     }
-    for (const [property, changes] of Object.entries(locked.lists ?? {})) {
-      replaced.push(...changes.removed.flatMap(withDerivatives));
+    for (const [property, changes] of Object.entries(locked.lists)) {
+      replaced.push(...changes.removed.map((file) => ({ property, file })));
       for (const file of changes.added) {
-        await this.claim(event.queryRunner, file);
-        work.push(this.promotion(event.metadata, locked.idMap, property, file));
+        await this.builder.claim(event.queryRunner, file);
+        work.push(this.builder.promotion(event.metadata, locked.idMap, property, file));
       }
+      const settled = await this.builder.listSettledByRemoval(
+        event.queryRunner,
+        event.metadata,
+        locked.idMap,
+        property,
+        changes,
+      );
+      if (settled) work.push(settled);
     }
-    if (replaced.length > 0)
-      work.push(this.deletion(event.metadata, locked.idMap, replaced, 'replaced'));
+    if (replaced.length > 0) {
+      work.push(this.builder.deletion(event.metadata, locked.idMap, replaced, 'replaced'));
+    }
     await this.work.record(event.queryRunner, work);
   }
 
@@ -232,76 +228,37 @@ export class AttachmentLifecycleSubscriber
     if (properties.length === 0 || !entity) return;
     const idMap = metadata.getEntityIdMap(entity);
     if (!idMap) return;
-    const values = await readAttachmentColumns(runner, metadata, idMap, properties, { lock: true });
-    if (values) this.locked.set(entity, { idMap, values });
+    const row = await readAttachmentColumns(runner, metadata, idMap, properties, { lock: true });
+    if (row) this.removing.set(entity, { idMap, row });
   }
 
   private async recordRemoval(
     event: RemoveEvent<ObjectLiteral> | SoftRemoveEvent<ObjectLiteral>,
   ): Promise<void> {
     const source = event.entity ?? event.databaseEntity;
-    const locked = source && this.locked.get(source);
+    const locked = source && this.removing.get(source);
     if (!source || !locked) return;
-    this.locked.delete(source);
-    const files = Object.values(locked.values)
-      .flatMap((value: unknown) => (Array.isArray(value) ? listOf(value) : [value]))
-      .filter((file): file is UploadedFile => isUploadedFile(file))
-      .flatMap(withDerivatives);
+    this.removing.delete(source);
+    const files = Object.entries(locked.row).flatMap(([property, value]: [string, unknown]) =>
+      (Array.isArray(value) ? listOf(value) : isUploadedFile(value) ? [value] : []).map((file) => ({
+        property,
+        file,
+      })),
+    );
     if (files.length === 0) return;
     await this.work.record(event.queryRunner, [
-      this.deletion(event.metadata, locked.idMap, files, 'removed'),
+      this.builder.deletion(event.metadata, locked.idMap, files, 'removed'),
     ]);
+  }
+
+  /** `maxCount` holds for the list the row will have, decided under the lock. */
+  private checkCount(definition: AttachmentDefinition, count: number): void {
+    const { maxCount } = definition.options;
+    if (maxCount !== undefined && count > maxCount) throw new TooManyFilesError(maxCount);
   }
 
   private isCached(file: unknown): file is UploadedFile {
     return isUploadedFile(file) && file.storage === this.config.cacheStorage;
-  }
-
-  private async claimedIds(runner: QueryRunner, files: UploadedFile[]): Promise<Set<string>> {
-    if (files.length === 0) return new Set();
-    const claims = await runner.manager.findBy(AttachmentClaim, {
-      fileId: In(files.map((file) => file.id)),
-    });
-    return new Set(claims.map((claim) => claim.fileId));
-  }
-
-  private async isClaimed(runner: QueryRunner, file: UploadedFile): Promise<boolean> {
-    return (await runner.manager.countBy(AttachmentClaim, { fileId: file.id })) > 0;
-  }
-
-  private async claim(runner: QueryRunner, file: UploadedFile): Promise<void> {
-    const now = Date.now();
-    try {
-      await runner.manager.insert(AttachmentClaim, {
-        fileId: file.id,
-        claimedAt: now,
-        expiresAt: now + this.config.cacheTtl,
-      });
-    } catch (error) {
-      throw Object.assign(new TokenAlreadyUsedError(file.id), { cause: error });
-    }
-  }
-
-  private promotion(
-    metadata: EntityMetadata,
-    idMap: ObjectLiteral,
-    property: string,
-    file: UploadedFile,
-  ): AttachmentWork {
-    const payload = promotePayload(this.config, metadata, idMap, property, file);
-    return this.outbox.create(payload, { entity: metadata.name, recordId: idMap });
-  }
-
-  private deletion(
-    metadata: EntityMetadata,
-    idMap: ObjectLiteral,
-    files: FileRef[],
-    reason: 'replaced' | 'removed',
-  ): AttachmentWork {
-    return this.outbox.create(
-      { kind: 'delete', reason, files },
-      { entity: metadata.name, recordId: idMap },
-    );
   }
 }
 

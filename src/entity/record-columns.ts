@@ -1,4 +1,4 @@
-import type { EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
+import type { DataSource, EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { AttachmentConfigurationError } from '../errors/index.js';
 import type { UploadedFile } from '../core/uploaded-file.js';
@@ -104,6 +104,21 @@ export async function readAttachmentColumns(
       raw === null || raw === undefined ? null : driver.prepareHydratedValue(raw, column);
   });
   return values;
+}
+
+/** The same read on a connection held only for this query, outside any transaction. */
+export async function readColumnsNow(
+  dataSource: DataSource,
+  metadata: EntityMetadata,
+  idMap: ObjectLiteral,
+  properties: readonly string[],
+): Promise<AttachmentValues | null> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    return await readAttachmentColumns(runner, metadata, idMap, properties);
+  } finally {
+    await runner.release();
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 
 const queues = new WeakMap<DataSource, Promise<unknown>>();
 
@@ -16,4 +16,31 @@ export function serialized<T>(dataSource: DataSource, work: () => Promise<T>): P
     run.catch(() => undefined),
   );
   return run;
+}
+
+/**
+ * Runs `work` in a transaction of its own, on one connection taken from the pool for just that
+ * long: a job never holds a connection while it copies or processes a file, and never needs a
+ * second one while it holds the first, so any worker concurrency makes progress on any pool.
+ */
+export function inTransaction<T>(
+  dataSource: DataSource,
+  work: (runner: QueryRunner) => Promise<T>,
+): Promise<T> {
+  return serialized(dataSource, async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      try {
+        const result = await work(runner);
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  });
 }

@@ -3,6 +3,7 @@ import type { QueryRunner } from 'typeorm';
 import { AttachmentEvents } from '../events/attachment-events.js';
 import type { AttachmentWork } from '../jobs/attachment-work.entity.js';
 import { WorkOutbox } from '../jobs/work-outbox.service.js';
+import { FreshAttachments } from './fresh-attachments.js';
 
 interface PendingWork {
   depth: number;
@@ -26,6 +27,7 @@ export class TransactionWork {
   constructor(
     private readonly outbox: WorkOutbox,
     private readonly events: AttachmentEvents,
+    private readonly fresh: FreshAttachments,
   ) {}
 
   /** Writes the rows in the caller's transaction; they are sent once it commits. */
@@ -73,6 +75,8 @@ export class TransactionWork {
 
   /** Sends committed work to the queue and tells listeners which files were attached. */
   private async dispatch(work: AttachmentWork[]): Promise<void> {
+    for (const { payload } of work)
+      if (payload.kind === 'promote') this.fresh.taken(payload.file.id);
     await this.outbox.send(work);
     for (const { payload } of work) {
       if (payload.kind !== 'promote') continue;

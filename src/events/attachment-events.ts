@@ -6,6 +6,12 @@ import type { AttachmentCallbacks } from '../entity/attachment-options.interface
 import { attachmentOf } from '../entity/attachment-registry.js';
 import type { AttachmentEvent } from './attachment-event.js';
 
+const CALLBACK_OF = {
+  promoted: 'afterUpload',
+  listPromoted: 'afterAllUploads',
+  failed: 'onError',
+} as const;
+
 /**
  * The stream of everything that happens to attachments, in the process where it happens: web
  * processes see `cached` and `attached`, worker processes the job events. It also calls the
@@ -26,6 +32,19 @@ export class AttachmentEvents implements OnModuleDestroy {
     } catch (error) {
       this.logger.error(`An attachment event listener threw on "${event.type}": ${String(error)}`);
     }
+  }
+
+  /**
+   * Whether anything in this process would receive an event of this type about this attachment:
+   * a subscriber of `events$`, or the attachment's callback. Work that nobody listens to records
+   * no delivery row.
+   */
+  wants(type: AttachmentEvent['type'], entity: string | null, attachment: string | null): boolean {
+    if (this.subject.observed) return true;
+    const callback = CALLBACK_OF[type as keyof typeof CALLBACK_OF];
+    if (!callback || !entity || !attachment) return false;
+    const metadata = this.config.dataSource.getMetadata(entity);
+    return !!attachmentOf(metadata.target, attachment)?.options[callback];
   }
 
   onModuleDestroy(): void {

@@ -11,6 +11,11 @@ export interface AttachmentsWorkerOptions {
   lockDuration?: number;
   /** Milliseconds between checks for jobs whose worker died. Default 30000. */
   stalledInterval?: number;
+  /**
+   * Times a job may stall (its worker died or hung) and be run again before BullMQ fails it;
+   * the relay then records that failure on the work, where `retry()` can take it. Default 1.
+   */
+  maxStalledCount?: number;
 }
 
 export interface AttachmentsModuleOptions {
@@ -42,9 +47,24 @@ export interface AttachmentsModuleOptions {
   relay?: {
     /** Milliseconds between relay passes. Default 10000; 0 disables the timer. */
     interval?: number;
-    /** Age in milliseconds after which pending work is sent again. Default 30000. */
+    /**
+     * Milliseconds after which the relay first checks that the queue holds a piece of work, and
+     * sends it if not. Later checks come less often as the work ages (at most every 10 min).
+     * Default 30000.
+     */
     after?: number;
   };
+  /**
+   * Milliseconds a save waits for Redis to take its jobs before leaving them to the relay, so a
+   * save returns in bounded time whatever state Redis is in. Default 2000.
+   */
+  sendTimeout?: number;
+  /**
+   * Milliseconds failed work is kept for the app to read and retry, before the sweep drops it.
+   * Failed promotions whose record still holds the cached file, and failed deletions, are kept
+   * whatever their age: dropping them would lose a file or leave one behind. Default 30 days.
+   */
+  failedWorkRetention?: number;
   /** Milliseconds between cache sweeps (a BullMQ job scheduler); 0 disables. Default 1 hour. */
   sweepInterval?: number;
   /** Observation points inside jobs. */
@@ -92,7 +112,12 @@ export interface AttachmentsControllerOptions {
 
 /** The points inside a promotion where `onStep` is called. */
 export type JobStep =
-  'promote:before-copy' | 'promote:before-write' | 'derive:before-write' | 'delete:before';
+  | 'promote:before-copy'
+  | 'promote:before-write'
+  | 'promote:after-write'
+  | 'derive:before-make'
+  | 'derive:before-write'
+  | 'delete:before';
 
 export interface AttachmentsJobHooks {
   /**

@@ -6,6 +6,7 @@ import { AttachmentWork } from './attachment-work.entity.js';
 import { SweepJob, type SweepResult } from './sweep.job.js';
 import { WorkOutbox } from './work-outbox.service.js';
 import { jobIdFor } from './work-payload.js';
+import { WorkRelay } from './work-relay.js';
 
 /** What the app can see and do about background work: list it, retry failures, run upkeep. */
 @Injectable()
@@ -15,6 +16,7 @@ export class AttachmentWorkService {
     private readonly outbox: WorkOutbox,
     private readonly sweepJob: SweepJob,
     private readonly regenerator: RegenerateDerivatives,
+    private readonly relayer: WorkRelay,
   ) {}
 
   /**
@@ -54,20 +56,24 @@ export class AttachmentWorkService {
   async retry(workId: string): Promise<boolean> {
     const work = await this.repository.findOneBy({ id: workId, status: 'failed' });
     if (!work) return false;
+    const now = Date.now();
+    const fresh = { status: 'pending' as const, attempts: 0, lastError: null, failedAt: null };
     await this.repository.update(
-      { id: workId },
-      { status: 'pending', attempts: 0, lastError: null },
+      { id: workId, status: 'failed' },
+      { ...fresh, availableAt: now, relayAt: now + this.config.relayAfter },
     );
     // The failed job keeps its id in BullMQ; an add with that id would be ignored.
     await (await this.outbox.queue.getJob(jobIdFor(workId)))?.remove();
-    work.status = 'pending';
-    work.availableAt = Date.now();
+    Object.assign(work, fresh, { availableAt: now });
     return this.outbox.send([work]);
   }
 
-  /** Sends pending work that has not reached Redis; the worker also does this on a timer. */
-  relay(): Promise<number> {
-    return this.outbox.relayPending();
+  /**
+   * Checks every pending row against the queue now, sends what the queue lacks and records
+   * failures it holds; the worker also does this on a timer. Returns how many rows it sent.
+   */
+  async relay(): Promise<number> {
+    return (await this.relayer.pass({ all: true })).sent;
   }
 
   /** Deletes expired, unreferenced cached files now instead of waiting for the schedule. */

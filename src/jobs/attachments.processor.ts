@@ -2,18 +2,33 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { AttachmentsConfig } from '../attachments-config.js';
-import { ATTACHMENTS_QUEUE, JOB_DELETE, JOB_DERIVE, JOB_PROMOTE, JOB_SWEEP } from '../constants.js';
-import { DeriveJob } from './derive.job.js';
-import { AttachmentEvents } from '../events/attachment-events.js';
+import {
+  ATTACHMENTS_QUEUE,
+  JOB_DELETE,
+  JOB_DERIVE,
+  JOB_NOTIFY,
+  JOB_PROMOTE,
+  JOB_SWEEP,
+} from '../constants.js';
 import { DeleteJob } from './delete.job.js';
+import { DeriveJob } from './derive.job.js';
+import { NotifyJob } from './notify.job.js';
 import { PromoteJob } from './promote.job.js';
+import { QueueConnection } from './queue-connection.js';
 import { SweepJob } from './sweep.job.js';
-import { WorkOutbox } from './work-outbox.service.js';
-import type { DeletePayload, DerivePayload, PromotePayload, WorkJobData } from './work-payload.js';
+import { WorkFailures } from './work-failures.js';
+import type {
+  DeletePayload,
+  DerivePayload,
+  NotifyPayload,
+  PromotePayload,
+  WorkJobData,
+} from './work-payload.js';
 
 /**
  * The BullMQ worker of the attachments queue. Created paused (`autorun: false`) so the module's
- * worker options apply before the first job is taken.
+ * worker options apply before the first job is taken; started without waiting for Redis, so
+ * the app boots while Redis is down and the worker starts consuming once it is up.
  */
 @Processor(ATTACHMENTS_QUEUE, { autorun: false })
 export class AttachmentsProcessor extends WorkerHost implements OnApplicationBootstrap {
@@ -21,12 +36,13 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
 
   constructor(
     private readonly config: AttachmentsConfig,
-    private readonly outbox: WorkOutbox,
+    private readonly connection: QueueConnection,
+    private readonly failures: WorkFailures,
     private readonly promoteJob: PromoteJob,
     private readonly deleteJob: DeleteJob,
     private readonly deriveJob: DeriveJob,
+    private readonly notifyJob: NotifyJob,
     private readonly sweepJob: SweepJob,
-    private readonly events: AttachmentEvents,
   ) {
     super();
   }
@@ -37,8 +53,10 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
     Object.assign(this.worker.opts, {
       lockDuration: options.lockDuration,
       stalledInterval: options.stalledInterval,
+      maxStalledCount: options.maxStalledCount,
     });
     this.worker.concurrency = options.concurrency;
+    this.connection.watch(this.worker);
     this.worker.run().catch((error) => this.logger.error(`Worker stopped: ${String(error)}`));
   }
 
@@ -51,6 +69,8 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
           return await this.deriveJob.run(job.data as DerivePayload & { workId: string });
         case JOB_DELETE:
           return await this.deleteJob.run(job.data as DeletePayload & { workId: string });
+        case JOB_NOTIFY:
+          return await this.notifyJob.run(job.data as NotifyPayload & { workId: string });
         case JOB_SWEEP:
           return await this.sweepJob.run();
         default:
@@ -62,7 +82,10 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
     }
   }
 
-  /** On the last attempt, the failure is written to the outbox row, where the app can read it. */
+  /**
+   * On the last attempt, the failure is written to the outbox row, where the app can read it.
+   * If that write fails too (the database is down), the relay records it later from BullMQ.
+   */
   private async recordFailure(job: Job, error: unknown): Promise<void> {
     const attempts = job.attemptsMade + 1;
     const final = error instanceof UnrecoverableError || attempts >= (job.opts.attempts ?? 1);
@@ -72,24 +95,15 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
       return;
     }
     this.logger.error(`Attachment job failed for good: ${String(error)} ${context}`);
-    const data = job.data as Partial<WorkJobData> & { entity?: string; attachment?: string };
-    const workId = data.workId;
-    if (workId) {
-      await this.outbox
-        .markFailed(workId, attempts, error)
-        .catch((markError) =>
-          this.logger.error(`Could not record the failure of ${workId}: ${String(markError)}`),
-        );
-      await this.events.emit({
-        type: 'failed',
-        job: job.name,
-        workId,
-        entity: data.entity ?? null,
-        recordId: (data as { recordId?: Record<string, unknown> }).recordId ?? null,
-        attachment: data.attachment ?? null,
-        attempts,
-        error,
-      });
-    }
+    const workId = (job.data as Partial<WorkJobData>).workId;
+    if (!workId) return;
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    await this.failures
+      .record(workId, { attempts, error: text, job: job.name })
+      .catch((recordError: unknown) =>
+        this.logger.error(
+          `Could not record the failure of ${workId} (the relay will): ${String(recordError)}`,
+        ),
+      );
   }
 }

@@ -1,13 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityMetadata, QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
-import { compareAndSetAttachment, readAttachmentColumns } from '../entity/record-columns.js';
-import { AttachmentEvents } from '../events/attachment-events.js';
-import { AttachmentWork } from './attachment-work.entity.js';
-import { WorkOutbox } from './work-outbox.service.js';
-import { derivePayload } from './derive.job.js';
-import type { PromotePayload, WorkJobData } from './work-payload.js';
 import {
   DerivativeMaker,
   derivativeDefinition,
@@ -15,27 +8,22 @@ import {
 } from '../derivatives/derivative-maker.js';
 import { attachmentOf } from '../entity/attachment-registry.js';
 import { listOf } from '../entity/list-changes.js';
-import { writeListElement } from '../entity/list-element-write.js';
-
-/** The target id without its extension: preprocessing may store the original as another type. */
-function stemOf(id: string): string {
-  return id.replace(/\.[a-z0-9]{1,10}$/, '');
-}
-
-/** Whether `current` is what this promotion stored (its target, possibly re-typed). */
-function isOurs(current: UploadedFile, data: PromotePayload): boolean {
-  return (
-    current.storage === data.target.storage &&
-    (current.id === data.target.id || stemOf(current.id) === stemOf(data.target.id))
-  );
-}
+import { readColumnsNow } from '../entity/record-columns.js';
+import type { JobStep } from '../interfaces/attachments-module-options.interface.js';
+import { NotifyJob } from './notify.job.js';
+import { isTargetOf, stemOf } from './promotion-target.js';
+import { PromotionWriter, type PromoteData } from './promotion-write.js';
+import { WorkOutbox } from './work-outbox.service.js';
 
 export type PromoteOutcome = 'promoted' | 'superseded' | 'skipped';
 
 /**
  * Copies a cached file to its permanent storage and points the record at it, if and only if
- * the record still holds that cached file at the moment of the write. Every step is safe to
- * repeat: the target key is fixed by the work, and a copy that lost its race is deleted.
+ * the record still holds that cached file at the moment of the write. It holds a database
+ * connection only for a read before the copy and for the write's transaction after it. Every
+ * step is safe to repeat or to overlap with another run: the target key is fixed by the work,
+ * the write is conditional, and a copy is deleted only once the record is known to have moved
+ * on to another file.
  */
 @Injectable()
 export class PromoteJob {
@@ -43,89 +31,50 @@ export class PromoteJob {
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
     private readonly maker: DerivativeMaker,
-    private readonly events: AttachmentEvents,
+    private readonly writer: PromotionWriter,
+    private readonly notify: NotifyJob,
   ) {}
 
-  async run(data: PromotePayload & { workId: string }): Promise<PromoteOutcome> {
-    const work = await this.outbox.exists(data.workId);
-    if (!work || work.status !== 'pending') return 'skipped';
-    const runner = this.config.dataSource.createQueryRunner();
-    try {
-      return await this.promote(runner, data);
-    } finally {
-      await runner.release();
+  async run(data: PromoteData): Promise<PromoteOutcome> {
+    if (!(await this.outbox.pending(data.workId))) return 'skipped';
+    const held = await this.holds(data);
+    if (held === 'other') return this.abandon(data);
+    let stored: UploadedFile;
+    if (held === 'cached') {
+      await this.step('promote:before-copy', data);
+      stored = await this.store(data);
+      await this.step('promote:before-write', data);
+    } else {
+      stored = held; // an earlier run wrote it and died before finishing: finish its work
     }
+    const { outcome, followUps } = await this.writer.write(data, stored);
+    if (outcome === 'superseded') return this.abandon(data);
+    if (outcome === 'written') await this.step('promote:after-write', data);
+    await this.outbox.send(followUps.filter((row) => row.kind !== 'notify'));
+    await this.notify.deliver(followUps);
+    return outcome === 'written' ? 'promoted' : 'skipped';
   }
 
-  private async promote(
-    runner: QueryRunner,
-    data: PromotePayload & { workId: string },
-  ): Promise<PromoteOutcome> {
+  /** What the record holds now, read without a lock: the write checks again under one. */
+  private async holds(data: PromoteData): Promise<'cached' | 'other' | UploadedFile> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
-    const values = await readAttachmentColumns(runner, metadata, data.recordId, [data.attachment]);
-    if (data.inList) {
-      return this.promoteElement(runner, data, metadata, listOf(values?.[data.attachment]));
-    }
-    const current = values?.[data.attachment] ?? null;
-    // Already stored means an earlier attempt wrote the column and died before cleaning up.
-    if (current && isOurs(current, data)) return this.followUp(data, current);
-    if (!sameFile(current, data.file)) return this.abandon(data);
-    await this.step('promote:before-copy', data);
-    const stored = await this.store(data);
-    await this.step('promote:before-write', data);
-    const written = await compareAndSetAttachment(
-      runner,
-      metadata,
-      data.recordId,
+    const values = await readColumnsNow(this.config.dataSource, metadata, data.recordId, [
       data.attachment,
-      data.file,
-      stored,
+    ]);
+    const value = values?.[data.attachment];
+    const files = data.inList ? listOf(value) : value ? [value] : [];
+    if (files.some((file) => sameFile(file, data.file))) return 'cached';
+    const ours = files.find(
+      (file) => isTargetOf(file, data) && (!data.inList || file.source === data.file.id),
     );
-    return written ? this.followUp(data, stored) : this.abandon(data);
-  }
-
-  /** The same steps for one element of a list, which is written back in place. */
-  private async promoteElement(
-    runner: QueryRunner,
-    data: PromotePayload & { workId: string },
-    metadata: EntityMetadata,
-    list: UploadedFile[],
-  ): Promise<PromoteOutcome> {
-    const ours = list.find((file) => file.source === data.file.id && isOurs(file, data));
-    if (ours) return this.followUp(data, ours);
-    if (!list.some((file) => sameFile(file, data.file))) return this.abandon(data);
-    await this.step('promote:before-copy', data);
-    const stored: UploadedFile = { ...(await this.copyToTarget(data)), source: data.file.id };
-    await this.step('promote:before-write', data);
-    const { written, completed } = await writeListElement(
-      runner,
-      metadata,
-      data.recordId,
-      data.attachment,
-      data.file,
-      stored,
-      this.config.cacheStorage,
-    );
-    if (!written) return this.abandon(data);
-    const outcome = await this.followUp(data, stored);
-    if (completed) {
-      const { entity, recordId, attachment } = data;
-      await this.events.emit({
-        type: 'listPromoted',
-        entity,
-        recordId,
-        attachment,
-        files: completed,
-      });
-    }
-    return outcome;
+    return ours ?? 'other';
   }
 
   /**
    * Puts the original in its permanent place (processed first when the attachment preprocesses
    * it) and makes the derivatives marked to run during promotion.
    */
-  private async store(data: PromotePayload & { workId: string }): Promise<UploadedFile> {
+  private async store(data: PromoteData): Promise<UploadedFile> {
     const options = this.optionsOf(data);
     let stored: UploadedFile;
     if (options.preprocess) {
@@ -133,8 +82,12 @@ export class PromoteJob {
       const made = await this.maker.make(options.preprocess, data.file, target);
       stored = { ...made, metadata: { ...made.metadata, filename: data.file.metadata.filename } };
     } else {
-      stored = await this.copyToTarget(data);
+      await this.config
+        .storage(data.target.storage)
+        .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
+      stored = { ...data.target, metadata: data.file.metadata };
     }
+    if (data.inList) stored.source = data.file.id;
     for (const [name, entry] of Object.entries(options.derivatives ?? {})) {
       const definition = derivativeDefinition(entry);
       if (!definition.duringPromotion) continue;
@@ -146,11 +99,11 @@ export class PromoteJob {
   }
 
   /**
-   * The record is gone or holds another file: remove what this promotion may have stored (the
-   * original under its fixed stem, whatever extension preprocessing gave it, and the folder of
-   * its derivatives) and end quietly.
+   * The record is gone or holds another file, as read under the write's lock or after it moved
+   * on: remove what this promotion may have stored (the original under its fixed stem, whatever
+   * extension preprocessing gave it, and the folder of its derivatives) and end quietly.
    */
-  private async abandon(data: PromotePayload & { workId: string }): Promise<PromoteOutcome> {
+  private async abandon(data: PromoteData): Promise<PromoteOutcome> {
     const storage = this.config.storage(data.target.storage);
     const leftovers = new Set([data.target.id]);
     for await (const file of storage.list(stemOf(data.target.id))) leftovers.add(file.id);
@@ -159,63 +112,12 @@ export class PromoteJob {
     return 'superseded';
   }
 
-  /**
-   * After the write: the cached copy is deleted after a grace period (pages rendered during
-   * promotion still show its URL), and each background derivative gets a job. Their ids derive
-   * from this work's id, so a retried promotion records them once.
-   */
-  private async followUp(data: PromotePayload & { workId: string }, stored: UploadedFile) {
-    const options = { entity: data.entity, recordId: data.recordId };
-    const work = [
-      this.outbox.create(
-        {
-          kind: 'delete',
-          reason: 'promoted',
-          files: [{ storage: data.file.storage, id: data.file.id }],
-        },
-        { ...options, id: `${data.workId}.cached`, delay: this.config.cacheDeleteDelay },
-      ),
-    ];
-    for (const [name, entry] of Object.entries(this.optionsOf(data).derivatives ?? {})) {
-      if (derivativeDefinition(entry).duringPromotion || stored.derivatives?.[name]) continue;
-      const payload = derivePayload(data.entity, data.recordId, data.attachment, stored, name);
-      work.push(this.outbox.create(payload, { ...options, id: `${data.workId}.derive.${name}` }));
-    }
-    const fresh: AttachmentWork[] = [];
-    for (const row of work) if (!(await this.outbox.exists(row.id))) fresh.push(row);
-    // No transaction needed: a retry finds the rows recorded here and records only the rest.
-    await this.outbox.record(this.config.dataSource.manager, fresh);
-    await this.outbox.finish([data.workId]);
-    await this.outbox.send(work);
-    // The cached copy's deletion is recorded once: by the run that wrote, not by a retry.
-    if (fresh.some((row) => row.id === `${data.workId}.cached`)) {
-      const { entity, recordId, attachment, file: cached } = data;
-      await this.events.emit({
-        type: 'promoted',
-        entity,
-        recordId,
-        attachment,
-        file: stored,
-        cached,
-      });
-    }
-    return 'promoted' as const;
-  }
-
-  /** The cached file as is at its target: linked, cloned or copied server-side where possible. */
-  private async copyToTarget(data: PromotePayload): Promise<UploadedFile> {
-    await this.config
-      .storage(data.target.storage)
-      .copy(this.config.storage(data.file.storage), data.file.id, data.target.id);
-    return { ...data.target, metadata: data.file.metadata };
-  }
-
-  private optionsOf(data: PromotePayload) {
+  private optionsOf(data: PromoteData) {
     const metadata = this.config.dataSource.getMetadata(data.entity);
     return attachmentOf(metadata.target, data.attachment)?.options ?? {};
   }
 
-  private async step(step: 'promote:before-copy' | 'promote:before-write', data: WorkJobData) {
+  private async step(step: JobStep, data: PromoteData): Promise<void> {
     await this.config.options.jobHooks?.onStep?.(step, data as unknown as Record<string, unknown>);
   }
 }

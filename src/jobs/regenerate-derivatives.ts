@@ -4,7 +4,7 @@ import { AttachmentsConfig } from '../attachments-config.js';
 import { isUploadedFile } from '../core/uploaded-file.js';
 import { attachmentOf } from '../entity/attachment-registry.js';
 import { AttachmentConfigurationError } from '../errors/index.js';
-import { derivePayload } from './derive.job.js';
+import { derivePayload } from './derive-payload.js';
 import { WorkOutbox } from './work-outbox.service.js';
 
 export interface RegenerateOptions {

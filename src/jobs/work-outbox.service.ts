@@ -1,64 +1,85 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { In, LessThanOrEqual, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { ATTACHMENTS_QUEUE } from '../constants.js';
 import { AttachmentWork } from './attachment-work.entity.js';
+import { QueueConnection } from './queue-connection.js';
 import { jobIdFor, type WorkJobData, type WorkPayload } from './work-payload.js';
 
-const RELAY_BATCH = 500;
+export interface WorkOptions {
+  entity?: string;
+  recordId?: unknown;
+  /** Milliseconds before the job may run. */
+  delay?: number;
+  /** A deterministic id, so that work recorded twice is recorded once. */
+  id?: string;
+}
 
 /**
  * Writes work into the outbox inside the caller's transaction and sends it to BullMQ after the
- * commit. Sending may fail (Redis down): the row stays and the relay sends it again later; a
- * deterministic job id makes a second send of a job still in the queue a no-op.
+ * commit. Sending may fail or time out (Redis down): the row stays and the relay sends it
+ * later; a deterministic job id makes a second send of a job still in the queue a no-op.
  */
 @Injectable()
 export class WorkOutbox {
-  private readonly logger = new Logger('Attachments');
-  private lastSendFailure = 0;
-
   constructor(
     private readonly config: AttachmentsConfig,
+    private readonly connection: QueueConnection,
     @InjectQueue(ATTACHMENTS_QUEUE) readonly queue: Queue,
   ) {}
 
-  create(
-    payload: WorkPayload,
-    options: { entity?: string; recordId?: unknown; delay?: number; id?: string } = {},
-  ): AttachmentWork {
+  create(payload: WorkPayload, options: WorkOptions = {}): AttachmentWork {
     const now = Date.now();
     const work = new AttachmentWork();
     work.id = options.id ?? randomUUID();
     work.kind = payload.kind;
     work.entity = options.entity ?? null;
     work.recordId = options.recordId === undefined ? null : JSON.stringify(options.recordId);
+    work.cachedFileId =
+      payload.kind === 'promote' && payload.file.storage === this.config.cacheStorage
+        ? payload.file.id
+        : null;
     work.payload = payload;
     work.status = 'pending';
     work.attempts = 0;
     work.lastError = null;
     work.createdAt = now;
     work.availableAt = now + (options.delay ?? 0);
+    work.relayAt = work.availableAt + this.config.relayAfter;
+    work.failedAt = null;
     return work;
   }
 
-  async record(manager: EntityManager, work: readonly AttachmentWork[]): Promise<void> {
+  /**
+   * Inserts the rows with the caller's manager (inside its transaction). With `once`, rows whose
+   * id exists already are left as they are, so recording deterministic work again is harmless.
+   */
+  async record(
+    manager: EntityManager,
+    work: readonly AttachmentWork[],
+    options: { once?: boolean } = {},
+  ): Promise<void> {
     if (work.length === 0) return;
     // Copies: after a multi-row insert on SQLite, TypeORM 1.1 writes primary keys back into the
     // objects in the wrong order, which would pair one row's id with another row's payload.
     const rows = work.map((row) => ({ ...row }) as QueryDeepPartialEntity<AttachmentWork>);
-    await manager.insert(AttachmentWork, rows);
+    const insert = manager.createQueryBuilder().insert().into(AttachmentWork).values(rows);
+    await (options.once ? insert.orIgnore() : insert).updateEntity(false).execute();
   }
 
-  /** Adds the jobs; never throws. Returns false when Redis could not take them. */
+  /**
+   * Adds the jobs, in bounded time; never throws. Returns false when Redis could not take them
+   * (down, never reached since boot, or too slow): the relay sends them later.
+   */
   async send(work: readonly AttachmentWork[]): Promise<boolean> {
     if (work.length === 0) return true;
     const now = Date.now();
-    try {
-      await this.queue.addBulk(
+    return this.connection.attempt(`queue ${work.length} attachment job(s)`, () =>
+      this.queue.addBulk(
         work.map((row) => ({
           name: row.kind,
           data: { ...row.payload, workId: row.id } as WorkJobData,
@@ -68,46 +89,25 @@ export class WorkOutbox {
             delay: Math.max(0, row.availableAt - now),
           },
         })),
-      );
-      return true;
-    } catch (error) {
-      // One line per minute at most: an outage would otherwise log once per save.
-      if (now - this.lastSendFailure > 60_000) {
-        this.logger.warn(
-          `Could not queue ${work.length} attachment job(s), the relay will retry: ${String(error)}`,
-        );
-        this.lastSendFailure = now;
-      }
-      return false;
-    }
+      ),
+    );
   }
 
-  /** Sends pending work older than the relay delay again. Returns how many rows it sent. */
-  async relayPending(): Promise<number> {
-    const repository = this.config.dataSource.getRepository(AttachmentWork);
-    const rows = await repository.find({
-      where: { status: 'pending', createdAt: LessThanOrEqual(Date.now() - this.config.relayAfter) },
-      order: { createdAt: 'ASC' },
-      take: RELAY_BATCH,
-    });
-    return (await this.send(rows)) ? rows.length : 0;
-  }
-
-  async exists(workId: string): Promise<AttachmentWork | null> {
-    return this.config.dataSource.getRepository(AttachmentWork).findOneBy({ id: workId });
-  }
-
-  /** Removes finished work; pass the transaction's manager to finish it atomically with a write. */
-  async finish(workIds: readonly string[], manager?: EntityManager): Promise<void> {
-    if (workIds.length === 0) return;
-    const repository = (manager ?? this.config.dataSource.manager).getRepository(AttachmentWork);
-    await repository.delete({ id: In([...workIds]) });
-  }
-
-  async markFailed(workId: string, attempts: number, error: unknown): Promise<void> {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    await this.config.dataSource
+  /** The row, if its work is still to be done. */
+  pending(workId: string, manager?: EntityManager): Promise<AttachmentWork | null> {
+    return (manager ?? this.config.dataSource.manager)
       .getRepository(AttachmentWork)
-      .update({ id: workId }, { status: 'failed', attempts, lastError: message.slice(0, 4000) });
+      .findOneBy({ id: workId, status: 'pending' });
+  }
+
+  /**
+   * Removes finished work; pass the transaction's manager to finish it atomically with a write.
+   * Returns how many of the rows were still there.
+   */
+  async finish(workIds: readonly string[], manager?: EntityManager): Promise<number> {
+    if (workIds.length === 0) return 0;
+    const repository = (manager ?? this.config.dataSource.manager).getRepository(AttachmentWork);
+    const result = await repository.delete({ id: In([...workIds]) });
+    return result.affected ?? 0;
   }
 }

@@ -1,4 +1,5 @@
 import type { UploadedFile } from '../core/uploaded-file.js';
+import type { DurableEvent } from '../events/attachment-event.js';
 
 export interface FileRef {
   storage: string;
@@ -38,9 +39,20 @@ export interface DeletePayload {
   kind: 'delete';
   reason: DeleteReason;
   files: FileRef[];
+  /**
+   * Folders (key prefixes ending in `/`) deleted with everything in them: the derivatives of a
+   * deleted original, including any that a failed job stored but never wrote into the column.
+   */
+  folders?: FileRef[];
 }
 
-export type WorkPayload = PromotePayload | DeletePayload | DerivePayload;
+/** Delivers one event (and its callbacks) at least once, with the id it will always carry. */
+export interface NotifyPayload {
+  kind: 'notify';
+  event: DurableEvent;
+}
+
+export type WorkPayload = PromotePayload | DeletePayload | DerivePayload | NotifyPayload;
 
 /** What a BullMQ job carries: the outbox row id plus the full payload. */
 export type WorkJobData = WorkPayload & { workId: string };
