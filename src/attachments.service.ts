@@ -211,18 +211,45 @@ export class AttachmentsService {
     const cache = this.config.storage(this.config.cacheStorage);
     const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
     if (payload.sha256) metadata.sha256 = payload.sha256;
-    await this.validateOrDelete(payload.id, metadata, rules);
+    // A save may have claimed the file since the check above: delete it only once it is ours.
+    await this.validateOrDelete(payload.id, metadata, rules, () =>
+      this.claimForDeletion(payload.id),
+    );
     return { id: payload.id, storage: this.config.cacheStorage, metadata };
   }
 
-  private async validateOrDelete(id: string, metadata: UploadedFile['metadata'], rules: FileRules) {
+  /** A file that breaks the rules is deleted, once `take` (if given) has made it ours. */
+  private async validateOrDelete(
+    id: string,
+    metadata: UploadedFile['metadata'],
+    rules: FileRules,
+    take: () => Promise<boolean> = async () => true,
+  ) {
     try {
       validateFile(metadata, rules);
     } catch (error) {
-      if (error instanceof AttachmentError) {
+      if (error instanceof AttachmentError && (await take())) {
         await this.config.storage(this.config.cacheStorage).delete(id);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Takes a cached file the way a save does, with a claim row, so that no save can attach it
+   * afterwards. False when the row cannot be written: a save holds the claim (the primary key
+   * refuses a second one), or the database failed. The file is then left to that save, or to
+   * the sweep, and the caller still gets its validation error.
+   */
+  private async claimForDeletion(fileId: string): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.config.dataSource
+        .getRepository(AttachmentClaim)
+        .insert({ fileId, claimedAt: now, expiresAt: now + this.config.cacheTtl });
+      return true;
+    } catch {
+      return false;
     }
   }
 }

@@ -1,12 +1,17 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import {
   AttachmentConfigurationError,
   ExpiredTokenError,
   FileNotFoundError,
+  FileSystemStorage,
   FileTooLargeError,
   FileTypeNotAllowedError,
   InvalidFileIdError,
@@ -19,7 +24,7 @@ import {
 import { SweepJob } from '../../src/jobs/sweep.job.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
-import { Photo } from '../support/entities.js';
+import { Dossier, Photo } from '../support/entities.js';
 import { pdf, png } from '../support/fixtures.js';
 import {
   filesOnDisk,
@@ -29,6 +34,8 @@ import {
   waitForIdle,
   type Harness,
 } from '../support/harness.js';
+import { PausingStorage } from '../support/pausing-storage.js';
+import { StepGate } from '../support/step-gate.js';
 
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
@@ -223,5 +230,58 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     const saved = await photos.findOneByOrFail({ id: photo.id });
     assert.equal(saved.image?.storage, 'store');
     assert.equal(saved.image?.metadata.mimeType, 'image/png');
+  });
+});
+
+describe("a file that breaks one attachment's rules is deleted only if no save has taken it", () => {
+  const directory = join(tmpdir(), `attachments-claimed-${randomUUID()}`);
+  const cache = new PausingStorage(new FileSystemStorage({ directory: join(directory, 'cache') }));
+  const promotion = new StepGate();
+  const suite = useHarness('postgres', [Photo, Dossier], {
+    storages: { cache, store: new FileSystemStorage({ directory: join(directory, 'store') }) },
+    jobHooks: { onStep: promotion.pass },
+  });
+  afterEach(() => promotion.open());
+  after(() => rm(directory, { recursive: true, force: true }));
+
+  it('keeps a file that a save claimed while attach() was inspecting it', async () => {
+    const { harness, db } = suite;
+    const dossiers = db.dataSource.getRepository(Dossier);
+    const big = await harness.attachments.cache(Buffer.concat([png(4, 4), Buffer.alloc(2 * MiB)]));
+    const photo = db.dataSource.getRepository(Photo).create({ title: 'too strict' });
+    const dossier = dossiers.create();
+    // Held until the file is checked below, so the promotion's cleanup cannot remove it first.
+    promotion.close('promote:before-copy');
+    cache.pauseNextStat(async () => {
+      await harness.attachments.attach(dossier, 'report', big.token);
+      await dossiers.save(dossier);
+    });
+    await assert.rejects(harness.attachments.attach(photo, 'image', big.token), FileTooLargeError);
+    assert.equal(photo.image, undefined);
+    assert.ok(await cache.exists(big.file.id), 'the file the dossier took is still cached');
+
+    promotion.open();
+    await waitForIdle(harness, db.dataSource);
+    const saved = await dossiers.findOneByOrFail({ id: dossier.id });
+    assert.equal(saved.report?.storage, 'store');
+    assert.equal(saved.report?.metadata.size, big.file.metadata.size);
+    assert.equal(
+      (await harness.storages.store!.stat(saved.report!.id))?.size,
+      big.file.metadata.size,
+    );
+  });
+
+  it('a refused file is deleted and its token spent, so an earlier attach() cannot save it', async () => {
+    const { harness, db } = suite;
+    const dossiers = db.dataSource.getRepository(Dossier);
+    const big = await harness.attachments.cache(Buffer.concat([png(4, 4), Buffer.alloc(2 * MiB)]));
+    const dossier = dossiers.create();
+    await harness.attachments.attach(dossier, 'report', big.token);
+    const photo = db.dataSource.getRepository(Photo).create({ title: 'too strict' });
+    await assert.rejects(harness.attachments.attach(photo, 'image', big.token), FileTooLargeError);
+    assert.equal(await cache.exists(big.file.id), false, 'the refused file is deleted');
+    const records = await dossiers.count();
+    await assert.rejects(dossiers.save(dossier), TokenAlreadyUsedError);
+    assert.equal(await dossiers.count(), records, 'no record names the deleted file');
   });
 });

@@ -12,15 +12,21 @@ import type {
 /**
  * A storage that delegates to a real one, except that the next copy can be held in the middle:
  * the bytes stream through a gate that awaits `pauseNextCopy`'s callback before passing the
- * first chunk on, so a test acts while the copy is under way.
+ * first chunk on, so a test acts while the copy is under way. Likewise the next `stat` awaits
+ * `pauseNextStat`'s callback before it looks, so a test acts between a check and an inspection.
  */
 export class PausingStorage implements Storage {
   private pause?: () => Promise<void>;
+  private statPause?: () => Promise<void>;
 
   constructor(readonly inner: Storage) {}
 
   pauseNextCopy(during: () => Promise<void>): void {
     this.pause = during;
+  }
+
+  pauseNextStat(during: () => Promise<void>): void {
+    this.statPause = during;
   }
 
   async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
@@ -50,7 +56,10 @@ export class PausingStorage implements Storage {
   open(id: string, range?: ByteRange): Promise<Readable> {
     return this.inner.open(id, range);
   }
-  stat(id: string): Promise<StoredObjectStat | null> {
+  async stat(id: string): Promise<StoredObjectStat | null> {
+    const during = this.statPause;
+    this.statPause = undefined;
+    await during?.();
     return this.inner.stat(id);
   }
   exists(id: string): Promise<boolean> {
