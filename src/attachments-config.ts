@@ -7,6 +7,7 @@ import type {
   AttachmentsModuleOptions,
   AttachmentsWorkerOptions,
 } from './interfaces/attachments-module-options.interface.js';
+import { cacheOverlap } from './storage/storage-overlap.js';
 import type { Storage } from './storage/storage.interface.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -116,6 +117,8 @@ export class AttachmentsConfig {
     if (this.cacheStorage === this.storeStorage) {
       fail('the cache and store storages must be different storages');
     }
+    const overlap = cacheOverlap(this.options.storages, this.cacheStorage);
+    if (overlap) fail(overlap);
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
     }

@@ -47,12 +47,18 @@ const STORAGE_NAME = 'file-system';
  */
 export class FileSystemStorage implements Storage {
   readonly directory: string;
+  /**
+   * `file://` URL of the resolved directory, ending in `/`. Resolved with `path.resolve`, not
+   * through symlinks: two storages reaching one folder through a symlink are not seen as one.
+   */
+  readonly location: string;
   private readonly tempDir: string;
   private readonly baseUrl?: string;
   private readonly permissions: number;
 
   constructor(options: FileSystemStorageOptions) {
     this.directory = path.resolve(options.directory);
+    this.location = pathToFileURL(path.join(this.directory, '/')).href;
     this.tempDir = path.join(this.directory, RESERVED_TEMP_DIR);
     this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
     this.permissions = options.permissions ?? 0o644;

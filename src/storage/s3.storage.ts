@@ -21,6 +21,7 @@ import {
   multipartCopy,
   uploadObject,
 } from './s3/multipart.js';
+import { s3Location } from './s3/location.js';
 import { exactRange } from './s3/ranged-get.js';
 import {
   checkExpiresIn,
@@ -75,11 +76,14 @@ export class S3Storage implements Storage, DirectUploadStorage {
   readonly bucket: string;
   /** The key prefix, empty or ending in `/`. */
   readonly prefix: string;
+  /** `s3://<endpoint host, or 'aws'>/<bucket>/<prefix>`; see `s3Location` for a given client. */
+  readonly location: string;
   private readonly options: ResolvedS3StorageOptions;
 
   constructor(options: S3StorageOptions) {
     this.options = resolveS3StorageOptions(options);
     ({ client: this.client, bucket: this.bucket, prefix: this.prefix } = this.options);
+    this.location = s3Location(this.client, options.clientConfig, this.bucket, this.prefix);
   }
 
   async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {

@@ -36,6 +36,14 @@ export interface UrlOptions {
  * aborted upload leaves nothing under the id.
  */
 export interface Storage {
+  /**
+   * Where the storage keeps its files, as a URL-like string ending in `/`, such as
+   * `file:///srv/files/cache/` or `s3://aws/bucket/cache/`. A storage holds every file whose
+   * location starts with its own. At startup the module refuses a cache storage whose location
+   * equals, contains or lies inside another storage's, since the cache sweep deletes what it
+   * lists there. Optional: a storage without it is only told apart from others by identity.
+   */
+  readonly location?: string;
   upload(id: string, body: Readable | Buffer, options?: UploadOptions): Promise<void>;
   /**
    * Opens the file, or a byte range of it, as a stream. Throws FileNotFoundError, and RangeError
