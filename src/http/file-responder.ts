@@ -1,9 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FileNotFoundError } from '../errors/index.js';
 import type { ByteRange, Storage, StoredObjectStat } from '../storage/storage.interface.js';
 import { contentDisposition } from './content-disposition.js';
 import { servedContentType } from './served-content-type.js';
+import { streamToClient } from './stream-to-client.js';
 
 export interface ServeOptions {
   filename?: string;
@@ -61,7 +61,7 @@ export async function serveFile(
     response.end();
     return;
   }
-  await pipeline(await storage.open(id, range ?? undefined), response);
+  await streamToClient(await storage.open(id, range ?? undefined), response);
 }
 
 function entityTag(stat: StoredObjectStat): string {

@@ -1,12 +1,18 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
-import { contentDisposition, type UploadedFile } from '../../src/index.js';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { contentDisposition, FileSystemStorage, type UploadedFile } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
-import type { Harness } from '../support/harness.js';
-import { rawRequest } from '../support/http-client.js';
+import { waitFor, type Harness } from '../support/harness.js';
+import { rawRequest, readThenHangUp } from '../support/http-client.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { useHarness } from '../support/suite.js';
+import { WatchedStorage } from '../support/watched-storage.js';
 
 describe('GET /attachments/files/:storage/*id', () => {
   // The cache is served only through signed URLs; the store is public.
@@ -128,5 +134,66 @@ describe('GET /attachments/files/:storage/*id', () => {
     }
     const expired = await harness.attachments.url(file, { expiresIn: -1 });
     assert.match(String((await get(expired))!.json?.message), /expired/);
+  });
+});
+
+describe('the files endpoint when a client closes its connection', () => {
+  const MiB = 1024 * 1024;
+  // More than the socket buffers of both ends hold, so the server is still sending at a hang-up.
+  const size = 40 * MiB;
+  const directory = join(tmpdir(), `attachments-served-${randomUUID()}`);
+  const store = new WatchedStorage(new FileSystemStorage({ directory: join(directory, 'store') }));
+  const logger = new RecordingLogger();
+  const suite = useHarness('sqlite', [Photo], {
+    http: true,
+    logger,
+    storages: { cache: new FileSystemStorage({ directory: join(directory, 'cache') }), store },
+  });
+  after(() => rm(directory, { recursive: true, force: true }));
+  beforeEach(() => (logger.errors.length = 0));
+  const url = (id: string) => `${suite.harness.baseUrl}/attachments/files/store/${id}`;
+
+  before(async () => {
+    await store.upload('video.bin', Buffer.alloc(size, 7));
+    await store.upload('small.png', png(3, 3));
+  });
+
+  /** Until every file the endpoint opened is closed again: its request is over, server side. */
+  const released = () =>
+    waitFor(async () => store.opened > 0 && store.closed === store.opened, 'the file released');
+
+  async function stillServes() {
+    const answer = (await rawRequest(url('small.png'), { method: 'GET' }))!;
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, png(3, 3));
+  }
+
+  it('logs no error when the client leaves midway, and closes the file', async () => {
+    const answer = await readThenHangUp(url('video.bin'), MiB);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.complete, false);
+    await released();
+    await stillServes();
+    assert.deepEqual(logger.errors, []);
+  });
+
+  it('logs no error when the client hangs up right after the whole body', async () => {
+    const answer = await readThenHangUp(url('video.bin'));
+    assert.equal(answer.complete, true);
+    assert.equal(answer.received, size);
+    await released();
+    await stillServes();
+    assert.deepEqual(logger.errors, []);
+  });
+
+  it('still logs a storage failure and cuts the answer short', async () => {
+    store.failNextOpen(new Error('disk read failed (injected)'));
+    const answer = await readThenHangUp(url('video.bin'));
+    assert.equal(answer.complete, false, 'the client sees a truncated answer, not a whole one');
+    assert.ok(answer.received < size);
+    await released();
+    await waitFor(async () => logger.errors.length > 0, 'the failure to be logged');
+    assert.match(logger.errors.join('\n'), /disk read failed \(injected\)/);
+    await stillServes();
   });
 });

@@ -1,7 +1,6 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { LoggerService } from '@nestjs/common';
 import type { Repository } from 'typeorm';
 import { AttachmentWork } from '../../src/index.js';
 import type { TestDatabase } from '../support/databases.js';
@@ -9,19 +8,7 @@ import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { listFiles, waitFor, waitForIdle, type Harness } from '../support/harness.js';
-
-/** Keeps error lines so a test can read what an operator would see. */
-class RecordingLogger implements LoggerService {
-  readonly errors: string[] = [];
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(message: unknown): void {
-    this.errors.push(String(message));
-  }
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-}
+import { RecordingLogger } from '../support/recording-logger.js';
 
 describe('a promotion that fails for good', () => {
   let db: TestDatabase;

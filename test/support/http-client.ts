@@ -119,3 +119,38 @@ export function multipartHead(filename: string): {
     contentType: `multipart/form-data; boundary=${boundary}`,
   };
 }
+
+export interface HungUpResponse {
+  status: number;
+  /** Bytes of the body read before the connection was closed. */
+  received: number;
+  /** Whether the whole body had arrived. */
+  complete: boolean;
+}
+
+/**
+ * A GET on a connection of its own that reads `limit` bytes of the body (all of it when
+ * omitted) and then destroys the socket, as a browser does when a video is cancelled or a tab
+ * closed. Also resolves when the server cuts the connection first.
+ */
+export function readThenHangUp(url: string, limit = Infinity): Promise<HungUpResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { agent: false });
+    request.on('error', reject);
+    request.on('response', (response) => {
+      let received = 0;
+      const hangUp = () => {
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, received, complete: response.complete });
+      };
+      response.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= limit) hangUp();
+      });
+      response.on('error', () => undefined);
+      response.on('end', hangUp);
+      response.on('close', hangUp);
+    });
+    request.end();
+  });
+}

@@ -1,13 +1,6 @@
-import { Transform, type Readable } from 'node:stream';
-import type {
-  ByteRange,
-  CopyMethod,
-  Storage,
-  StoredObjectListing,
-  StoredObjectStat,
-  UploadOptions,
-  UrlOptions,
-} from '../../src/index.js';
+import { Transform } from 'node:stream';
+import type { CopyMethod, Storage, StoredObjectStat } from '../../src/index.js';
+import { DelegatingStorage } from './delegating-storage.js';
 
 /**
  * A storage that delegates to a real one, except that the next copy can be held in the middle:
@@ -15,11 +8,9 @@ import type {
  * first chunk on, so a test acts while the copy is under way. Likewise the next `stat` awaits
  * `pauseNextStat`'s callback before it looks, so a test acts between a check and an inspection.
  */
-export class PausingStorage implements Storage {
+export class PausingStorage extends DelegatingStorage {
   private pause?: () => Promise<void>;
   private statPause?: () => Promise<void>;
-
-  constructor(readonly inner: Storage) {}
 
   pauseNextCopy(during: () => Promise<void>): void {
     this.pause = during;
@@ -29,7 +20,7 @@ export class PausingStorage implements Storage {
     this.statPause = during;
   }
 
-  async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
+  override async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
     const during = this.pause;
     this.pause = undefined;
     if (!during) return this.inner.copy(source, sourceId, id);
@@ -50,34 +41,10 @@ export class PausingStorage implements Storage {
     return 'stream';
   }
 
-  upload(id: string, body: Readable | Buffer, options?: UploadOptions): Promise<void> {
-    return this.inner.upload(id, body, options);
-  }
-  open(id: string, range?: ByteRange): Promise<Readable> {
-    return this.inner.open(id, range);
-  }
-  async stat(id: string): Promise<StoredObjectStat | null> {
+  override async stat(id: string): Promise<StoredObjectStat | null> {
     const during = this.statPause;
     this.statPause = undefined;
     await during?.();
     return this.inner.stat(id);
-  }
-  exists(id: string): Promise<boolean> {
-    return this.inner.exists(id);
-  }
-  delete(id: string): Promise<void> {
-    return this.inner.delete(id);
-  }
-  deleteMany(ids: readonly string[]): Promise<void> {
-    return this.inner.deleteMany(ids);
-  }
-  list(prefix?: string): AsyncIterable<StoredObjectListing> {
-    return this.inner.list(prefix);
-  }
-  url(id: string, options?: UrlOptions): Promise<string> {
-    return this.inner.url(id, options);
-  }
-  removeIncompleteUploads(olderThan: Date): Promise<number> {
-    return this.inner.removeIncompleteUploads?.(olderThan) ?? Promise.resolve(0);
   }
 }
