@@ -55,11 +55,8 @@ export class QueueConnection implements OnModuleInit {
    * never been reached, when the call fails, or when it takes longer than `sendTimeout`.
    */
   async attempt(what: string, call: () => Promise<unknown>): Promise<boolean> {
-    if (!this.everReady) {
-      this.unreachable(new Error('not connected yet'));
-      return false;
-    }
-    if (this.down) return false; // commands fail at once while ioredis reconnects
+    // Down (a connection error was seen): commands would fail at once, or wait for Redis.
+    if (this.down) return false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -68,6 +65,7 @@ export class QueueConnection implements OnModuleInit {
       );
     });
     try {
+      // Still connecting at start: the call waits for the connection, within the same bound.
       await Promise.race([call(), timeout]);
       return true;
     } catch (error) {

@@ -99,6 +99,31 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       assert.deepEqual(album.photos, []);
     });
 
+    it('refuses, at save, a list that two objects filled past maxCount between them', async () => {
+      const album = await newAlbum('base.png');
+      const first = await albums.findOneByOrFail({ id: album.id });
+      const second = await albums.findOneByOrFail({ id: album.id });
+      // Each object passes attachMany()'s own check: 1 + 3 <= 5.
+      await harness.attachments.attachMany(first, 'photos', [
+        png(3, 3, 1),
+        png(3, 3, 2),
+        png(3, 3, 3),
+      ]);
+      await harness.attachments.attachMany(second, 'photos', [
+        png(4, 4, 1),
+        png(4, 4, 2),
+        png(4, 4, 3),
+      ]);
+      await albums.save(first);
+      await assert.rejects(albums.save(second), TooManyFilesError);
+      // Uploads that no record took: the sweep's to delete, once they expire.
+      const refused = second.photos!.filter((file) => file.storage === 'cache');
+      await harness.storages.cache!.deleteMany(refused.map((file) => file.id));
+      await waitForIdle(harness, suite.db.dataSource);
+      const saved = await albums.findOneByOrFail({ id: album.id });
+      assert.equal(saved.photos!.length, 4, 'the first save, nothing of the second');
+    });
+
     it('two promotions writing at the same moment both land in the list', async () => {
       hold.close('promote:before-write');
       const album = albums.create({ photos: [] });

@@ -208,3 +208,79 @@ describe('list callbacks', () => {
     );
   });
 });
+
+const settled: { files: string[] }[] = [];
+
+@Entity()
+class Portfolio {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Attachments({
+    afterAllUploads: ({ files }) => settled.push({ files: files.map((file) => file.storage) }),
+  })
+  pages!: UploadedFile[] | null;
+}
+
+/**
+ * afterAllUploads is called once no file of the list waits for promotion any more, however
+ * that came about: the last one stored, the last waiting ones removed, or the last one failed.
+ */
+describe('a list that settles without a last promotion', () => {
+  const held = new Set<string>();
+  const failing = new Set<string>();
+  const suite = useHarness('postgres', [Portfolio], {
+    worker: { concurrency: 5 },
+    jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
+    jobHooks: {
+      onStep: async (step, data) => {
+        const id = (data.file as UploadedFile | undefined)?.id ?? '';
+        if (step === 'promote:before-copy' && failing.has(id)) throw new Error('injected');
+        if (step === 'promote:before-copy' && held.has(id)) {
+          await waitFor(async () => !held.has(id), 'the test to release the promotion');
+        }
+      },
+    },
+  });
+
+  async function portfolioOf(pages: number) {
+    const { harness, db } = suite;
+    const portfolios = db.dataSource.getRepository(Portfolio);
+    const portfolio = portfolios.create({ pages: [] });
+    const files = Array.from({ length: pages }, (_, n) => Buffer.from(`page ${n}`));
+    await harness.attachments.attachMany(portfolio, 'pages', files);
+    return { portfolio, portfolios };
+  }
+
+  it('fires when the files still waiting are removed', async () => {
+    const { harness, db } = suite;
+    settled.length = 0;
+    const { portfolio, portfolios } = await portfolioOf(2);
+    const late = portfolio.pages![1]!.id;
+    held.add(late);
+    await portfolios.save(portfolio);
+    await waitFor(async () => {
+      const row = await portfolios.findOneByOrFail({ id: portfolio.id });
+      return row.pages![0]!.storage === 'store';
+    }, 'the first page to be stored');
+    assert.deepEqual(settled, [], 'one page still waits');
+
+    const loaded = await portfolios.findOneByOrFail({ id: portfolio.id });
+    harness.attachments.detach(loaded, 'pages', [late]);
+    await portfolios.save(loaded);
+    held.delete(late);
+    await waitForIdle(harness, db.dataSource);
+    assert.deepEqual(settled, [{ files: ['store'] }]);
+  });
+
+  it('fires when the last file waiting fails for good, with that file still cached', async () => {
+    const { harness, db } = suite;
+    settled.length = 0;
+    const { portfolio, portfolios } = await portfolioOf(2);
+    failing.add(portfolio.pages![1]!.id);
+    await portfolios.save(portfolio);
+    await waitFor(async () => settled.length > 0, 'afterAllUploads');
+    await waitForIdle(harness, db.dataSource);
+    assert.deepEqual(settled, [{ files: ['store', 'cache'] }]);
+  });
+});

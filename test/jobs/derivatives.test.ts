@@ -18,9 +18,18 @@ import { useHarness } from '../support/suite.js';
 for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
   describe(`derivatives on ${kind}`, () => {
     const gate = new StepGate();
+    /** The derivative whose write fails, as when the database refuses it at every attempt. */
+    let failWrites: string | undefined;
     const suite = useHarness(kind, [Note], {
       jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
-      jobHooks: { onStep: gate.pass },
+      jobHooks: {
+        onStep: async (step, data) => {
+          if (step === 'derive:before-write' && data.name === failWrites) {
+            throw new Error('write refused (injected)');
+          }
+          await gate.pass(step, data);
+        },
+      },
       worker: { concurrency: 5 },
     });
     let harness: Harness;
@@ -32,6 +41,7 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
 
     afterEach(async () => {
       gate.open();
+      failWrites = undefined;
       processorSwitches.failing = false;
       processorSwitches.upperExtension = 'txt';
       await waitForIdle(harness, suite.db.dataSource);
@@ -127,6 +137,21 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
         await read(text!.derivatives!.flaky),
         [...'unlucky words here'].reverse().join(''),
       );
+    });
+
+    it('a derivative stored but never written into the column goes with its original', async () => {
+      failWrites = 'upper';
+      const note = await saveNote('written never');
+      await waitFor(async () => {
+        const work = await harness.work.forRecord(note);
+        return work.some((row) => row.status === 'failed' && row.kind === 'derive');
+      }, 'the derivative to fail for good');
+      const { text } = await notes.findOneByOrFail({ id: note.id });
+      assert.equal(text?.derivatives?.upper, undefined, 'never merged');
+      failWrites = undefined;
+      // The output sits under the original's folder; replacing the original takes the folder.
+      await harness.attachments.attach(note, 'text', Buffer.from('next'), { filename: 'n.txt' });
+      await notes.save(note);
     });
 
     it('removing or replacing an original deletes its derivatives too', async () => {

@@ -1,14 +1,11 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { attachmentEntities, AttachmentWork } from '../../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
+import { freePort, startRedis, startWorker, type Child } from '../support/processes.js';
 import {
   referencedFiles,
   startHarness,
@@ -17,51 +14,6 @@ import {
   waitForIdle,
   type Harness,
 } from '../support/harness.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A Redis server of this test's own, so stopping it disturbs nothing else. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await waitForLine(redis, /Ready to accept connections/);
-  return redis;
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern}`)), timeoutMs);
-    const onData = (data: Buffer) => {
-      buffer += data.toString();
-      const line = buffer.split('\n').find((candidate) => pattern.test(candidate));
-      if (line) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve(line);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`process exited (${code}) before ${pattern}`)));
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
 
 describe('faults on postgres', () => {
   let db: TestDatabase;
@@ -86,7 +38,7 @@ describe('faults on postgres', () => {
       const photos = db.dataSource.getRepository(Photo);
       const photo = photos.create({ title: 'offline' });
       await harness.attachments.attach(photo, 'image', png(7, 7), { filename: 'o.png' });
-      await kill(redis);
+      await redis.kill();
 
       await photos.save(photo); // must not throw although the job cannot be queued
       const work = await db.dataSource.getRepository(AttachmentWork).findBy({ status: 'pending' });
@@ -106,7 +58,7 @@ describe('faults on postgres', () => {
       );
     } finally {
       await harness.close();
-      await kill(redis);
+      await redis.kill();
       // The files went with the harness's directory; the next test starts from no records.
       await db.dataSource.getRepository(Photo).clear();
     }
@@ -115,21 +67,8 @@ describe('faults on postgres', () => {
   it('a worker killed with SIGKILL mid-promotion: a new worker finishes, nothing orphaned', async () => {
     // This process only writes records (worker: false); the workers are child processes.
     const web = await startHarness({ dataSource: db.dataSource, worker: false });
-    const workerScript = fileURLToPath(new URL('../support/worker-process.js', import.meta.url));
-    const workerEnv = {
-      ...process.env,
-      DATABASE_URL: (db.options as { url: string }).url,
-      FILES_DIR: web.directory,
-      QUEUE_PREFIX: web.queue.opts.prefix!,
-    };
-    const spawnWorker = (extra: Record<string, string>) =>
-      spawn(process.execPath, [workerScript], {
-        env: { ...workerEnv, ...extra },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-    let worker = spawnWorker({ PAUSE_AT: 'promote:before-write', LOCK_MS: '1000' });
+    let worker: Child = await startWorker(web, db, { PAUSE_AT: 'promote:before-write' });
     try {
-      await waitForLine(worker, /^READY$/);
       const photos = db.dataSource.getRepository(Photo);
       const saved: Photo[] = [];
       for (let i = 0; i < 3; i++) {
@@ -138,11 +77,10 @@ describe('faults on postgres', () => {
         saved.push(await photos.save(photo));
       }
       // The copy is done and the column not yet written when the worker dies.
-      await waitForLine(worker, /^PAUSED /);
-      await kill(worker);
+      await worker.line(/^PAUSED /);
+      await worker.kill();
 
-      worker = spawnWorker({ LOCK_MS: '1000' });
-      await waitForLine(worker, /^READY$/);
+      worker = await startWorker(web, db);
       for (const photo of saved) {
         await waitFor(
           async () => (await photos.findOneByOrFail({ id: photo.id })).image?.storage === 'store',
@@ -157,7 +95,57 @@ describe('faults on postgres', () => {
         'every attachment stored once, no copy left over from the killed attempt',
       );
     } finally {
-      await kill(worker);
+      await worker.kill();
+      await web.close();
+      await db.dataSource.getRepository(Photo).clear();
+    }
+  });
+
+  it('a worker killed right after its write: what follows is not lost, even if the record moves on', async () => {
+    const web = await startHarness({ dataSource: db.dataSource, worker: false });
+    const events = { EVENTS: '1', RELAY_MS: '200' };
+    let worker: Child = await startWorker(web, db, { ...events, PAUSE_AT: 'promote:after-write' });
+    try {
+      const photos = db.dataSource.getRepository(Photo);
+      const photo = photos.create({ title: 'killed after write' });
+      await web.attachments.attach(photo, 'image', png(8, 8), { filename: 'k.png' });
+      const first = photo.image!;
+      await photos.save(photo);
+      await worker.line(/^PAUSED /);
+      await worker.kill();
+      const waiting = await db.dataSource.getRepository(AttachmentWork).find();
+      const promotedEvent = waiting.find((row) => row.kind === 'notify')?.id;
+      assert.ok(promotedEvent, `the promotion's event waits in the outbox: ${waiting.length} rows`);
+      assert.equal(
+        (await photos.findOneByOrFail({ id: photo.id })).image?.storage,
+        'store',
+        'the write committed before the kill',
+      );
+
+      // The record moves on before any worker runs again.
+      const loaded = await photos.findOneByOrFail({ id: photo.id });
+      await web.attachments.attach(loaded, 'image', png(9, 9), { filename: 'l.png' });
+      await photos.save(loaded);
+
+      worker = await startWorker(web, db, events);
+      await waitForIdle(web, db.dataSource, 60_000);
+      assert.ok(!(await web.storages.cache!.exists(first.id)), 'the first cached copy is deleted');
+      assert.deepEqual(
+        await storedFiles(web.storages),
+        await referencedFiles(db.dataSource, [{ entity: Photo, properties: ['image'] }]),
+        'nothing orphaned: the first stored file went with the replace',
+      );
+      const promotedIds = worker.lines
+        .filter((line) => line.startsWith('EVENT '))
+        .map((line) => JSON.parse(line.slice(6)) as { type: string; id?: string })
+        .filter((event) => event.type === 'promoted')
+        .map((event) => event.id);
+      assert.ok(
+        promotedIds.includes(promotedEvent),
+        `the promotion's event is delivered by the next worker: ${promotedIds.join(', ')}`,
+      );
+    } finally {
+      await worker.kill();
       await web.close();
     }
   });

@@ -23,6 +23,7 @@ const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export async function createTestDatabase(
   kind: DatabaseKind,
   entities: NonNullable<DataSourceOptions['entities']>,
+  driver: { poolSize?: number } = {},
 ): Promise<TestDatabase> {
   if (kind === 'postgres') {
     const name = `attachments_test_${randomBytes(6).toString('hex')}`;
@@ -32,6 +33,7 @@ export async function createTestDatabase(
       url: `${PG_URL}/${name}`,
       entities,
       synchronize: true,
+      ...(driver.poolSize ? { poolSize: driver.poolSize } : {}),
     };
     const dataSource = await new DataSource(options).initialize();
     return {
@@ -61,6 +63,20 @@ export async function createTestDatabase(
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Takes a test's PostgreSQL database down for the app (its connections are cut and new ones
+ * refused) or brings it back: a database outage that disturbs no other test.
+ */
+export async function setDatabaseReachable(db: TestDatabase, reachable: boolean): Promise<void> {
+  const name = new URL((db.options as { url: string }).url).pathname.slice(1);
+  await adminQuery(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS ${reachable}`);
+  if (!reachable) {
+    await adminQuery(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
+    );
+  }
 }
 
 async function adminQuery(sql: string): Promise<void> {
