@@ -12,8 +12,10 @@ export interface AttachmentsWorkerOptions {
   /** Milliseconds between checks for jobs whose worker died. Default 30000. */
   stalledInterval?: number;
   /**
-   * Times a job may stall (its worker died or hung) and be run again before BullMQ fails it;
-   * the relay then records that failure on the work, where `retry()` can take it. Default 1.
+   * Times a job may stall (its worker died or hung) and be run again before BullMQ fails it.
+   * The relay then queues it once more, each such failure spending one of `jobOptions.attempts`,
+   * and records the failure on the work, where `retry()` takes it, once they are spent.
+   * Default 1.
    */
   maxStalledCount?: number;
 }

@@ -13,6 +13,8 @@ import { jobIdFor } from './work-payload.js';
 const BATCH = 500;
 /** Rows checked per pass at most, so one pass stays short whatever the backlog. */
 const PASS_LIMIT = 20 * BATCH;
+/** What BullMQ gives as the reason of a job whose workers died under it too often. */
+const STALLED = /stalled more than allowable limit/;
 /** The longest wait between two checks of one piece of work. */
 const MAX_CHECK_INTERVAL = 10 * 60_000;
 
@@ -88,16 +90,33 @@ export class WorkRelay {
         resend.push(row);
       } else if (state === 'failed') {
         const job = await this.queue.getJob(jobIdFor(row.id));
-        if (await this.recordFailure(row, job)) result.failed++;
+        if (job && (await this.runAgainAfterStall(row, job))) resend.push(row);
+        else if (await this.recordFailure(row, job)) result.failed++;
       }
     }
     if (resend.length > 0 && (await this.outbox.send(resend))) result.sent += resend.length;
   }
 
+  /**
+   * A job BullMQ failed because its workers died under it (or hung) more than
+   * `maxStalledCount` times did nothing wrong itself, and every job is safe to run again: it
+   * goes back to the queue, each such stall spending one of the work's `attempts`, so work that
+   * keeps killing its workers still ends failed.
+   */
+  private async runAgainAfterStall(row: AttachmentWork, job: Job): Promise<boolean> {
+    if (!STALLED.test(job.failedReason ?? '')) return false;
+    const stalls = row.attempts + 1;
+    if (stalls >= (job.opts.attempts ?? this.config.jobOptions.attempts ?? 1)) return false;
+    await job.remove();
+    const repository = this.config.dataSource.getRepository(AttachmentWork);
+    await repository.update({ id: row.id, status: 'pending' }, { attempts: stalls });
+    return true;
+  }
+
   private async recordFailure(row: AttachmentWork, job: Job | undefined): Promise<boolean> {
     const error = job?.failedReason || 'the job failed in the queue without a reason';
     const recorded = await this.failures.record(row.id, {
-      attempts: job?.attemptsMade ?? 0,
+      attempts: row.attempts + (job?.attemptsMade ?? 0) + (STALLED.test(error) ? 1 : 0),
       error,
       job: row.kind,
     });

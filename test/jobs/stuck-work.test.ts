@@ -31,21 +31,55 @@ describe('work that would be stuck', () => {
 
   const workOf = () => db.dataSource.getRepository(AttachmentWork).find();
 
-  it('a job BullMQ fails for stalling twice is marked failed, and retry() finishes it', async () => {
-    const web = await startHarness({ dataSource: db.dataSource, worker: false });
+  /** Saves a photo and kills two workers in a row while they hold its promotion. */
+  async function stallTwice(web: Harness) {
     const pausing = { PAUSE_AT: 'promote:before-copy', LOCK_MS: '500' };
     let worker: Child = await startWorker(web, db, pausing);
+    const photos = db.dataSource.getRepository(Photo);
+    const photo = photos.create({ title: 'stalls' });
+    await web.attachments.attach(photo, 'image', png(6, 6), { filename: 's.png' });
+    await photos.save(photo);
+    // Killed twice while holding the job: the second stall is one more than BullMQ allows.
+    for (let kill = 0; kill < 2; kill++) {
+      await worker.line(/^PAUSED /);
+      await worker.kill();
+      worker = await startWorker(web, db, kill === 0 ? pausing : { RELAY_MS: '200' });
+    }
+    return { worker, photo };
+  }
+
+  it('a job BullMQ fails for stalling runs again, spending one of its attempts', async () => {
+    const web = await startHarness({ dataSource: db.dataSource, worker: false });
+    let worker: Child | undefined;
     try {
+      const stalled = await stallTwice(web);
+      worker = stalled.worker;
+      await waitForIdle(web, db.dataSource, 60_000);
       const photos = db.dataSource.getRepository(Photo);
-      const photo = photos.create({ title: 'stalls' });
-      await web.attachments.attach(photo, 'image', png(6, 6), { filename: 's.png' });
-      await photos.save(photo);
-      // Killed twice while holding the job: the second stall is one more than BullMQ allows.
-      for (let kill = 0; kill < 2; kill++) {
-        await worker.line(/^PAUSED /);
-        await worker.kill();
-        worker = await startWorker(web, db, kill === 0 ? pausing : { RELAY_MS: '200' });
-      }
+      assert.equal(
+        (await photos.findOneByOrFail({ id: stalled.photo.id })).image?.storage,
+        'store',
+      );
+      assert.deepEqual(await workOf(), []);
+    } finally {
+      await worker?.kill();
+      await web.close();
+      await db.dataSource.getRepository(Photo).clear();
+    }
+  });
+
+  it('a job that stalls with no attempt left is marked failed, and retry() finishes it', async () => {
+    const web = await startHarness({
+      dataSource: db.dataSource,
+      worker: false,
+      jobOptions: { attempts: 1, removeOnComplete: false },
+    });
+    let worker: Child | undefined;
+    try {
+      const stalled = await stallTwice(web);
+      worker = stalled.worker;
+      const photo = stalled.photo;
+      const photos = db.dataSource.getRepository(Photo);
       const [failed] = await waitFor(async () => {
         const rows = await workOf();
         return rows[0]?.status === 'failed' && rows;
@@ -62,7 +96,7 @@ describe('work that would be stuck', () => {
       assert.equal((await photos.findOneByOrFail({ id: photo.id })).image?.storage, 'store');
       assert.deepEqual(await workOf(), []);
     } finally {
-      await worker.kill();
+      await worker?.kill();
       await web.close();
       await db.dataSource.getRepository(Photo).clear();
     }
