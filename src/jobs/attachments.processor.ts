@@ -1,6 +1,10 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AttachmentsConfig } from '../attachments-config.js';
 import {
   ATTACHMENTS_QUEUE,
@@ -26,13 +30,15 @@ import type {
 } from './work-payload.js';
 
 /**
- * The BullMQ worker of the attachments queue. Created paused (`autorun: false`) so the module's
- * worker options apply before the first job is taken; started without waiting for Redis, so
- * the app boots while Redis is down and the worker starts consuming once it is up.
+ * The BullMQ worker of the attachments queue, built in worker processes only, with the module's
+ * worker options from the start (BullMQ reads its lock settings when a worker is constructed),
+ * and started without waiting for Redis: the app boots while Redis is down, and the worker
+ * starts consuming once it is up. Web-only processes open no worker connection at all.
  */
-@Processor(ATTACHMENTS_QUEUE, { autorun: false })
-export class AttachmentsProcessor extends WorkerHost implements OnApplicationBootstrap {
+@Injectable()
+export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Attachments');
+  private worker?: Worker;
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -43,21 +49,27 @@ export class AttachmentsProcessor extends WorkerHost implements OnApplicationBoo
     private readonly deriveJob: DeriveJob,
     private readonly notifyJob: NotifyJob,
     private readonly sweepJob: SweepJob,
-  ) {
-    super();
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     const options = this.config.worker;
     if (!options) return;
-    Object.assign(this.worker.opts, {
+    this.worker = new Worker(ATTACHMENTS_QUEUE, (job: Job) => this.process(job), {
+      connection: this.config.options.connection,
+      prefix: this.config.options.queuePrefix,
+      autorun: false,
+      concurrency: options.concurrency,
       lockDuration: options.lockDuration,
       stalledInterval: options.stalledInterval,
       maxStalledCount: options.maxStalledCount,
     });
-    this.worker.concurrency = options.concurrency;
     this.connection.watch(this.worker);
     this.worker.run().catch((error) => this.logger.error(`Worker stopped: ${String(error)}`));
+  }
+
+  /** Lets running jobs finish while the database and the queue are still there. */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close();
   }
 
   async process(job: Job<WorkJobData | Record<string, never>>): Promise<unknown> {
