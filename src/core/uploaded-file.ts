@@ -1,3 +1,9 @@
+/** Where a file is: a storage's name and the file's id in it. */
+export interface FileRef {
+  storage: string;
+  id: string;
+}
+
 /** Facts about a file, read from its bytes (never taken from the client). */
 export interface FileMetadata {
   /** Original filename, sanitized; null when none was given. */

@@ -4,12 +4,11 @@ import { Injectable, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AttachmentsConfig } from '../attachments-config.js';
 import { MetadataProbe } from '../core/metadata-probe.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
+import type { FileRef, UploadedFile } from '../core/uploaded-file.js';
 import type {
   DerivativeDefinition,
   DerivativeProcessorRef,
 } from '../entity/attachment-options.interface.js';
-import type { FileRef } from '../jobs/work-payload.js';
 import type { DerivativeFunction, DerivativeProcessor } from './derivative-processor.interface.js';
 
 /** A derivative as declared on an attachment, normalized. */

@@ -1,6 +1,5 @@
 import type { EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type { FileRef } from '../jobs/work-payload.js';
+import type { FileRef, UploadedFile } from '../core/uploaded-file.js';
 import { columnOf, jsonField, jsonWrap, run, tableName, whereRecord } from './record-columns.js';
 
 /**

@@ -1,5 +1,7 @@
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type { DeleteReason, FileRef } from '../jobs/work-payload.js';
+import type { FileRef, UploadedFile } from '../core/uploaded-file.js';
+
+/** Why files were deleted. */
+export type DeleteReason = 'replaced' | 'removed' | 'promoted' | 'superseded';
 
 /** Which record and attachment an event is about. */
 export interface AttachmentEventTarget {

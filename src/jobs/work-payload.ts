@@ -1,10 +1,7 @@
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type { DurableEvent } from '../events/attachment-event.js';
+import type { FileRef, UploadedFile } from '../core/uploaded-file.js';
+import type { DeleteReason, DurableEvent } from '../events/attachment-event.js';
 
-export interface FileRef {
-  storage: string;
-  id: string;
-}
+export type { DeleteReason, FileRef };
 
 /** Everything a promotion needs, so a job can be understood and replayed from its data alone. */
 export interface PromotePayload {
@@ -32,8 +29,6 @@ export interface DerivePayload {
   /** Storage and id without extension; the processor's output decides the extension. */
   target: { storage: string; stem: string };
 }
-
-export type DeleteReason = 'replaced' | 'removed' | 'promoted' | 'superseded';
 
 export interface DeletePayload {
   kind: 'delete';
