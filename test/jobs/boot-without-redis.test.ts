@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { startHarness, waitFor, type Harness } from '../support/harness.js';
-import { freePort, startRedis, type Child } from '../support/processes.js';
+import { freePort, RedisServer } from '../support/processes.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 
 /** Fails if `promise` has not settled within `ms`: a bound on what must not hang. */
@@ -24,7 +24,7 @@ async function within<T>(ms: number, promise: Promise<T>, what: string): Promise
 
 describe('starting while Redis is down', () => {
   let db: TestDatabase;
-  let redis: Child | undefined;
+  let redis: RedisServer | undefined;
   const printed: unknown[] = [];
   const consoleError = console.error;
 
@@ -71,7 +71,8 @@ describe('starting while Redis is down', () => {
       assert.deepEqual(logger.errors, []);
       assert.deepEqual(printed, [], 'nothing printed around the logger');
 
-      redis = await startRedis(port);
+      redis = new RedisServer(port);
+      await redis.start();
       await waitFor(
         async () => (await photos.findOneByOrFail({ id: photo.id })).image?.storage === 'store',
         'the promotion once Redis is up',

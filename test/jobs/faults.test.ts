@@ -5,7 +5,7 @@ import { attachmentEntities, AttachmentWork } from '../../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
-import { freePort, startRedis, startWorker, type Child } from '../support/processes.js';
+import { freePort, RedisServer, startWorker, type WorkerProcess } from '../support/processes.js';
 import {
   referencedFiles,
   startHarness,
@@ -27,11 +27,11 @@ describe('faults on postgres', () => {
   });
 
   it('Redis down during save: save succeeds, the relay sends the work once Redis is back', async () => {
-    const port = await freePort();
-    let redis = await startRedis(port);
+    const redis = new RedisServer(await freePort());
+    await redis.start();
     const harness: Harness = await startHarness({
       dataSource: db.dataSource,
-      connection: { host: '127.0.0.1', port },
+      connection: { host: '127.0.0.1', port: redis.port },
       relay: { interval: 200, after: 100 },
     });
     try {
@@ -46,7 +46,7 @@ describe('faults on postgres', () => {
       await new Promise((resolve) => setTimeout(resolve, 500)); // relay passes fail meanwhile
       assert.equal((await photos.findOneByOrFail({ id: photo.id })).image?.storage, 'cache');
 
-      redis = await startRedis(port);
+      await redis.start();
       await waitFor(
         async () => (await photos.findOneByOrFail({ id: photo.id })).image?.storage === 'store',
         'promotion after Redis came back',
@@ -67,7 +67,7 @@ describe('faults on postgres', () => {
   it('a worker killed with SIGKILL mid-promotion: a new worker finishes, nothing orphaned', async () => {
     // This process only writes records (worker: false); the workers are child processes.
     const web = await startHarness({ dataSource: db.dataSource, worker: false });
-    let worker: Child = await startWorker(web, db, { PAUSE_AT: 'promote:before-write' });
+    let worker: WorkerProcess = await startWorker(web, db, { PAUSE_AT: 'promote:before-write' });
     try {
       const photos = db.dataSource.getRepository(Photo);
       const saved: Photo[] = [];
@@ -103,8 +103,11 @@ describe('faults on postgres', () => {
 
   it('a worker killed right after its write: what follows is not lost, even if the record moves on', async () => {
     const web = await startHarness({ dataSource: db.dataSource, worker: false });
-    const events = { EVENTS: '1', RELAY_MS: '200' };
-    let worker: Child = await startWorker(web, db, { ...events, PAUSE_AT: 'promote:after-write' });
+    const events = { EVENTS: '1', RELAY_INTERVAL_MS: '200' };
+    let worker: WorkerProcess = await startWorker(web, db, {
+      ...events,
+      PAUSE_AT: 'promote:after-write',
+    });
     try {
       const photos = db.dataSource.getRepository(Photo);
       const photo = photos.create({ title: 'killed after write' });

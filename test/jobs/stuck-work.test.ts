@@ -10,7 +10,7 @@ import {
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { startHarness, waitFor, waitForIdle, type Harness } from '../support/harness.js';
-import { startWorker, type Child } from '../support/processes.js';
+import { startWorker, type WorkerProcess } from '../support/processes.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 
 /**
@@ -34,7 +34,7 @@ describe('work that would be stuck', () => {
   /** Saves a photo and kills two workers in a row while they hold its promotion. */
   async function stallTwice(web: Harness) {
     const pausing = { PAUSE_AT: 'promote:before-copy', LOCK_MS: '500' };
-    let worker: Child = await startWorker(web, db, pausing);
+    let worker: WorkerProcess = await startWorker(web, db, pausing);
     const photos = db.dataSource.getRepository(Photo);
     const photo = photos.create({ title: 'stalls' });
     await web.attachments.attach(photo, 'image', png(6, 6), { filename: 's.png' });
@@ -43,14 +43,14 @@ describe('work that would be stuck', () => {
     for (let kill = 0; kill < 2; kill++) {
       await worker.line(/^PAUSED /);
       await worker.kill();
-      worker = await startWorker(web, db, kill === 0 ? pausing : { RELAY_MS: '200' });
+      worker = await startWorker(web, db, kill === 0 ? pausing : { RELAY_INTERVAL_MS: '200' });
     }
     return { worker, photo };
   }
 
   it('a job BullMQ fails for stalling runs again, spending one of its attempts', async () => {
     const web = await startHarness({ dataSource: db.dataSource, worker: false });
-    let worker: Child | undefined;
+    let worker: WorkerProcess | undefined;
     try {
       const stalled = await stallTwice(web);
       worker = stalled.worker;
@@ -74,7 +74,7 @@ describe('work that would be stuck', () => {
       worker: false,
       jobOptions: { attempts: 1, removeOnComplete: false },
     });
-    let worker: Child | undefined;
+    let worker: WorkerProcess | undefined;
     try {
       const stalled = await stallTwice(web);
       worker = stalled.worker;

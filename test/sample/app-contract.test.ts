@@ -9,7 +9,7 @@ import { attachmentEntities, signUploadToken, type UploadedFile } from '../../sr
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { pdf, png } from '../support/fixtures.js';
 import { referencedFiles, waitFor } from '../support/harness.js';
-import { freePort, startRedis, type Child } from '../support/processes.js';
+import { freePort, RedisServer } from '../support/processes.js';
 import { api, oversizedUpload, upload } from './http.js';
 import { filesUnder, LISTENING, startSampleApp, type SampleApp } from './sample-app.js';
 
@@ -271,7 +271,7 @@ describe('the sample app without Redis', () => {
     const uploads = await mkdtemp(join(tmpdir(), 'sample-app-no-redis-'));
     const port = await freePort();
     const app = await startSampleApp({ uploads, env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
-    let redis: Child | undefined;
+    let redis: RedisServer | undefined;
     try {
       const sent = await upload(app.baseUrl, png(12, 12, 4), 'offline.png');
       assert.equal(sent.status, 201, JSON.stringify(sent.body));
@@ -289,7 +289,8 @@ describe('the sample app without Redis', () => {
       assert.equal(warnings.length, 1, app.output());
       assert.match(warnings[0]!, new RegExp(`Redis at 127\\.0\\.0\\.1:${port} is unreachable`));
 
-      redis = await startRedis(port);
+      redis = new RedisServer(port);
+      await redis.start();
       await waitFor(async () => {
         const { body } = await api(app.baseUrl, 'GET', `/photos/${id}`);
         return (body?.image as { state: string } | null)?.state === 'stored';

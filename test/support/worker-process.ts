@@ -1,9 +1,22 @@
 /**
  * A worker process for crash tests: the attachments module with its BullMQ worker, over the
- * database, directories and queue prefix the parent test gives in the environment. With
- * PAUSE_AT set, every job stops at that step and says so on stdout, for the parent to kill
- * this process at that exact point. RELAY_MS runs the relay that often (and sends work that
- * old); EVENTS=1 prints each event as a line `EVENT {"type":...,"id":...}`.
+ * database, directories and queue prefix the parent test gives in the environment
+ * (`WorkerProcess` in processes.ts sets these). It prints `READY` once booted.
+ *
+ * Required: DATABASE_URL, FILES_DIR, QUEUE_PREFIX, and LOCK_MS (the lock duration and the
+ * stalled check interval). Optional, each leaving the harness's default when unset:
+ * - REDIS_URL: read by the harness.
+ * - CONCURRENCY: jobs at once (default 10); DB_POOL_SIZE: its connections (TypeORM's default).
+ * - RELAY_INTERVAL_MS runs the relay that often; RELAY_AFTER_MS sends work that old (default
+ *   RELAY_INTERVAL_MS). Without RELAY_INTERVAL_MS, no relay.
+ * - PAUSE_AT: every job stops at that step, printing `PAUSED <recordId>`, for the parent to
+ *   kill this process at that exact point.
+ * - STEP_DELAY_MS with STEP_DELAY_SEED: a pause of 0 to STEP_DELAY_MS milliseconds at every job
+ *   step, drawn from a PRNG seeded with STEP_DELAY_SEED, which keeps jobs in flight longer for
+ *   a test that kills this process at random moments.
+ * - ANNOUNCE_STEPS=1 prints `STEP <step> <workId>` when a job reaches a step (before that
+ *   pause), for such a test to strike at a chosen step.
+ * - EVENTS=1 prints each event as a line `EVENT {"type":...,"id":...}`.
  */
 import 'reflect-metadata';
 import { join } from 'node:path';
@@ -16,23 +29,40 @@ import {
 } from '../../src/index.js';
 import { Photo } from './entities.js';
 import { startHarness } from './harness.js';
+import type { WorkerSetting } from './processes.js';
+import { Random } from './random.js';
 
-const env = (name: string): string => {
-  const value = process.env[name];
+const setting = (name: WorkerSetting): string | undefined => process.env[name] || undefined;
+
+const required = (name: WorkerSetting): string => {
+  const value = setting(name);
   if (!value) throw new Error(`worker-process: ${name} is not set`);
   return value;
 };
 
+const optionalNumber = (name: WorkerSetting): number | undefined => {
+  const value = setting(name);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number)) throw new Error(`worker-process: ${name} is not a number`);
+  return number;
+};
+
+const poolSize = optionalNumber('DB_POOL_SIZE');
 const dataSource = await new DataSource({
   type: 'postgres',
-  url: env('DATABASE_URL'),
+  url: required('DATABASE_URL'),
   entities: [Photo, ...attachmentEntities],
+  ...(poolSize === undefined ? {} : { poolSize }),
 }).initialize();
-const directory = env('FILES_DIR');
-const pauseAt = process.env.PAUSE_AT as JobStep | undefined;
-const lockDuration = Number(env('LOCK_MS'));
-
-const relayMs = Number(process.env.RELAY_MS ?? 0);
+const directory = required('FILES_DIR');
+const lockDuration = Number(required('LOCK_MS'));
+const relayInterval = optionalNumber('RELAY_INTERVAL_MS');
+const relayAfter = optionalNumber('RELAY_AFTER_MS') ?? relayInterval;
+const pauseAt = setting('PAUSE_AT') as JobStep | undefined;
+const stepDelay = optionalNumber('STEP_DELAY_MS') ?? 0;
+const stepRandom = new Random(optionalNumber('STEP_DELAY_SEED') ?? 0);
+const announceSteps = setting('ANNOUNCE_STEPS') === '1';
 
 const harness = await startHarness({
   dataSource,
@@ -41,18 +71,26 @@ const harness = await startHarness({
     cache: new FileSystemStorage({ directory: join(directory, 'cache') }),
     store: new FileSystemStorage({ directory: join(directory, 'store') }),
   },
-  queuePrefix: env('QUEUE_PREFIX'),
-  worker: { concurrency: 10, lockDuration, stalledInterval: lockDuration },
-  ...(relayMs > 0 ? { relay: { interval: relayMs, after: relayMs } } : {}),
+  queuePrefix: required('QUEUE_PREFIX'),
+  worker: {
+    concurrency: optionalNumber('CONCURRENCY') ?? 10,
+    lockDuration,
+    stalledInterval: lockDuration,
+  },
+  ...(relayInterval ? { relay: { interval: relayInterval, after: relayAfter } } : {}),
   jobHooks: {
     onStep: async (step, data) => {
+      if (announceSteps) process.stdout.write(`STEP ${step} ${String(data.workId)}\n`);
+      if (stepDelay > 0) {
+        await new Promise((resolve) => setTimeout(resolve, stepRandom.int(0, stepDelay)));
+      }
       if (step !== pauseAt) return;
       process.stdout.write(`PAUSED ${JSON.stringify(data.recordId)}\n`);
       await new Promise(() => undefined);
     },
   },
 });
-if (process.env.EVENTS === '1') {
+if (setting('EVENTS') === '1') {
   harness.app.get(AttachmentEvents, { strict: false }).events$.subscribe((event) => {
     const id = 'id' in event ? event.id : undefined;
     process.stdout.write(`EVENT ${JSON.stringify({ type: event.type, id })}\n`);

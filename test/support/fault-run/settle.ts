@@ -1,0 +1,69 @@
+/** Waiting for the work to end once the chaos is over, and what is left when it does not. */
+import type { DataSource } from 'typeorm';
+import { AttachmentWork } from '../../../src/index.js';
+import { jobIdFor } from '../../../src/jobs/work-payload.js';
+import type { Harness } from '../harness.js';
+import { until } from './bounds.js';
+
+export interface StuckRow {
+  id: string;
+  kind: string;
+  status: string;
+  recordId: string | null;
+  jobState: string;
+  lastError: string | null;
+}
+
+export interface Settled {
+  /** No work pending when it returned. */
+  idle: boolean;
+  stuck: StuckRow[];
+  /** Jobs in BullMQ by state. */
+  counts: Record<string, number>;
+}
+
+const describeRows = (web: Harness, rows: AttachmentWork[]): Promise<StuckRow[]> =>
+  Promise.all(
+    rows.map(async (row) => ({
+      id: row.id,
+      kind: row.kind,
+      status: row.status,
+      recordId: row.recordId,
+      jobState: await web.queue.getJobState(jobIdFor(row.id)),
+      lastError: row.lastError?.split('\n')[0] ?? null,
+    })),
+  );
+
+/**
+ * Waits until no work is pending and no job queued or running, or until every pending row's
+ * job has ended in BullMQ with nothing queued (then nothing will ever move them), or until
+ * `boundMs`.
+ */
+export async function settle(
+  web: Harness,
+  dataSource: DataSource,
+  boundMs: number,
+): Promise<Settled> {
+  const works = dataSource.getRepository(AttachmentWork);
+  const idle = await until(
+    async () => {
+      const pending = await works.findBy({ status: 'pending' });
+      const counts = await web.queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'waiting-children',
+      );
+      if (Object.values(counts).some((n) => n > 0)) return false;
+      if (pending.length === 0) return true;
+      const rows = await describeRows(web, pending);
+      return rows.every((row) => row.jobState === 'failed' || row.jobState === 'completed');
+    },
+    boundMs,
+    250,
+  );
+  const stuck = await describeRows(web, await works.findBy({ status: 'pending' }));
+  const counts = await web.queue.getJobCounts();
+  return { idle: idle && stuck.length === 0, stuck, counts };
+}
