@@ -35,9 +35,9 @@ const describeRows = (web: Harness, rows: AttachmentWork[]): Promise<StuckRow[]>
   );
 
 /**
- * Waits until no work is pending and no job queued or running, or until every pending row's
- * job has ended in BullMQ with nothing queued (then nothing will ever move them), or until
- * `boundMs`.
+ * Waits until no work is pending and no job queued or running, or until `boundMs`. Work whose
+ * job BullMQ failed or finished is not given up on: the relay sends it again (a job failed for
+ * stalling has attempts left) or records its failure on the row.
  */
 export async function settle(
   web: Harness,
@@ -55,10 +55,7 @@ export async function settle(
         'prioritized',
         'waiting-children',
       );
-      if (Object.values(counts).some((n) => n > 0)) return false;
-      if (pending.length === 0) return true;
-      const rows = await describeRows(web, pending);
-      return rows.every((row) => row.jobState === 'failed' || row.jobState === 'completed');
+      return pending.length === 0 && Object.values(counts).every((n) => n === 0);
     },
     boundMs,
     250,
