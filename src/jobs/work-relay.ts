@@ -84,17 +84,38 @@ export class WorkRelay {
     for (const [index, row] of rows.entries()) {
       const state = states[index];
       if (state === 'unknown') resend.push(row);
-      else if (state === 'completed') {
-        // Finished in the queue, yet its work is not done: a finished job's id blocks a new add.
-        await (await this.queue.getJob(jobIdFor(row.id)))?.remove();
-        resend.push(row);
-      } else if (state === 'failed') {
-        const job = await this.queue.getJob(jobIdFor(row.id));
-        if (job && (await this.runAgainAfterStall(row, job))) resend.push(row);
-        else if (await this.recordFailure(row, job)) result.failed++;
+      else if (state === 'completed' || state === 'failed') {
+        if (await this.settleFinished(row, result)) resend.push(row);
       }
     }
     if (resend.length > 0 && (await this.outbox.send(resend))) result.sent += resend.length;
+  }
+
+  /**
+   * A job BullMQ finished while its work is still pending. Another relay may be acting on the
+   * same job at this moment, so this acts only on what it reads again now, and a stall is
+   * counted on the row by a compare-and-set that one relay alone wins. Returns whether to send
+   * the work again.
+   */
+  private async settleFinished(row: AttachmentWork, result: RelayResult): Promise<boolean> {
+    const job = await this.queue.getJob(jobIdFor(row.id));
+    // Removed meanwhile, to be queued again: a second add of the same id changes nothing.
+    if (!job) return true;
+    const state = await job.getState();
+    // Finished in the queue, yet its work is not done: a finished job's id blocks a new add.
+    if (state === 'completed') return removed(job);
+    if (state !== 'failed') return false; // queued again meanwhile
+    if (this.mayRunAgain(row, job)) {
+      const repository = this.config.dataSource.getRepository(AttachmentWork);
+      const counted = await repository.update(
+        { id: row.id, status: 'pending', attempts: row.attempts },
+        { attempts: row.attempts + 1 },
+      );
+      if (!counted.affected) return false; // another relay counted it, and sends it
+      return removed(job);
+    }
+    if (await this.recordFailure(row, job)) result.failed++;
+    return false;
   }
 
   /**
@@ -103,14 +124,9 @@ export class WorkRelay {
    * goes back to the queue, each such stall spending one of the work's `attempts`, so work that
    * keeps killing its workers still ends failed.
    */
-  private async runAgainAfterStall(row: AttachmentWork, job: Job): Promise<boolean> {
-    if (!STALLED.test(job.failedReason ?? '')) return false;
-    const stalls = row.attempts + 1;
-    if (stalls >= (job.opts.attempts ?? this.config.jobOptions.attempts ?? 1)) return false;
-    await job.remove();
-    const repository = this.config.dataSource.getRepository(AttachmentWork);
-    await repository.update({ id: row.id, status: 'pending' }, { attempts: stalls });
-    return true;
+  private mayRunAgain(row: AttachmentWork, job: Job): boolean {
+    const attempts = job.opts.attempts ?? this.config.jobOptions.attempts ?? 1;
+    return STALLED.test(job.failedReason ?? '') && row.attempts + 1 < attempts;
   }
 
   private async recordFailure(row: AttachmentWork, job: Job | undefined): Promise<boolean> {
@@ -147,5 +163,15 @@ export class WorkRelay {
     for (const [relayAt, ids] of byTime) {
       await repository.update({ id: In(ids), status: 'pending' }, { relayAt });
     }
+  }
+}
+
+/** False when the job could not be removed: a worker or another relay took it meanwhile. */
+async function removed(job: Job): Promise<boolean> {
+  try {
+    await job.remove();
+    return true;
+  } catch {
+    return false;
   }
 }

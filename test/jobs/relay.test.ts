@@ -2,11 +2,12 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { AttachmentWork, type DeletePayload } from '../../src/index.js';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { AttachmentWork, ATTACHMENTS_QUEUE, type DeletePayload } from '../../src/index.js';
 import { WorkOutbox } from '../../src/jobs/work-outbox.service.js';
 import { WorkRelay } from '../../src/jobs/work-relay.js';
 import { Photo } from '../support/entities.js';
-import type { Harness } from '../support/harness.js';
+import { redisConnection, startHarness, type Harness } from '../support/harness.js';
 import { useHarness } from '../support/suite.js';
 
 const HOUR = 3_600_000;
@@ -64,5 +65,43 @@ describe('the relay over a long queue', () => {
     });
     // An hour old: checked again after half its age at most, and at least relay.after later.
     assert.ok(next.relayAt > Date.now() + 1000 && next.relayAt <= Date.now() + 10 * 60_000);
+  });
+
+  it('relays of two workers re-queue a job BullMQ failed for stalling once, counting one stall', async () => {
+    const repository = suite.db.dataSource.getRepository(AttachmentWork);
+    await repository.clear();
+    await harness.queue.obliterate({ force: true });
+    const stalled = await rows(20, HOUR, true);
+    // Each job left as BullMQ leaves one whose workers died under it too often.
+    const taker = new Worker(ATTACHMENTS_QUEUE, null, {
+      connection: redisConnection(),
+      prefix: harness.queue.opts.prefix,
+      autorun: false,
+    });
+    for (let n = 0; n < stalled.length; n++) {
+      const job = await taker.getNextJob('taker');
+      await job!.moveToFailed(
+        new UnrecoverableError('job stalled more than allowable limit'),
+        'taker',
+      );
+    }
+    await taker.close();
+    const other = await startHarness({
+      dataSource: suite.db.dataSource,
+      directory: harness.directory,
+      queuePrefix: harness.queue.opts.prefix,
+      worker: false,
+    });
+    try {
+      const relays = [harness, other].map((app) => app.app.get(WorkRelay, { strict: false }));
+      await Promise.all(relays.map((relay) => relay.pass({ all: true })));
+      for (const row of stalled) {
+        assert.equal(await harness.queue.getJobState(`work-${row.id}`), 'waiting');
+        const now = await repository.findOneByOrFail({ id: row.id });
+        assert.deepEqual([now.status, now.attempts], ['pending', 1], `row ${row.id}`);
+      }
+    } finally {
+      await other.app.close();
+    }
   });
 });
