@@ -1,43 +1,47 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { AttachmentsConfig } from './attachments-config.js';
+import { AttachmentsConfig } from './config/attachments-config.js';
 import {
   ATTACHMENTS_MODULE_OPTIONS,
   ConfigurableAttachmentsModule,
   type ATTACHMENTS_ASYNC_OPTIONS_TYPE,
   type ATTACHMENTS_OPTIONS_TYPE,
   type AttachmentsModuleExtras,
-} from './attachments.module-definition.js';
-import { AttachmentsService } from './attachments.service.js';
-import { ATTACHMENTS_HTTP, ATTACHMENTS_QUEUE, type AttachmentsHttpSettings } from './constants.js';
-import { AttachmentSerializer } from './http/attachment-serializer.js';
+} from './config/attachments.module-definition.js';
+import { AttachmentsService } from './attaching/attachments.service.js';
+import {
+  ATTACHMENTS_HTTP,
+  ATTACHMENTS_QUEUE,
+  type AttachmentsHttpSettings,
+} from './config/constants.js';
+import { AttachmentSerializer } from './attaching/attachment-serializer.js';
 import { createAttachmentsController } from './http/attachments.controller.js';
-import { DirectUploadService } from './http/direct-upload.service.js';
-import { FileUrls } from './http/file-urls.js';
+import { DirectUploadService } from './http/app-uploads.service.js';
+import { FileUrls } from './attaching/file-urls.js';
 import { UploadRules } from './http/upload-rules.js';
-import { StorageUploadService } from './http/storage-upload.service.js';
-import { createStorageUploadsController } from './http/storage-uploads.controller.js';
-import { AttachmentLifecycleSubscriber } from './entity/attachment-lifecycle.subscriber.js';
-import { AttachmentWorkBuilder } from './entity/attachment-work-builder.js';
-import { FreshAttachments } from './entity/fresh-attachments.js';
-import { TransactionWork } from './entity/transaction-work.js';
-import type { AttachmentsControllerOptions } from './interfaces/attachments-module-options.interface.js';
-import { AttachmentWorkService } from './jobs/attachment-work.service.js';
-import { AttachmentsProcessor } from './jobs/attachments.processor.js';
-import { DeleteJob } from './jobs/delete.job.js';
-import { DeriveJob } from './jobs/derive.job.js';
-import { RegenerateDerivatives } from './jobs/regenerate-derivatives.js';
+import { StorageUploadService } from './http/direct-uploads.service.js';
+import { createStorageUploadsController } from './http/direct-uploads.controller.js';
+import { AttachmentLifecycleSubscriber } from './lifecycle/attachment-lifecycle.subscriber.js';
+import { AttachmentWorkBuilder } from './lifecycle/attachment-work-builder.js';
+import { FreshAttachments } from './lifecycle/fresh-attachments.js';
+import { TransactionWork } from './lifecycle/transaction-work.js';
+import type { AttachmentsControllerOptions } from './config/attachments-module-options.js';
+import { AttachmentWorkService } from './work/attachment-work.service.js';
+import { AttachmentsProcessor } from './work/attachments.processor.js';
+import { DeleteJob } from './work/handlers/delete.handler.js';
+import { DeriveJob } from './work/handlers/derive.handler.js';
+import { RegenerateDerivatives } from './work/regenerate-derivatives.js';
 import { AttachmentEvents } from './events/attachment-events.js';
 import { DerivativeMaker } from './derivatives/derivative-maker.js';
-import { MaintenanceService } from './jobs/maintenance.service.js';
-import { NotifyJob } from './jobs/notify.job.js';
-import { PromoteJob } from './jobs/promote.job.js';
-import { PromotionWriter } from './jobs/promotion-write.js';
-import { QueueConnection } from './jobs/queue-connection.js';
-import { SweepJob } from './jobs/sweep.job.js';
-import { WorkFailures } from './jobs/work-failures.js';
-import { WorkOutbox } from './jobs/work-outbox.service.js';
-import { WorkRelay } from './jobs/work-relay.js';
+import { MaintenanceService } from './work/maintenance.js';
+import { NotifyJob } from './work/handlers/notify.handler.js';
+import { PromoteJob } from './work/handlers/promote.handler.js';
+import { PromotionWriter } from './work/promotion-write.js';
+import { QueueConnection } from './outbox/queue-connection.js';
+import { SweepJob } from './work/handlers/sweep.handler.js';
+import { WorkFailures } from './work/work-failures.js';
+import { WorkOutbox } from './outbox/work-outbox.service.js';
+import { WorkRelay } from './work/work-relay.js';
 
 const providers: Provider[] = [
   AttachmentsService,

@@ -1,10 +1,10 @@
 export { AttachmentsModule } from './attachments.module.js';
-export { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
-export type { AttachmentsModuleExtras } from './attachments.module-definition.js';
-export { AttachmentsService } from './attachments.service.js';
-export type { AttachOptions, CacheOptions, CachedUpload } from './attachments.service.js';
-export { AttachmentsConfig } from './attachments-config.js';
-export { ATTACHMENTS_QUEUE } from './constants.js';
+export { ATTACHMENTS_MODULE_OPTIONS } from './config/attachments.module-definition.js';
+export type { AttachmentsModuleExtras } from './config/attachments.module-definition.js';
+export { AttachmentsService } from './attaching/attachments.service.js';
+export type { AttachOptions, CacheOptions, CachedUpload } from './attaching/attachments.service.js';
+export { AttachmentsConfig } from './config/attachments-config.js';
+export { ATTACHMENTS_QUEUE } from './config/constants.js';
 export type {
   AttachmentsControllerOptions,
   AttachmentsJobHooks,
@@ -13,9 +13,9 @@ export type {
   AttachmentsUploadOptions,
   AttachmentsWorkerOptions,
   JobStep,
-} from './interfaces/attachments-module-options.interface.js';
+} from './config/attachments-module-options.js';
 
-export { Attachment, Attachments } from './entity/attachment.decorator.js';
+export { Attachment, Attachments } from './persistence/attachment.decorator.js';
 export type {
   AttachmentCallbacks,
   AttachmentDefinition,
@@ -23,7 +23,7 @@ export type {
   AttachmentOptions,
   DerivativeDefinition,
   DerivativeProcessorRef,
-} from './entity/attachment-options.interface.js';
+} from './persistence/attachment-options.js';
 export { chainDerivatives } from './derivatives/chain.js';
 export type {
   DerivativeFunction,
@@ -39,12 +39,12 @@ export type { UploadTokenPayload } from './core/upload-token.js';
 export { mimeTypeMatches } from './core/validation.js';
 export type { FileRules } from './core/validation.js';
 
-export { AttachmentClaim } from './jobs/attachment-claim.entity.js';
-export { AttachmentWork } from './jobs/attachment-work.entity.js';
-export type { WorkStatus } from './jobs/attachment-work.entity.js';
-export { AttachmentWorkService } from './jobs/attachment-work.service.js';
-export type { SweepResult } from './jobs/sweep.job.js';
-export type { RegenerateOptions } from './jobs/regenerate-derivatives.js';
+export { AttachmentClaim } from './persistence/attachment-claim.entity.js';
+export { AttachmentWork } from './outbox/attachment-work.entity.js';
+export type { WorkStatus } from './outbox/attachment-work.entity.js';
+export { AttachmentWorkService } from './work/attachment-work.service.js';
+export type { SweepResult } from './work/handlers/sweep.handler.js';
+export type { RegenerateOptions } from './work/regenerate-derivatives.js';
 export type {
   DeletePayload,
   DerivePayload,
@@ -52,26 +52,26 @@ export type {
   NotifyPayload,
   PromotePayload,
   WorkPayload,
-} from './jobs/work-payload.js';
+} from './core/work-payload.js';
 
-export { AttachmentSerializer } from './http/attachment-serializer.js';
+export { AttachmentSerializer } from './attaching/attachment-serializer.js';
 export type {
   AttachmentState,
   SerializedAttachment,
   SerializedDerivative,
-} from './http/attachment-serializer.js';
-export { AttachmentErrorFilter, attachmentErrorStatus } from './http/error-status.js';
-export type { DirectUploadResponse } from './http/direct-upload.service.js';
-export { contentDisposition } from './http/content-disposition.js';
+} from './attaching/attachment-serializer.js';
+export { AttachmentErrorFilter, attachmentErrorStatus } from './http/error-filter.js';
+export type { DirectUploadResponse } from './http/app-uploads.service.js';
+export { contentDisposition } from './core/content-disposition.js';
 
 export { AttachmentEvents } from './events/attachment-events.js';
-export type * from './events/attachment-event.js';
+export type * from './core/attachment-event.js';
 
-export * from './errors/index.js';
+export * from './core/errors/index.js';
 export * from './storage/index.js';
 
-import { AttachmentClaim } from './jobs/attachment-claim.entity.js';
-import { AttachmentWork } from './jobs/attachment-work.entity.js';
+import { AttachmentClaim } from './persistence/attachment-claim.entity.js';
+import { AttachmentWork } from './outbox/attachment-work.entity.js';
 
 /** The library's own tables (outbox and token claims): add them to the DataSource's entities. */
 export const attachmentEntities = [AttachmentWork, AttachmentClaim];

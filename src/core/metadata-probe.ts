@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
-import { FileTooLargeError } from '../errors/index.js';
+import { FileTooLargeError } from './errors/index.js';
 import type { FileMetadata } from './uploaded-file.js';
 
 /**

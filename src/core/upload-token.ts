@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ExpiredTokenError, InvalidTokenError } from '../errors/index.js';
+import { ExpiredTokenError, InvalidTokenError } from './errors/index.js';
 
 /** What a signed upload token says: which cached file, until when, and for whom. */
 export interface UploadTokenPayload {

@@ -1,4 +1,4 @@
-import { FileTooLargeError, FileTypeNotAllowedError } from '../errors/index.js';
+import { FileTooLargeError, FileTypeNotAllowedError } from './errors/index.js';
 import type { FileMetadata } from './uploaded-file.js';
 
 export interface FileRules {

@@ -2,13 +2,13 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { Injectable, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { AttachmentsConfig } from '../attachments-config.js';
+import { AttachmentsConfig } from '../config/attachments-config.js';
 import { MetadataProbe } from '../core/metadata-probe.js';
 import type { FileRef, UploadedFile } from '../core/uploaded-file.js';
 import type {
   DerivativeDefinition,
   DerivativeProcessorRef,
-} from '../entity/attachment-options.interface.js';
+} from '../persistence/attachment-options.js';
 import type { DerivativeFunction, DerivativeProcessor } from './derivative-processor.interface.js';
 
 /** A derivative as declared on an attachment, normalized. */

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import sharp, { type Sharp } from 'sharp';
 import { describeHead, HEAD_BYTES } from '../core/metadata-probe.js';
 import type { FileMetadata } from '../core/uploaded-file.js';
-import { AttachmentError } from '../errors/attachment.error.js';
+import { AttachmentError } from '../core/errors/attachment.error.js';
 import type { DerivativeInput, DerivativeOutput } from './derivative-processor.interface.js';
 import { ImageProcessingError, ImageTooLargeError } from './image.errors.js';
 import type { ImageFit, ImageFormat } from './image.js';

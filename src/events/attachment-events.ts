@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
-import { AttachmentsConfig } from '../attachments-config.js';
+import { AttachmentsConfig } from '../config/attachments-config.js';
 import type { UploadedFile } from '../core/uploaded-file.js';
-import type { AttachmentCallbacks } from '../entity/attachment-options.interface.js';
-import { attachmentOf } from '../entity/attachment-registry.js';
-import type { AttachmentEvent } from './attachment-event.js';
+import type { AttachmentCallbacks } from '../persistence/attachment-options.js';
+import { attachmentOf } from '../persistence/attachment-registry.js';
+import type { AttachmentEvent } from '../core/attachment-event.js';
 
 const CALLBACK_OF = {
   promoted: 'afterUpload',

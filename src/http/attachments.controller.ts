@@ -16,13 +16,13 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AttachmentsConfig } from '../attachments-config.js';
-import { FileNotFoundError } from '../errors/index.js';
-import type { AttachmentsControllerOptions } from '../interfaces/attachments-module-options.interface.js';
-import { DirectUploadService, type DirectUploadResponse } from './direct-upload.service.js';
-import { AttachmentErrorFilter } from './error-status.js';
+import { AttachmentsConfig } from '../config/attachments-config.js';
+import { FileNotFoundError } from '../core/errors/index.js';
+import type { AttachmentsControllerOptions } from '../config/attachments-module-options.js';
+import { DirectUploadService, type DirectUploadResponse } from './app-uploads.service.js';
+import { AttachmentErrorFilter } from './error-filter.js';
 import { serveFile } from './file-responder.js';
-import { verifyFileUrl } from './signed-file-url.js';
+import { verifyFileUrl } from '../core/signed-file-url.js';
 
 /**
  * Builds the controller for the prefix and guards the app chose; routes are fixed when a class

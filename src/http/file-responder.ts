@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FileNotFoundError } from '../errors/index.js';
+import { FileNotFoundError } from '../core/errors/index.js';
 import type { ByteRange, Storage, StoredObjectStat } from '../storage/storage.interface.js';
-import { contentDisposition } from './content-disposition.js';
+import { contentDisposition } from '../core/content-disposition.js';
 import { servedContentType } from './served-content-type.js';
 import { streamToClient } from './stream-to-client.js';
 

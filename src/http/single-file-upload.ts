@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { AttachmentError, InvalidUploadError } from '../errors/index.js';
+import { AttachmentError, InvalidUploadError } from '../core/errors/index.js';
 
 /** The one file of a multipart request, while it streams, with the fields sent before it. */
 export interface IncomingFile {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../attachments-config.js';
+import { AttachmentsConfig } from '../config/attachments-config.js';
 import type { FileRules } from '../core/validation.js';
-import { attachmentOf } from '../entity/attachment-registry.js';
-import { InvalidUploadError } from '../errors/index.js';
+import { attachmentOf } from '../persistence/attachment-registry.js';
+import { InvalidUploadError } from '../core/errors/index.js';
 
 /** The limits an upload is held to, chosen by the attachment the client says it is for. */
 @Injectable()

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { FileNotFoundError, FileTooLargeError, InvalidFileIdError } from '../errors/index.js';
+import { FileNotFoundError, FileTooLargeError, InvalidFileIdError } from '../core/errors/index.js';
 import { resolveByteRange } from './byte-range.js';
 import {
   byteLimit,
@@ -17,7 +17,7 @@ import {
   realPathStaysInside,
   statOrNull,
 } from './fs.utils.js';
-import { assertSafeFileId, RESERVED_TEMP_DIR } from './file-id.js';
+import { assertSafeFileId, RESERVED_TEMP_DIR } from '../core/file-id.js';
 import type {
   ByteRange,
   CopyMethod,

@@ -2,7 +2,7 @@ import type { Dirent, Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Transform } from 'node:stream';
-import { FileTooLargeError } from '../errors/index.js';
+import { FileTooLargeError } from '../core/errors/index.js';
 
 /** Fails the stream with FileTooLargeError as soon as more than `maxSize` bytes pass. */
 export function byteLimit(maxSize: number): Transform {

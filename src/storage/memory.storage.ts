@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { FileNotFoundError, FileTooLargeError } from '../errors/index.js';
+import { FileNotFoundError, FileTooLargeError } from '../core/errors/index.js';
 import { resolveByteRange } from './byte-range.js';
-import { assertSafeFileId } from './file-id.js';
+import { assertSafeFileId } from '../core/file-id.js';
 import type {
   ByteRange,
   CopyMethod,

@@ -14,7 +14,7 @@ import {
   resizeImage,
   stripImageMetadata,
 } from '../../src/derivatives/image.js';
-import { AttachmentConfigurationError } from '../../src/errors/attachment.error.js';
+import { AttachmentConfigurationError } from '../../src/core/errors/attachment.error.js';
 import { halves, inputOf, peakRss, photo, pngBomb, pngBombHeader } from './images.js';
 
 const jpeg = await photo(1200, 800).jpeg().toBuffer();

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { FileTooLargeError, InvalidFileIdError } from '../../src/errors/index.js';
+import { FileTooLargeError, InvalidFileIdError } from '../../src/core/errors/index.js';
 import { FileSystemStorage, MemoryStorage } from '../../src/storage/index.js';
-import { listIds, readAll, streamOf, UNSAFE_IDS } from './helpers.js';
-import { storageContract } from './storage-contract.js';
+import { listIds, readAll, streamOf, UNSAFE_IDS } from '../../src/testing/storage-helpers.js';
+import { storageContract } from '../../src/testing/storage-contract.js';
 
 const makeTempDir = (): Promise<string> => fs.mkdtemp(path.join(tmpdir(), 'fs-storage-'));
 const removeDir = (dir: string): Promise<void> => fs.rm(dir, { recursive: true, force: true });

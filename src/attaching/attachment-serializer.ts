@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type { ObjectLiteral } from 'typeorm';
+import { AttachmentsConfig } from '../config/attachments-config.js';
+import { isUploadedFile, type FileMetadata } from '../core/uploaded-file.js';
+import { attachmentOf } from '../persistence/attachment-registry.js';
+import { AttachmentWork } from '../outbox/attachment-work.entity.js';
+import type { PromotePayload } from '../core/work-payload.js';
+import { FileUrls } from './file-urls.js';
+
+/**
+ * `cached` until promotion finishes, then `stored`; `failed` when promotion gave up (the cached
+ * file is still attached and its URL still works).
+ */
+export type AttachmentState = 'cached' | 'stored' | 'failed';
+
+export interface SerializedDerivative {
+  /** False while its job has not finished: `url` is then the original's. */
+  ready: boolean;
+  url: string;
+}
+
+export interface SerializedAttachment {
+  state: AttachmentState;
+  url: string;
+  metadata: FileMetadata;
+  /** Every derivative the attachment declares, made or not. */
+  derivatives: Record<string, SerializedDerivative>;
+}
+
+/** Turns an attachment into what an API answers: its state, a working URL and its metadata. */
+@Injectable()
+export class AttachmentSerializer {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly urls: FileUrls,
+  ) {}
+
+  async serialize<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+  ): Promise<SerializedAttachment | null> {
+    const file: unknown = entity[property];
+    if (!isUploadedFile(file)) return null;
+    const url = await this.urls.url(file);
+    const derivatives: Record<string, SerializedDerivative> = {};
+    const declared = attachmentOf(entity.constructor, property)?.options.derivatives ?? {};
+    for (const name of Object.keys(declared)) {
+      const ready = !!file.derivatives?.[name];
+      derivatives[name] = { ready, url: await this.urls.url(file, { derivative: name }) };
+    }
+    let state: AttachmentState = 'stored';
+    if (file.storage === this.config.cacheStorage) {
+      state = (await this.failedPromotions(entity)).has(file.id) ? 'failed' : 'cached';
+    }
+    return { state, url, metadata: file.metadata, derivatives };
+  }
+
+  /** Ids of cached files whose promotion failed for good, for one record. */
+  private async failedPromotions(entity: ObjectLiteral): Promise<Set<string>> {
+    const metadata = this.config.dataSource.getMetadata(entity.constructor);
+    const rows = await this.config.dataSource.getRepository(AttachmentWork).find({
+      select: { id: true, payload: true },
+      where: {
+        entity: metadata.name,
+        recordId: JSON.stringify(metadata.getEntityIdMap(entity)),
+        status: 'failed',
+        kind: 'promote',
+      },
+    });
+    return new Set(rows.map((row) => (row.payload as PromotePayload).file.id));
+  }
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Injectable } from '@nestjs/common';
+import type { ObjectLiteral } from 'typeorm';
+import { AttachmentsConfig } from '../config/attachments-config.js';
+import { safeExtension, sanitizeFilename } from '../core/filename.js';
+import { inspectStoredFile } from '../storage/inspect-stored-file.js';
+import { MetadataProbe } from '../core/metadata-probe.js';
+import { signUploadToken, verifyUploadToken } from '../core/upload-token.js';
+import type { UploadedFile } from '../core/uploaded-file.js';
+import { validateFile, type FileRules } from '../core/validation.js';
+import { attachmentOf } from '../persistence/attachment-registry.js';
+import {
+  AttachmentConfigurationError,
+  AttachmentError,
+  InvalidTokenError,
+  TokenAlreadyUsedError,
+  TokenOwnerMismatchError,
+  TooManyFilesError,
+} from '../core/errors/index.js';
+import { FreshAttachments } from '../lifecycle/fresh-attachments.js';
+import { listOf } from '../lifecycle/list-changes.js';
+import { AttachmentEvents } from '../events/attachment-events.js';
+import { FileUrls } from './file-urls.js';
+import { AttachmentClaim } from '../persistence/attachment-claim.entity.js';
+import { assertSafeFileId } from '../core/file-id.js';
+
+export interface CacheOptions extends FileRules {
+  /** Original filename as the client gave it; sanitized before it is kept. */
+  filename?: string;
+  /** Binds the issued token to this uploader. */
+  owner?: string;
+}
+
+export interface CachedUpload {
+  token: string;
+  file: UploadedFile;
+}
+
+export interface AttachOptions {
+  /** The current uploader; must match the owner the token was issued to, if any. */
+  owner?: string;
+  /** Filename for a stream or Buffer source. */
+  filename?: string;
+}
+
+/** Attaching files to entities, and the upload tokens that let a client name a cached file. */
+@Injectable()
+export class AttachmentsService {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly urls: FileUrls,
+    private readonly events: AttachmentEvents,
+    private readonly fresh: FreshAttachments,
+  ) {}
+
+  /**
+   * Signs a token naming a file of the cache storage, valid for `tokenTtl`. Pass `sha256` only
+   * when this server computed it from the bytes: attaching takes it from the token as is.
+   */
+  issueToken(
+    file: Pick<UploadedFile, 'id'> & { filename?: string | null; sha256?: string },
+    owner?: string,
+  ) {
+    return signUploadToken(
+      {
+        storage: this.config.cacheStorage,
+        id: file.id,
+        expiresAt: Date.now() + this.config.tokenTtl,
+        ...(file.filename ? { filename: file.filename } : {}),
+        ...(file.sha256 ? { sha256: file.sha256 } : {}),
+        ...(owner === undefined ? {} : { owner }),
+      },
+      this.config.secret,
+    );
+  }
+
+  /**
+   * Streams a file into the cache storage, measuring it on the way, and returns its token. A
+   * file that breaks the rules is deleted before the error is thrown.
+   */
+  async cache(body: Readable | Buffer, options: CacheOptions = {}): Promise<CachedUpload> {
+    const cache = this.config.storage(this.config.cacheStorage);
+    const filename = sanitizeFilename(options.filename);
+    const id = `${randomUUID()}${safeExtension(filename)}`;
+    const probe = new MetadataProbe(options.maxSize);
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    // The storage may await before it reads the probe: until its pipeline listens, an error
+    // (a cut connection, a parse error) must still land somewhere. The pipeline then sees the
+    // probe already failed, and the upload rejects with that error.
+    source.on('error', (error) => probe.destroy(error));
+    probe.on('error', () => undefined);
+    await cache.upload(id, source.pipe(probe));
+    const metadata = await probe.metadata(filename);
+    await this.validateOrDelete(id, metadata, options);
+    const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
+    const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);
+    await this.events.emit({ type: 'cached', file });
+    return { token, file };
+  }
+
+  /**
+   * Sets an attachment from a token (a file the client uploaded to the cache), a stream or
+   * Buffer (cached here first), or null (removes it). Nothing is written to the database: save
+   * the entity, and the subscriber schedules promotion and deletion.
+   */
+  async attach<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+    source: string | Readable | Buffer | null,
+    options: AttachOptions = {},
+  ): Promise<UploadedFile | null> {
+    const definition = this.definition(entity, property, false);
+    let file: UploadedFile | null = null;
+    if (typeof source === 'string') {
+      file = await this.fromToken(source, definition.options, options.owner);
+    } else if (source !== null) {
+      file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
+    }
+    if (file) this.fresh.add(file.id);
+    (entity as ObjectLiteral)[property] = file;
+    return file;
+  }
+
+  /**
+   * Appends files to an `@Attachments()` list (tokens, streams or Buffers), after the same checks
+   * as `attach()`. Nothing is written until the entity is saved; each new file is then promoted
+   * on its own. To replace the list, set it to `[]` first.
+   */
+  async attachMany<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+    sources: readonly (string | Readable | Buffer)[],
+    options: AttachOptions = {},
+  ): Promise<UploadedFile[]> {
+    const definition = this.definition(entity, property, true);
+    const list = listOf(entity[property]);
+    const { maxCount } = definition.options;
+    if (maxCount !== undefined && list.length + sources.length > maxCount) {
+      throw new TooManyFilesError(maxCount);
+    }
+    const added: UploadedFile[] = [];
+    for (const source of sources) {
+      added.push(
+        typeof source === 'string'
+          ? await this.fromToken(source, definition.options, options.owner)
+          : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
+      );
+    }
+    for (const file of added) this.fresh.add(file.id);
+    (entity as ObjectLiteral)[property] = [...list, ...added];
+    return added;
+  }
+
+  /** Removes files from a list by id; saving deletes them in a job. */
+  detach<T extends ObjectLiteral>(entity: T, property: keyof T & string, ids: readonly string[]) {
+    this.definition(entity, property, true);
+    const list = listOf(entity[property]);
+    (entity as ObjectLiteral)[property] = list.filter((file) => !ids.includes(file.id));
+  }
+
+  /** Puts a list in the order of `ids`, which must name each of its files once. */
+  reorder<T extends ObjectLiteral>(entity: T, property: keyof T & string, ids: readonly string[]) {
+    this.definition(entity, property, true);
+    const list = listOf(entity[property]);
+    const sorted = ids.map((id) => list.find((file) => file.id === id));
+    if (
+      sorted.length !== list.length ||
+      new Set(ids).size !== ids.length ||
+      sorted.includes(undefined)
+    ) {
+      throw new AttachmentConfigurationError(
+        'reorder() needs every file id of the list, once each',
+      );
+    }
+    (entity as ObjectLiteral)[property] = sorted;
+  }
+
+  private definition(entity: ObjectLiteral, property: string, multiple: boolean) {
+    const definition = attachmentOf(entity.constructor, property);
+    const decorator = multiple ? '@Attachments()' : '@Attachment()';
+    if (!definition || !!definition.multiple !== multiple) {
+      throw new AttachmentConfigurationError(
+        `${entity.constructor.name}.${property} is not decorated with ${decorator}`,
+      );
+    }
+    return definition;
+  }
+
+  /**
+   * A URL a browser can use: the storage's public URL, or the files endpoint of the controller
+   * for storages without one (signed, for `signedStorages`; `expiresIn` in seconds). With
+   * `derivative`, that derivative's URL once it exists, the original's until then.
+   */
+  url(file: UploadedFile, options?: { expiresIn?: number; derivative?: string }): Promise<string> {
+    return this.urls.url(file, options);
+  }
+
+  private async fromToken(token: string, rules: FileRules, owner?: string): Promise<UploadedFile> {
+    const payload = verifyUploadToken(token, this.config.secret);
+    if (payload.storage !== this.config.cacheStorage) {
+      throw new InvalidTokenError(
+        `it names storage "${payload.storage}"; only files in the cache storage can be attached`,
+      );
+    }
+    // Checked before any query: the id goes into SQL parameters and a storage path.
+    assertSafeFileId(payload.id);
+    if (payload.owner !== undefined && payload.owner !== owner) throw new TokenOwnerMismatchError();
+    const claims = this.config.dataSource.getRepository(AttachmentClaim);
+    if (await claims.existsBy({ fileId: payload.id })) throw new TokenAlreadyUsedError(payload.id);
+    const cache = this.config.storage(this.config.cacheStorage);
+    const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
+    if (payload.sha256) metadata.sha256 = payload.sha256;
+    // A save may have claimed the file since the check above: delete it only once it is ours.
+    await this.validateOrDelete(payload.id, metadata, rules, () =>
+      this.claimForDeletion(payload.id),
+    );
+    return { id: payload.id, storage: this.config.cacheStorage, metadata };
+  }
+
+  /** A file that breaks the rules is deleted, once `take` (if given) has made it ours. */
+  private async validateOrDelete(
+    id: string,
+    metadata: UploadedFile['metadata'],
+    rules: FileRules,
+    take: () => Promise<boolean> = async () => true,
+  ) {
+    try {
+      validateFile(metadata, rules);
+    } catch (error) {
+      if (error instanceof AttachmentError && (await take())) {
+        await this.config.storage(this.config.cacheStorage).delete(id);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Takes a cached file the way a save does, with a claim row, so that no save can attach it
+   * afterwards. False when the row cannot be written: a save holds the claim (the primary key
+   * refuses a second one), or the database failed. The file is then left to that save, or to
+   * the sweep, and the caller still gets its validation error.
+   */
+  private async claimForDeletion(fileId: string): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.config.dataSource
+        .getRepository(AttachmentClaim)
+        .insert({ fileId, claimedAt: now, expiresAt: now + this.config.cacheTtl });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

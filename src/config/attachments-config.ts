@@ -1,0 +1,130 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DefaultJobOptions } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
+import { AttachmentConfigurationError } from '../core/errors/index.js';
+import type {
+  AttachmentsModuleOptions,
+  AttachmentsWorkerOptions,
+} from './attachments-module-options.js';
+import { cacheOverlap } from '../storage/storage-overlap.js';
+import type { Storage } from '../storage/storage.interface.js';
+
+const HOUR = 60 * 60 * 1000;
+// The drivers the test suite runs on; others are refused rather than trusted untested.
+const SUPPORTED_DRIVERS = ['postgres', 'better-sqlite3'];
+
+/** The module options with defaults applied and checked once, at startup. */
+@Injectable()
+export class AttachmentsConfig {
+  readonly cacheStorage: string;
+  readonly storeStorage: string;
+  readonly tokenTtl: number;
+  readonly cacheTtl: number;
+  readonly cacheDeleteDelay: number;
+  readonly worker: Required<AttachmentsWorkerOptions> | null;
+  readonly relayInterval: number;
+  readonly relayAfter: number;
+  readonly sendTimeout: number;
+  readonly sweepInterval: number;
+  readonly failedWorkRetention: number;
+  readonly jobOptions: DefaultJobOptions;
+  readonly uploadMaxSize: number;
+  readonly signedStorages: ReadonlySet<string>;
+  readonly signedUrlTtl: number;
+
+  constructor(@Inject(ATTACHMENTS_MODULE_OPTIONS) readonly options: AttachmentsModuleOptions) {
+    this.cacheStorage = options.cacheStorage ?? 'cache';
+    this.storeStorage = options.storeStorage ?? 'store';
+    this.tokenTtl = options.tokenTtl ?? 6 * HOUR;
+    this.cacheTtl = options.cacheTtl ?? 24 * HOUR;
+    this.cacheDeleteDelay = options.cacheDeleteDelay ?? 60_000;
+    this.relayInterval = options.relay?.interval ?? 10_000;
+    this.relayAfter = options.relay?.after ?? 30_000;
+    this.sendTimeout = options.sendTimeout ?? 2000;
+    this.sweepInterval = options.sweepInterval ?? HOUR;
+    this.failedWorkRetention = options.failedWorkRetention ?? 30 * 24 * HOUR;
+    this.jobOptions = {
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: HOUR, count: 1000 },
+      removeOnFail: { age: 7 * 24 * HOUR },
+      ...options.jobOptions,
+    };
+    this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
+    this.signedStorages = new Set(options.signedStorages ?? []);
+    this.signedUrlTtl = options.signedUrlTtl ?? 3600;
+    const worker = options.worker ?? true;
+    this.worker =
+      worker === false
+        ? null
+        : {
+            // SQLite has one writer: parallel jobs would only queue behind each other's writes.
+            concurrency: options.dataSource?.options.type === 'better-sqlite3' ? 1 : 5,
+            lockDuration: 30_000,
+            stalledInterval: 30_000,
+            maxStalledCount: 1,
+            ...(worker === true ? {} : worker),
+          };
+    this.check();
+  }
+
+  get dataSource(): DataSource {
+    return this.options.dataSource;
+  }
+
+  /** `host:port` of the Redis connection, for messages. */
+  get redisAddress(): string {
+    const connection = this.options.connection as { host?: unknown; port?: unknown; url?: unknown };
+    if (typeof connection.url === 'string') return new URL(connection.url).host;
+    const host = typeof connection.host === 'string' ? connection.host : '127.0.0.1';
+    return `${host}:${typeof connection.port === 'number' ? connection.port : 6379}`;
+  }
+
+  get secret(): string {
+    return this.options.secret;
+  }
+
+  storage(name: string): Storage {
+    const storage = this.options.storages[name];
+    if (!storage) {
+      throw new AttachmentConfigurationError(
+        `Unknown storage "${name}"; configured: ${Object.keys(this.options.storages).join(', ')}`,
+      );
+    }
+    return storage;
+  }
+
+  hasStorage(name: string): boolean {
+    return Object.hasOwn(this.options.storages, name);
+  }
+
+  private check(): void {
+    const fail = (message: string) => {
+      throw new AttachmentConfigurationError(`AttachmentsModule: ${message}`);
+    };
+    if (!this.options.dataSource) fail('`dataSource` is required');
+    if (typeof this.options.secret !== 'string' || this.options.secret.length < 32) {
+      fail('`secret` must be a string of at least 32 characters');
+    }
+    for (const name of [this.cacheStorage, this.storeStorage]) {
+      if (!this.hasStorage(name)) fail(`no storage named "${name}" in \`storages\``);
+    }
+    for (const name of this.signedStorages) {
+      if (!this.hasStorage(name))
+        fail(`\`signedStorages\` names "${name}", which is not in \`storages\``);
+    }
+    if (this.cacheStorage === this.storeStorage) {
+      fail('the cache and store storages must be different storages');
+    }
+    const overlap = cacheOverlap(this.options.storages, this.cacheStorage);
+    if (overlap) fail(overlap);
+    if (this.cacheTtl <= this.tokenTtl) {
+      fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
+    }
+    const driver = this.options.dataSource.options.type;
+    if (!SUPPORTED_DRIVERS.includes(driver)) {
+      fail(`database type "${driver}" is not supported (${SUPPORTED_DRIVERS.join(', ')})`);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { InvalidFileIdError } from './errors/index.js';
+
+/** Folder of the file-system storage that holds uploads in progress; never a valid id. */
+export const RESERVED_TEMP_DIR = '.uploading';
+
+const MAX_ID_LENGTH = 1024;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\x00-\x1f\x7f]/;
+const DRIVE_PREFIX = /^[A-Za-z]:/;
+
+/**
+ * Throws InvalidFileIdError unless `id` is a relative, slash-separated key that cannot escape a
+ * storage root on any platform. Checked by every storage before the id touches a path or a URL.
+ */
+export function assertSafeFileId(id: string): void {
+  const fail = (reason: string): never => {
+    throw new InvalidFileIdError(id, reason);
+  };
+  if (typeof id !== 'string' || id.length === 0) fail('it is empty');
+  if (id.length > MAX_ID_LENGTH) fail(`it is longer than ${MAX_ID_LENGTH} characters`);
+  if (CONTROL_CHARS.test(id)) fail('it contains NUL or another control character');
+  // Backslash is a separator on Windows, so it could smuggle in `..\` segments.
+  if (id.includes('\\')) fail('it contains a backslash');
+  if (id.startsWith('/')) fail('it is absolute (starts with "/")');
+  if (DRIVE_PREFIX.test(id)) fail('it starts with a Windows drive prefix');
+  const segments = id.split('/');
+  for (const segment of segments) {
+    if (segment === '') fail('it has an empty segment ("//" or a trailing "/")');
+    if (segment === '.' || segment === '..') fail(`it has a "${segment}" segment`);
+  }
+  if (segments[0] === RESERVED_TEMP_DIR) fail(`"${RESERVED_TEMP_DIR}" is reserved`);
+}

@@ -1,0 +1,41 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidFileUrlError } from './errors/index.js';
+
+/** What a signed files-endpoint URL grants: one file, with one download name, until `expires`. */
+export interface FileUrlGrant {
+  storage: string;
+  id: string;
+  /** Milliseconds since the epoch. */
+  expires: number;
+  filename?: string;
+}
+
+// A prefix of its own, so a signature made for a file URL can never pass as an upload token.
+function sign(grant: FileUrlGrant, secret: string): string {
+  const text = ['file-url', grant.storage, grant.id, grant.expires, grant.filename ?? ''].join(
+    '\n',
+  );
+  return createHmac('sha256', secret).update(text).digest('base64url');
+}
+
+export function signFileUrl(grant: FileUrlGrant, secret: string): string {
+  return sign(grant, secret);
+}
+
+/** Throws InvalidFileUrlError unless `signature` is the one made for `grant` and not expired. */
+export function verifyFileUrl(
+  grant: FileUrlGrant,
+  signature: unknown,
+  secret: string,
+  now = Date.now(),
+): void {
+  if (typeof signature !== 'string' || !Number.isSafeInteger(grant.expires)) {
+    throw new InvalidFileUrlError('This file needs a signed URL; the signature is missing');
+  }
+  const expected = Buffer.from(sign(grant, secret));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new InvalidFileUrlError('The URL signature does not match this file');
+  }
+  if (grant.expires <= now) throw new InvalidFileUrlError('The signed URL has expired');
+}

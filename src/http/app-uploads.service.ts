@@ -1,0 +1,54 @@
+import type { IncomingMessage } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { AttachmentsConfig } from '../config/attachments-config.js';
+import { AttachmentsService, type CachedUpload } from '../attaching/attachments.service.js';
+import type { UploadedFile } from '../core/uploaded-file.js';
+import { FileTooLargeError } from '../core/errors/index.js';
+import type { AttachmentsRequest } from '../config/attachments-module-options.js';
+import { FileUrls } from '../attaching/file-urls.js';
+import { receiveSingleFile } from './single-file-upload.js';
+import { text, UploadRules } from './upload-rules.js';
+
+/** What the upload endpoint answers; Uppy's XHRUpload reads `url` as the upload's URL. */
+export interface DirectUploadResponse {
+  token: string;
+  file: UploadedFile;
+  url: string;
+}
+
+/** Room for multipart boundaries and part headers on top of the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+/** Streams one uploaded file into the cache under the rules of the attachment it is meant for. */
+@Injectable()
+export class DirectUploadService {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly attachments: AttachmentsService,
+    private readonly urls: FileUrls,
+    private readonly rules: UploadRules,
+  ) {}
+
+  async receive(request: IncomingMessage, query: Record<string, unknown>) {
+    const owner = await this.config.options.upload?.owner?.(request as AttachmentsRequest);
+    const declared = Number(request.headers['content-length']);
+    const upfront = this.rules.for(text(query.entity), text(query.attachment));
+    // A body announced as too large is refused before a byte of it is read.
+    if (upfront.maxSize !== undefined && declared > upfront.maxSize + MULTIPART_OVERHEAD) {
+      throw new FileTooLargeError(upfront.maxSize);
+    }
+    const upload = await receiveSingleFile<CachedUpload>(
+      request,
+      async ({ stream, filename, fields }) => {
+        const rules = this.rules.for(
+          text(query.entity) ?? fields.entity,
+          text(query.attachment) ?? fields.attachment,
+        );
+        return this.attachments.cache(stream, { ...rules, filename, owner });
+      },
+      ({ file }) => this.config.storage(file.storage).delete(file.id),
+    );
+    const response: DirectUploadResponse = { ...upload, url: await this.urls.url(upload.file) };
+    return response;
+  }
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+  type Type,
+} from '@nestjs/common';
+import type { AttachmentsControllerOptions } from '../config/attachments-module-options.js';
+import { AttachmentErrorFilter } from './error-filter.js';
+import { StorageUploadService, type UploadTarget } from './direct-uploads.service.js';
+
+/**
+ * Routes for uploads straight to the cache storage, shaped like the ones Uppy Companion serves,
+ * so Uppy's AwsS3 plugin works with its `endpoint` set to the controller's prefix.
+ */
+export function createStorageUploadsController(options: AttachmentsControllerOptions): Type {
+  @Controller(`${options.path ?? 'attachments'}/s3`)
+  @UseGuards(...(options.guards ?? []))
+  @UseFilters(AttachmentErrorFilter)
+  class StorageUploadsController {
+    constructor(private readonly uploads: StorageUploadService) {}
+
+    /** `?filename=&type=&entity=&attachment=[&method=PUT]`: one presigned request. */
+    @Get('params')
+    params(@Req() request: IncomingMessage, @Query() query: UploadTarget & { method?: string }) {
+      return this.uploads.presign(request, query, query.method === 'PUT' ? 'PUT' : 'POST');
+    }
+
+    @Post('multipart')
+    @HttpCode(200)
+    create(@Body() body: UploadTarget) {
+      return this.uploads.createMultipart(body ?? {});
+    }
+
+    @Get('multipart/:uploadId/:partNumber')
+    signPart(
+      @Param('uploadId') uploadId: string,
+      @Param('partNumber') partNumber: string,
+      @Query('key') key: unknown,
+    ) {
+      return this.uploads.signPart(key, uploadId, partNumber);
+    }
+
+    @Get('multipart/:uploadId')
+    listParts(@Param('uploadId') uploadId: string, @Query('key') key: unknown) {
+      return this.uploads.listParts(key, uploadId);
+    }
+
+    @Post('multipart/:uploadId/complete')
+    @HttpCode(200)
+    complete(
+      @Req() request: IncomingMessage,
+      @Param('uploadId') uploadId: string,
+      @Query('key') key: unknown,
+      @Body() body: unknown,
+    ) {
+      return this.uploads.complete(request, key, uploadId, body);
+    }
+
+    @Delete('multipart/:uploadId')
+    abort(@Param('uploadId') uploadId: string, @Query('key') key: unknown) {
+      return this.uploads.abort(key, uploadId);
+    }
+  }
+  return StorageUploadsController;
+}

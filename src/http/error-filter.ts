@@ -1,0 +1,73 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AttachmentError } from '../core/errors/index.js';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  invalid_upload: HttpStatus.BAD_REQUEST,
+  invalid_token: HttpStatus.BAD_REQUEST,
+  expired_token: HttpStatus.BAD_REQUEST,
+  invalid_file_id: HttpStatus.BAD_REQUEST,
+  token_owner_mismatch: HttpStatus.FORBIDDEN,
+  invalid_file_url: HttpStatus.FORBIDDEN,
+  file_not_found: HttpStatus.NOT_FOUND,
+  token_already_used: HttpStatus.CONFLICT,
+  file_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  file_type_not_allowed: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  too_many_files: HttpStatus.UNPROCESSABLE_ENTITY,
+};
+
+/** The HTTP status that fits an attachment error: 4xx for what the client got wrong. */
+export function attachmentErrorStatus(error: AttachmentError): number {
+  return STATUS_BY_CODE[error.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
+}
+
+/**
+ * Answers AttachmentErrors (and HttpExceptions) as JSON: `{statusCode, code, error, message}`.
+ * Bind it to your own controllers that call `attach()`; the upload controller uses it.
+ */
+@Catch()
+export class AttachmentErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Attachments');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const { status, body } = describe(exception);
+    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack : exception);
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    // A request whose body was not read to the end (a file cut off at its limit) is not drained:
+    // closing the connection after the answer stops the upload instead of swallowing it.
+    if (!request.complete) response.setHeader('Connection', 'close');
+    response.status(status).json(body);
+  }
+}
+
+function describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+  if (exception instanceof AttachmentError) {
+    const status = attachmentErrorStatus(exception);
+    const message = status >= 500 ? 'Internal server error' : exception.message;
+    return { status, body: { statusCode: status, code: exception.code, message } };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const answer = exception.getResponse();
+    const message = typeof answer === 'string' ? answer : (answer as { message?: unknown }).message;
+    return { status, body: { statusCode: status, code: 'http_error', message } };
+  }
+  const status = HttpStatus.INTERNAL_SERVER_ERROR;
+  return {
+    status,
+    body: { statusCode: status, code: 'internal', message: 'Internal server error' },
+  };
+}

@@ -1,0 +1,115 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Queue, QueueBase } from 'bullmq';
+import { AttachmentsConfig } from '../config/attachments-config.js';
+import { ATTACHMENTS_QUEUE } from '../config/constants.js';
+
+/**
+ * What the library knows of its Redis connection: whether it was ever reachable, and whether
+ * it is now. Saves never wait for Redis (the outbox keeps their work), so a call that needs it
+ * is skipped while it has never been reached and cut short when it takes too long. An outage
+ * is logged once, and its end once, instead of once per reconnection attempt.
+ */
+@Injectable()
+export class QueueConnection implements OnModuleInit {
+  private readonly logger = new Logger('Attachments');
+  private everReady = false;
+  private down = false;
+  private lastFailureLog = 0;
+  private readonly recoveryListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly config: AttachmentsConfig,
+    @InjectQueue(ATTACHMENTS_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  onModuleInit(): void {
+    this.watch(this.queue);
+    this.queue.waitUntilReady().then(
+      () => (this.everReady = true),
+      () => undefined, // closed before Redis was ever reached
+    );
+  }
+
+  /** Takes over the errors of a queue or worker, which would each print a trace. */
+  watch(source: QueueBase): void {
+    source.on('error', (error: Error) => {
+      if (isConnectionError(error)) this.unreachable(error);
+      else this.logger.warn(`Queue error: ${String(error)}`);
+    });
+    source.getBackend().on('ready', () => this.reachable());
+  }
+
+  /** Reached since boot, and not known to be down now. */
+  get ready(): boolean {
+    return this.everReady && !this.down;
+  }
+
+  /** Called each time Redis becomes reachable after it was not. */
+  onRecovery(listener: () => void): void {
+    this.recoveryListeners.push(listener);
+  }
+
+  /**
+   * Runs a Redis call in bounded time. Returns false, having logged the problem, when Redis has
+   * never been reached, when the call fails, or when it takes longer than `sendTimeout`.
+   */
+  async attempt(what: string, call: () => Promise<unknown>): Promise<boolean> {
+    // Down (a connection error was seen): commands would fail at once, or wait for Redis.
+    if (this.down) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.config.sendTimeout} ms`)),
+        this.config.sendTimeout,
+      );
+    });
+    try {
+      // Still connecting at start: the call waits for the connection, within the same bound.
+      await Promise.race([call(), timeout]);
+      return true;
+    } catch (error) {
+      // One line a minute at most: a slow or flapping Redis would otherwise log once per save.
+      if (Date.now() - this.lastFailureLog > 60_000) {
+        this.lastFailureLog = Date.now();
+        this.logger.warn(`Could not ${what}; the relay will retry: ${String(error)}`);
+      }
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private unreachable(error: Error): void {
+    if (this.down) return;
+    this.down = true;
+    this.logger.warn(
+      `Redis at ${this.config.redisAddress} is unreachable (${error.message}); saves go on, and their work ` +
+        'waits in the outbox until Redis is back',
+    );
+  }
+
+  private reachable(): void {
+    this.everReady = true;
+    if (!this.down) return;
+    this.down = false;
+    this.logger.log('Redis is reachable again; sending the work that waited');
+    for (const listener of this.recoveryListeners) listener();
+  }
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+function isConnectionError(error: Error & { code?: unknown }): boolean {
+  if (typeof error.code === 'string' && CONNECTION_CODES.has(error.code)) return true;
+  return /Connection is closed|Stream isn't writeable|ECONNREFUSED/.test(error.message);
+}

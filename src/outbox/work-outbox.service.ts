@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { In, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { AttachmentsConfig } from '../config/attachments-config.js';
+import { ATTACHMENTS_QUEUE } from '../config/constants.js';
+import { AttachmentWork } from './attachment-work.entity.js';
+import { QueueConnection } from './queue-connection.js';
+import { jobIdFor, type WorkJobData, type WorkPayload } from '../core/work-payload.js';
+
+export interface WorkOptions {
+  entity?: string;
+  recordId?: unknown;
+  /** Milliseconds before the job may run. */
+  delay?: number;
+  /** A deterministic id, so that work recorded twice is recorded once. */
+  id?: string;
+}
+
+/**
+ * Writes work into the outbox inside the caller's transaction and sends it to BullMQ after the
+ * commit. Sending may fail or time out (Redis down): the row stays and the relay sends it
+ * later; a deterministic job id makes a second send of a job still in the queue a no-op.
+ */
+@Injectable()
+export class WorkOutbox {
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly connection: QueueConnection,
+    @InjectQueue(ATTACHMENTS_QUEUE) readonly queue: Queue,
+  ) {}
+
+  create(payload: WorkPayload, options: WorkOptions = {}): AttachmentWork {
+    const now = Date.now();
+    const work = new AttachmentWork();
+    work.id = options.id ?? randomUUID();
+    work.kind = payload.kind;
+    work.entity = options.entity ?? null;
+    work.recordId = options.recordId === undefined ? null : JSON.stringify(options.recordId);
+    work.cachedFileId =
+      payload.kind === 'promote' && payload.file.storage === this.config.cacheStorage
+        ? payload.file.id
+        : null;
+    work.payload = payload;
+    work.status = 'pending';
+    work.attempts = 0;
+    work.lastError = null;
+    work.createdAt = now;
+    work.availableAt = now + (options.delay ?? 0);
+    work.relayAt = work.availableAt + this.config.relayAfter;
+    work.failedAt = null;
+    return work;
+  }
+
+  /**
+   * Inserts the rows with the caller's manager (inside its transaction). With `once`, rows whose
+   * id exists already are left as they are, so recording deterministic work again is harmless.
+   */
+  async record(
+    manager: EntityManager,
+    work: readonly AttachmentWork[],
+    options: { once?: boolean } = {},
+  ): Promise<void> {
+    if (work.length === 0) return;
+    // Copies: after a multi-row insert on SQLite, TypeORM 1.1 writes primary keys back into the
+    // objects in the wrong order, which would pair one row's id with another row's payload.
+    const rows = work.map((row) => ({ ...row }) as QueryDeepPartialEntity<AttachmentWork>);
+    const insert = manager.createQueryBuilder().insert().into(AttachmentWork).values(rows);
+    await (options.once ? insert.orIgnore() : insert).updateEntity(false).execute();
+  }
+
+  /**
+   * Adds the jobs, in bounded time; never throws. Returns false when Redis could not take them
+   * (down, never reached since boot, or too slow): the relay sends them later.
+   */
+  async send(work: readonly AttachmentWork[]): Promise<boolean> {
+    if (work.length === 0) return true;
+    const now = Date.now();
+    return this.connection.attempt(`queue ${work.length} attachment job(s)`, () =>
+      this.queue.addBulk(
+        work.map((row) => ({
+          name: row.kind,
+          data: { ...row.payload, workId: row.id } as WorkJobData,
+          opts: {
+            ...this.config.jobOptions,
+            jobId: jobIdFor(row.id),
+            delay: Math.max(0, row.availableAt - now),
+          },
+        })),
+      ),
+    );
+  }
+
+  /** The row, if its work is still to be done. */
+  pending(workId: string, manager?: EntityManager): Promise<AttachmentWork | null> {
+    return (manager ?? this.config.dataSource.manager)
+      .getRepository(AttachmentWork)
+      .findOneBy({ id: workId, status: 'pending' });
+  }
+
+  /**
+   * Removes finished work; pass the transaction's manager to finish it atomically with a write.
+   * Returns how many of the rows were still there.
+   */
+  async finish(workIds: readonly string[], manager?: EntityManager): Promise<number> {
+    if (workIds.length === 0) return 0;
+    const repository = (manager ?? this.config.dataSource.manager).getRepository(AttachmentWork);
+    const result = await repository.delete({ id: In([...workIds]) });
+    return result.affected ?? 0;
+  }
+}

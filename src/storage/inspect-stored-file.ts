@@ -1,0 +1,25 @@
+import { FileNotFoundError } from '../core/errors/index.js';
+import type { Storage } from './storage.interface.js';
+import { describeHead, HEAD_BYTES } from '../core/metadata-probe.js';
+import type { FileMetadata } from '../core/uploaded-file.js';
+
+/**
+ * Metadata of a file already in a storage, from the storage itself: size from a stat, type and
+ * dimensions from a ranged read of the head, so a large file is not read whole.
+ */
+export async function inspectStoredFile(
+  storage: Storage,
+  id: string,
+  filename: string | null,
+): Promise<FileMetadata> {
+  const stat = await storage.stat(id);
+  if (!stat) throw new FileNotFoundError(id);
+  let head = Buffer.alloc(0);
+  if (stat.size > 0) {
+    const chunks: Buffer[] = [];
+    const stream = await storage.open(id, { start: 0, end: Math.min(stat.size, HEAD_BYTES) - 1 });
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    head = Buffer.concat(chunks);
+  }
+  return { filename, size: stat.size, ...(await describeHead(head)) };
+}

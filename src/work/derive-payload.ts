@@ -1,0 +1,22 @@
+import type { UploadedFile } from '../core/uploaded-file.js';
+import { derivativeStem } from '../derivatives/derivative-maker.js';
+import type { DerivePayload } from '../core/work-payload.js';
+
+/** The work that makes derivative `name` of a stored original, beside it. */
+export function derivePayload(
+  entity: string,
+  recordId: Record<string, unknown>,
+  attachment: string,
+  stored: UploadedFile,
+  name: string,
+): DerivePayload {
+  return {
+    kind: 'derive',
+    entity,
+    recordId,
+    attachment,
+    original: { id: stored.id, storage: stored.storage, metadata: stored.metadata },
+    name,
+    target: { storage: stored.storage, stem: derivativeStem(stored, name) },
+  };
+}

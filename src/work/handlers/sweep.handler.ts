@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { In, LessThan, MoreThan } from 'typeorm';
+import { AttachmentsConfig } from '../../config/attachments-config.js';
+import { sameFile } from '../../core/uploaded-file.js';
+import { listOf } from '../../lifecycle/list-changes.js';
+import { readColumnsNow } from '../../persistence/sql/record-columns.js';
+import { AttachmentClaim } from '../../persistence/attachment-claim.entity.js';
+import { AttachmentWork } from '../../outbox/attachment-work.entity.js';
+
+const BATCH = 1000;
+
+export interface SweepResult {
+  deletedCachedFiles: number;
+  removedIncompleteUploads: number;
+  removedClaims: number;
+  /** Failed work older than `failedWorkRetention` that could be dropped without loss. */
+  droppedFailedWork: number;
+}
+
+/**
+ * Deletes cached files nobody took within the cache TTL, a batch at a time: memory stays flat
+ * however many files and outbox rows there are. A cached file that a promotion (pending or
+ * failed) still reads is kept whatever its age: it is attached, or about to be. Only the cache
+ * storage is touched. Also drops claims whose tokens expired, and failed work past its
+ * retention when nothing would be lost by it.
+ */
+@Injectable()
+export class SweepJob {
+  private readonly logger = new Logger('Attachments');
+
+  constructor(private readonly config: AttachmentsConfig) {}
+
+  async run(now = Date.now()): Promise<SweepResult> {
+    const cutoff = new Date(now - this.config.cacheTtl);
+    const cache = this.config.storage(this.config.cacheStorage);
+    let deletedCachedFiles = 0;
+    let expired: string[] = [];
+    const flush = async () => {
+      const referenced = await this.referenced(expired);
+      const unreferenced = expired.filter((id) => !referenced.has(id));
+      await cache.deleteMany(unreferenced);
+      deletedCachedFiles += unreferenced.length;
+      expired = [];
+    };
+    for await (const file of cache.list()) {
+      if (file.lastModified >= cutoff) continue;
+      expired.push(file.id);
+      if (expired.length >= BATCH) await flush();
+    }
+    await flush();
+
+    const removedIncompleteUploads = (await cache.removeIncompleteUploads?.(cutoff)) ?? 0;
+    const claims = await this.config.dataSource
+      .getRepository(AttachmentClaim)
+      .delete({ expiresAt: LessThan(now) });
+    const result: SweepResult = {
+      deletedCachedFiles,
+      removedIncompleteUploads,
+      removedClaims: claims.affected ?? 0,
+      droppedFailedWork: await this.dropOldFailures(now),
+    };
+    this.logger.log(`Cache sweep: ${JSON.stringify(result)}`);
+    return result;
+  }
+
+  /** Which of these cached files a promotion, pending or failed, still reads. */
+  private async referenced(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.config.dataSource.getRepository(AttachmentWork).find({
+      select: { id: true, cachedFileId: true },
+      where: { cachedFileId: In(ids) },
+    });
+    return new Set(rows.map((row) => row.cachedFileId!));
+  }
+
+  /**
+   * Failed work past its retention, where dropping it loses nothing: a failed derivative (its
+   * output, if any, goes with its original's folder), a failed delivery of an event, and a
+   * failed promotion whose record no longer holds its cached file. A failed deletion, or a
+   * failed promotion still attached, stays until it is retried.
+   */
+  private async dropOldFailures(now: number): Promise<number> {
+    const repository = this.config.dataSource.getRepository(AttachmentWork);
+    let dropped = 0;
+    let after = '';
+    for (;;) {
+      const rows = await repository.find({
+        where: {
+          status: 'failed',
+          failedAt: LessThan(now - this.config.failedWorkRetention),
+          id: MoreThan(after),
+        },
+        order: { id: 'ASC' },
+        take: BATCH,
+      });
+      if (rows.length === 0) return dropped;
+      after = rows.at(-1)!.id;
+      const droppable: string[] = [];
+      for (const row of rows) if (await this.losesNothing(row)) droppable.push(row.id);
+      if (droppable.length > 0) {
+        await repository.delete({ id: In(droppable), status: 'failed' });
+        dropped += droppable.length;
+      }
+    }
+  }
+
+  private async losesNothing(work: AttachmentWork): Promise<boolean> {
+    const payload = work.payload;
+    if (payload.kind === 'delete') return false;
+    if (payload.kind !== 'promote') return true;
+    const metadata = this.config.dataSource.getMetadata(payload.entity);
+    const values = await readColumnsNow(this.config.dataSource, metadata, payload.recordId, [
+      payload.attachment,
+    ]);
+    const value = values?.[payload.attachment];
+    const files = payload.inList ? listOf(value) : value ? [value] : [];
+    return !files.some((file) => sameFile(file, payload.file));
+  }
+}
