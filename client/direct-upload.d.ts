@@ -1,7 +1,7 @@
 /** Types of `nestjs-attachments/client` (client/direct-upload.js). */
 
 /** What the upload endpoint answers. */
-export interface DirectUploadResponse {
+export interface UploadResponse {
   /** Signed token naming the cached file: what a form sends in place of the file. */
   token: string;
   file: {
@@ -60,7 +60,21 @@ export declare class DirectUploadError extends Error {
 export declare function uploadFile(
   file: Blob,
   options?: UploadFileOptions,
-): Promise<DirectUploadResponse>;
+): Promise<UploadResponse>;
+
+/** What the app's `${endpoint}/params` route answers: one presigned request to the storage. */
+export interface StorageUploadParams {
+  method: 'POST' | 'PUT';
+  url: string;
+  /** Form fields to send before the file (POST). */
+  fields: Record<string, string>;
+  /** Headers the request must carry (PUT). */
+  headers: Record<string, string>;
+  /** The cached file's id in the cache storage. */
+  key: string;
+  /** Signed token naming the cached file: what a form sends in place of the file. */
+  token: string;
+}
 
 /** What `uploadFileToStorage` resolves with. */
 export interface StorageUploadResponse {
@@ -117,7 +131,7 @@ declare global {
   interface HTMLElementEventMap {
     'direct-upload:start': CustomEvent<{ file: File }>;
     'direct-upload:progress': CustomEvent<UploadProgress>;
-    'direct-upload:done': CustomEvent<DirectUploadResponse | StorageUploadResponse>;
+    'direct-upload:done': CustomEvent<UploadResponse | StorageUploadResponse>;
     'direct-upload:error': CustomEvent<DirectUploadError | Error>;
   }
 }

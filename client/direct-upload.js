@@ -29,12 +29,12 @@ export class DirectUploadError extends Error {
 }
 
 /**
- * Uploads one file to the direct-upload endpoint. XMLHttpRequest rather than fetch, because
+ * Uploads one file through the app's upload endpoint. XMLHttpRequest rather than fetch, because
  * only XHR reports upload progress in every browser.
  *
  * @param {Blob} file
  * @param {import('./direct-upload.js').UploadFileOptions} [options]
- * @returns {Promise<import('./direct-upload.js').DirectUploadResponse>}
+ * @returns {Promise<import('./direct-upload.js').UploadResponse>}
  */
 export async function uploadFile(file, options = {}) {
   const { endpoint = '/attachments/upload', entity, attachment, headers = {} } = options;
@@ -116,8 +116,7 @@ export async function uploadFileToStorage(file, options = {}) {
  * @param {URL} url
  * @param {Record<string, string>} headers
  * @param {AbortSignal | undefined} signal
- * @returns {Promise<{ method: 'POST' | 'PUT', url: string, fields?: Record<string, string>,
- *   headers?: Record<string, string>, key: string, token: string }>}
+ * @returns {Promise<import('./direct-upload.js').StorageUploadParams>}
  */
 async function presignedRequest(url, headers, signal) {
   let response;

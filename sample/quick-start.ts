@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 
   // #region replace
   const { token } = await attachments.cache(PNG, { filename: 'sunrise.png' });
-  await attachments.attach(stored, 'image', token); // what a form sends after a direct upload
+  await attachments.attach(stored, 'image', token); // what a form sends after an upload
   await photos.save(stored); // the old file is deleted by a job, the new one promoted
   // #endregion replace
   await until('the replacement', async () => (await stateOf(photo.id)) === 'store');

@@ -1,77 +1,37 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { AttachmentsConfig } from './config/attachments-config.js';
 import {
+  AttachmentsConfig,
   ATTACHMENTS_MODULE_OPTIONS,
   ConfigurableAttachmentsModule,
   type ATTACHMENTS_ASYNC_OPTIONS_TYPE,
   type ATTACHMENTS_OPTIONS_TYPE,
   type AttachmentsModuleExtras,
-} from './config/attachments.module-definition.js';
-import { AttachmentsService } from './attaching/attachments.service.js';
-import {
   ATTACHMENTS_HTTP,
   ATTACHMENTS_QUEUE,
   type AttachmentsHttpSettings,
-} from './config/constants.js';
-import { AttachmentSerializer } from './attaching/attachment-serializer.js';
-import { createAttachmentsController } from './http/attachments.controller.js';
-import { DirectUploadService } from './http/app-uploads.service.js';
-import { FileUrls } from './attaching/file-urls.js';
-import { UploadRules } from './http/upload-rules.js';
-import { StorageUploadService } from './http/direct-uploads.service.js';
-import { createStorageUploadsController } from './http/direct-uploads.controller.js';
-import { AttachmentLifecycleSubscriber } from './lifecycle/attachment-lifecycle.subscriber.js';
-import { AttachmentWorkBuilder } from './lifecycle/attachment-work-builder.js';
-import { FreshAttachments } from './lifecycle/fresh-attachments.js';
-import { TransactionWork } from './lifecycle/transaction-work.js';
-import type { AttachmentsControllerOptions } from './config/attachments-module-options.js';
-import { AttachmentWorkService } from './work/attachment-work.service.js';
-import { AttachmentsProcessor } from './work/attachments.processor.js';
-import { DeleteJob } from './work/handlers/delete.handler.js';
-import { DeriveJob } from './work/handlers/derive.handler.js';
-import { RegenerateDerivatives } from './work/regenerate-derivatives.js';
-import { AttachmentEvents } from './events/attachment-events.js';
-import { DerivativeMaker } from './derivatives/derivative-maker.js';
-import { MaintenanceService } from './work/maintenance.js';
-import { NotifyJob } from './work/handlers/notify.handler.js';
-import { PromoteJob } from './work/handlers/promote.handler.js';
-import { PromotionWriter } from './work/promotion-write.js';
-import { QueueConnection } from './outbox/queue-connection.js';
-import { SweepJob } from './work/handlers/sweep.handler.js';
-import { WorkFailures } from './work/work-failures.js';
-import { WorkOutbox } from './outbox/work-outbox.service.js';
-import { WorkRelay } from './work/work-relay.js';
+} from './config/index.js';
+import { AttachmentsService, AttachmentSerializer, FileUrls } from './attaching/index.js';
+import { DerivativeMaker } from './derivatives/index.js';
+import { AttachmentEvents } from './events/index.js';
+import { HTTP_PROVIDERS, controllersFor } from './http/index.js';
+import { LIFECYCLE_PROVIDERS } from './lifecycle/index.js';
+import { QueueConnection, WorkOutbox } from './outbox/index.js';
+import { AttachmentWorkService, WORK_PROVIDERS, WORKER_PROVIDERS } from './work/index.js';
 
+/** Every layer's providers, bottom first. */
 const providers: Provider[] = [
-  AttachmentsService,
-  AttachmentWorkService,
-  AttachmentLifecycleSubscriber,
-  AttachmentWorkBuilder,
-  FreshAttachments,
-  TransactionWork,
+  AttachmentEvents,
+  DerivativeMaker,
   QueueConnection,
   WorkOutbox,
-  WorkRelay,
-  WorkFailures,
-  NotifyJob,
-  PromoteJob,
-  PromotionWriter,
-  DeleteJob,
-  SweepJob,
-  DeriveJob,
-  DerivativeMaker,
-  RegenerateDerivatives,
-  AttachmentEvents,
+  ...LIFECYCLE_PROVIDERS,
+  ...WORK_PROVIDERS,
+  AttachmentsService,
   FileUrls,
   AttachmentSerializer,
-  DirectUploadService,
-  UploadRules,
-  StorageUploadService,
+  ...HTTP_PROVIDERS,
 ];
-
-/** Providers of processes that run jobs; they stay idle when the options say `worker: false`. */
-const workerProviders: Provider[] = [AttachmentsProcessor, MaintenanceService];
 
 /**
  * A module that resolves and checks the options once and exports them, imported both by the
@@ -93,14 +53,10 @@ function queueRegistration(host: DynamicModule): DynamicModule {
     inject: [AttachmentsConfig],
     useFactory: (config: AttachmentsConfig) => ({
       // Fail fast when Redis is down: the outbox keeps the work and the relay re-sends it.
-      connection: { ...config.options.connection, enableOfflineQueue: false },
-      prefix: config.options.queuePrefix,
+      connection: { ...config.connection, enableOfflineQueue: false },
+      prefix: config.queuePrefix,
     }),
   });
-}
-
-function controllersFor(options: AttachmentsControllerOptions) {
-  return [createAttachmentsController(options), createStorageUploadsController(options)];
 }
 
 function httpSettings(extras: AttachmentsModuleExtras): AttachmentsHttpSettings | null {
@@ -110,6 +66,10 @@ function httpSettings(extras: AttachmentsModuleExtras): AttachmentsHttpSettings 
   return { path, urlPrefix };
 }
 
+/**
+ * The attachments module: `forRoot(options)` or `forRootAsync({ useFactory, inject, imports })`,
+ * with `controller` and `isGlobal` given directly to either.
+ */
 @Module({})
 export class AttachmentsModule extends ConfigurableAttachmentsModule {
   static forRoot(options: typeof ATTACHMENTS_OPTIONS_TYPE): DynamicModule {
@@ -135,7 +95,7 @@ export class AttachmentsModule extends ConfigurableAttachmentsModule {
       controllers: http ? controllersFor({ ...extras.controller, path: http.path }) : [],
       providers: [
         ...providers,
-        ...(withWorker ? workerProviders : []),
+        ...(withWorker ? WORKER_PROVIDERS : []),
         { provide: ATTACHMENTS_HTTP, useValue: http },
       ],
       exports: [

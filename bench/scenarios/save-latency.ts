@@ -1,6 +1,6 @@
 /**
  * Scenario 1: how long the request that saves a record takes, against file size. Subject: the
- * form sends a token from an earlier direct upload and the record saves at once. Baselines: the
+ * form sends a token from an earlier upload and the record saves at once. Baselines: the
  * synchronous way (the file in the request through Multer, written to the store inside the
  * transaction) and the same record with no attachment at all.
  */
@@ -130,7 +130,7 @@ export default async function saveLatency(options: BenchOptions): Promise<BenchS
         const form = new FormData();
         form.append('title', 'sync');
         form.append('file', new Blob([bytes]), 'p.png');
-        // The direct upload happens before the form is sent: not part of the save.
+        // The upload happens before the form is sent: not part of the save.
         const upload = new FormData();
         upload.append('file', new Blob([bytes]), 'p.png');
         const { token } = (await post('/attachments/upload', { body: upload })) as {

@@ -1,5 +1,5 @@
 /**
- * Scenario 2: the direct-upload endpoint's throughput and memory, beside a bare `node:http`
+ * Scenario 2: the upload endpoint's throughput and memory, beside a bare `node:http`
  * server that pipes the body to a file (the practical limit of the machine) and beside Multer's
  * memory storage (how many Nest apps take uploads today). Each server runs in a child process of
  * its own, so the peak RSS reported is the server's and not the client's.

@@ -57,9 +57,9 @@ export class AppModule {
         AttachmentsModule.forRootAsync({
           isGlobal: true,
           inject: [DataSource],
-          useFactory: (dataSource: DataSource) => ({
+          useFactory: async (dataSource: DataSource) => ({
             dataSource,
-            storages: sampleStorages(settings.uploads, settings.s3),
+            storages: await sampleStorages(settings.uploads, settings.s3),
             connection: redisOptions(settings.redisUrl),
             queuePrefix: settings.queuePrefix,
             secret: settings.secret,

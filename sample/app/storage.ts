@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { FileSystemStorage, S3Storage, type Storage } from '../../src/index.js';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { FileSystemStorage, type Storage } from '../../src/index.js';
 
 /** Where the sample keeps files when `S3_BUCKET` is set. */
 export interface SampleS3Settings {
@@ -25,18 +25,20 @@ function clientConfig(s3: SampleS3Settings): S3ClientConfig {
 
 /**
  * `cache` and `store` folders under `uploads`, or the `cache/` and `store/` prefixes of one
- * bucket. The store shares the cache's client, so promotion is a server-side CopyObject.
+ * bucket. The store shares the cache's client, so promotion is a server-side CopyObject. The S3
+ * storage is imported only in S3 mode: an app on folders never loads the AWS SDK.
  */
-export function sampleStorages(
+export async function sampleStorages(
   uploads: string,
   s3: SampleS3Settings | undefined,
-): { cache: Storage; store: Storage } {
+): Promise<{ cache: Storage; store: Storage }> {
   if (!s3) {
     return {
       cache: new FileSystemStorage({ directory: join(uploads, 'cache') }),
       store: new FileSystemStorage({ directory: join(uploads, 'store') }),
     };
   }
+  const { S3Storage } = await import('../../src/s3/index.js');
   // With an endpoint, S3Storage defaults both checksum settings to 'WHEN_REQUIRED', which
   // MinIO, R2 and s3rver need (see S3StorageOptions); AWS keeps the SDK's defaults.
   const cache = new S3Storage({
@@ -50,6 +52,7 @@ export function sampleStorages(
 
 /** Why the bucket cannot be used (one line), or undefined when a HeadBucket succeeds. */
 export async function bucketProblem(s3: SampleS3Settings): Promise<string | undefined> {
+  const { HeadBucketCommand, S3Client } = await import('@aws-sdk/client-s3');
   const client = new S3Client({ ...clientConfig(s3), maxAttempts: 1 });
   try {
     await client.send(new HeadBucketCommand({ Bucket: s3.bucket }), {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { ObjectLiteral } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { isUploadedFile, type FileMetadata } from '../core/uploaded-file.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
-import { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import type { PromotePayload } from '../core/work-payload.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { isUploadedFile, type FileMetadata, type PromotePayload } from '../core/index.js';
+import { attachmentOf } from '../persistence/index.js';
+import { AttachmentWork } from '../outbox/index.js';
 import { FileUrls } from './file-urls.js';
 
 /**
@@ -19,6 +18,7 @@ export interface SerializedDerivative {
   url: string;
 }
 
+/** An attachment as an API answers it: its state, a URL that works, its metadata, its derivatives. */
 export interface SerializedAttachment {
   state: AttachmentState;
   url: string;

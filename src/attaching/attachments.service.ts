@@ -1,30 +1,31 @@
-import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import type { ObjectLiteral } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { safeExtension, sanitizeFilename } from '../core/filename.js';
-import { inspectStoredFile } from '../storage/inspect-stored-file.js';
-import { MetadataProbe } from '../core/metadata-probe.js';
-import { signUploadToken, verifyUploadToken } from '../core/upload-token.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import { validateFile, type FileRules } from '../core/validation.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
+import { AttachmentsConfig } from '../config/index.js';
 import {
+  newFileId,
+  sanitizeFilename,
+  signUploadToken,
+  verifyUploadToken,
+  type UploadedFile,
+  validateFile,
+  type FileRules,
   AttachmentConfigurationError,
   AttachmentError,
   InvalidTokenError,
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
   TooManyFilesError,
-} from '../core/errors/index.js';
-import { FreshAttachments } from '../lifecycle/fresh-attachments.js';
-import { listOf } from '../lifecycle/list-changes.js';
-import { AttachmentEvents } from '../events/attachment-events.js';
+  listOf,
+  assertSafeFileId,
+} from '../core/index.js';
+import { inspectStoredFile, uploadMeasured } from '../storage/index.js';
+import { attachmentOf, AttachmentClaim } from '../persistence/index.js';
+import { FreshAttachments } from '../lifecycle/index.js';
+import { AttachmentEvents } from '../events/index.js';
 import { FileUrls } from './file-urls.js';
-import { AttachmentClaim } from '../persistence/attachment-claim.entity.js';
-import { assertSafeFileId } from '../core/file-id.js';
 
+/** Options of `cache()`: the rules the file must meet, its name, and who uploads it. */
 export interface CacheOptions extends FileRules {
   /** Original filename as the client gave it; sanitized before it is kept. */
   filename?: string;
@@ -32,11 +33,13 @@ export interface CacheOptions extends FileRules {
   owner?: string;
 }
 
+/** A file streamed into the cache: its token, for a form to send, and the file itself. */
 export interface CachedUpload {
   token: string;
   file: UploadedFile;
 }
 
+/** Options of `attach()` and `attachMany()`. */
 export interface AttachOptions {
   /** The current uploader; must match the owner the token was issued to, if any. */
   owner?: string;
@@ -82,16 +85,8 @@ export class AttachmentsService {
   async cache(body: Readable | Buffer, options: CacheOptions = {}): Promise<CachedUpload> {
     const cache = this.config.storage(this.config.cacheStorage);
     const filename = sanitizeFilename(options.filename);
-    const id = `${randomUUID()}${safeExtension(filename)}`;
-    const probe = new MetadataProbe(options.maxSize);
-    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-    // The storage may await before it reads the probe: until its pipeline listens, an error
-    // (a cut connection, a parse error) must still land somewhere. The pipeline then sees the
-    // probe already failed, and the upload rejects with that error.
-    source.on('error', (error) => probe.destroy(error));
-    probe.on('error', () => undefined);
-    await cache.upload(id, source.pipe(probe));
-    const metadata = await probe.metadata(filename);
+    const id = newFileId(filename);
+    const metadata = await uploadMeasured(cache, id, body, { maxSize: options.maxSize, filename });
     await this.validateOrDelete(id, metadata, options);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);
@@ -216,6 +211,18 @@ export class AttachmentsService {
       this.claimForDeletion(payload.id),
     );
     return { id: payload.id, storage: this.config.cacheStorage, metadata };
+  }
+
+  /**
+   * Measures a file that arrived in the cache by another way (straight from the browser to the
+   * storage) and applies the rules to it; a file that breaks them is deleted before the error is
+   * thrown. No token names it yet, so nobody else can have attached it.
+   */
+  async checkCached(id: string, filename: string | null, rules: FileRules): Promise<UploadedFile> {
+    const cache = this.config.storage(this.config.cacheStorage);
+    const metadata = await inspectStoredFile(cache, id, filename);
+    await this.validateOrDelete(id, metadata, rules);
+    return { id, storage: this.config.cacheStorage, metadata };
   }
 
   /** A file that breaks the rules is deleted, once `take` (if given) has made it ours. */

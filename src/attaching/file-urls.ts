@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { ATTACHMENTS_HTTP, type AttachmentsHttpSettings } from '../config/constants.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import { signFileUrl } from '../core/signed-file-url.js';
+import {
+  AttachmentsConfig,
+  ATTACHMENTS_HTTP,
+  type AttachmentsHttpSettings,
+} from '../config/index.js';
+import { type UploadedFile, signFileUrl } from '../core/index.js';
 
 /**
  * Builds the URL a browser uses for a file: the storage's own public URL where it has one, else

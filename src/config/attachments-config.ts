@@ -1,18 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DefaultJobOptions } from 'bullmq';
+import type { ConnectionOptions, DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
-import { AttachmentConfigurationError } from '../core/errors/index.js';
+import { AttachmentConfigurationError } from '../core/index.js';
 import type {
   AttachmentsModuleOptions,
+  AttachmentsRequest,
+  AttachmentsUploadOptions,
   AttachmentsWorkerOptions,
+  JobStep,
+  JobStepData,
 } from './attachments-module-options.js';
-import { cacheOverlap } from '../storage/storage-overlap.js';
-import type { Storage } from '../storage/storage.interface.js';
+import { cacheOverlap, type Storage } from '../storage/index.js';
 
 const HOUR = 60 * 60 * 1000;
-// The drivers the test suite runs on; others are refused rather than trusted untested.
-const SUPPORTED_DRIVERS = ['postgres', 'better-sqlite3'];
 
 /** The module options with defaults applied and checked once, at startup. */
 @Injectable()
@@ -30,10 +31,26 @@ export class AttachmentsConfig {
   readonly failedWorkRetention: number;
   readonly jobOptions: DefaultJobOptions;
   readonly uploadMaxSize: number;
+  readonly uploadAllowedTypes: readonly string[] | undefined;
   readonly signedStorages: ReadonlySet<string>;
   readonly signedUrlTtl: number;
+  readonly dataSource: DataSource;
+  readonly secret: string;
+  /** The Redis connection as given, and the BullMQ key prefix (BullMQ's `bull` by default). */
+  readonly connection: ConnectionOptions;
+  readonly queuePrefix: string | undefined;
+  private readonly storages: Readonly<Record<string, Storage>>;
+  private readonly hooks: AttachmentsModuleOptions['jobHooks'];
+  private readonly owner: AttachmentsUploadOptions['owner'];
 
-  constructor(@Inject(ATTACHMENTS_MODULE_OPTIONS) readonly options: AttachmentsModuleOptions) {
+  constructor(@Inject(ATTACHMENTS_MODULE_OPTIONS) options: AttachmentsModuleOptions) {
+    this.dataSource = options.dataSource;
+    this.secret = options.secret;
+    this.storages = options.storages;
+    this.connection = options.connection;
+    this.queuePrefix = options.queuePrefix;
+    this.hooks = options.jobHooks;
+    this.owner = options.upload?.owner;
     this.cacheStorage = options.cacheStorage ?? 'cache';
     this.storeStorage = options.storeStorage ?? 'store';
     this.tokenTtl = options.tokenTtl ?? 6 * HOUR;
@@ -52,6 +69,7 @@ export class AttachmentsConfig {
       ...options.jobOptions,
     };
     this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
+    this.uploadAllowedTypes = options.upload?.allowedTypes;
     this.signedStorages = new Set(options.signedStorages ?? []);
     this.signedUrlTtl = options.signedUrlTtl ?? 3600;
     const worker = options.worker ?? true;
@@ -69,42 +87,44 @@ export class AttachmentsConfig {
     this.check();
   }
 
-  get dataSource(): DataSource {
-    return this.options.dataSource;
+  /** Calls the `jobHooks.onStep` hook, if any, at a step of a job. */
+  async step(step: JobStep, data: JobStepData): Promise<void> {
+    await this.hooks?.onStep?.(step, data);
+  }
+
+  /** Who is uploading, per `upload.owner`, or undefined. */
+  uploadOwner(request: AttachmentsRequest): Promise<string | undefined> {
+    return Promise.resolve(this.owner?.(request));
   }
 
   /** `host:port` of the Redis connection, for messages. */
   get redisAddress(): string {
-    const connection = this.options.connection as { host?: unknown; port?: unknown; url?: unknown };
+    const connection = this.connection as { host?: unknown; port?: unknown; url?: unknown };
     if (typeof connection.url === 'string') return new URL(connection.url).host;
     const host = typeof connection.host === 'string' ? connection.host : '127.0.0.1';
     return `${host}:${typeof connection.port === 'number' ? connection.port : 6379}`;
   }
 
-  get secret(): string {
-    return this.options.secret;
-  }
-
   storage(name: string): Storage {
-    const storage = this.options.storages[name];
+    const storage = this.storages[name];
     if (!storage) {
       throw new AttachmentConfigurationError(
-        `Unknown storage "${name}"; configured: ${Object.keys(this.options.storages).join(', ')}`,
+        `Unknown storage "${name}"; configured: ${Object.keys(this.storages).join(', ')}`,
       );
     }
     return storage;
   }
 
   hasStorage(name: string): boolean {
-    return Object.hasOwn(this.options.storages, name);
+    return Object.hasOwn(this.storages, name);
   }
 
   private check(): void {
     const fail = (message: string) => {
       throw new AttachmentConfigurationError(`AttachmentsModule: ${message}`);
     };
-    if (!this.options.dataSource) fail('`dataSource` is required');
-    if (typeof this.options.secret !== 'string' || this.options.secret.length < 32) {
+    if (!this.dataSource) fail('`dataSource` is required');
+    if (typeof this.secret !== 'string' || this.secret.length < 32) {
       fail('`secret` must be a string of at least 32 characters');
     }
     for (const name of [this.cacheStorage, this.storeStorage]) {
@@ -117,14 +137,10 @@ export class AttachmentsConfig {
     if (this.cacheStorage === this.storeStorage) {
       fail('the cache and store storages must be different storages');
     }
-    const overlap = cacheOverlap(this.options.storages, this.cacheStorage);
+    const overlap = cacheOverlap(this.storages, this.cacheStorage);
     if (overlap) fail(overlap);
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
-    }
-    const driver = this.options.dataSource.options.type;
-    if (!SUPPORTED_DRIVERS.includes(driver)) {
-      fail(`database type "${driver}" is not supported (${SUPPORTED_DRIVERS.join(', ')})`);
     }
   }
 }

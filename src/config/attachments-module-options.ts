@@ -2,8 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { CanActivate, Type } from '@nestjs/common';
 import type { DefaultJobOptions, ConnectionOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import type { Storage } from '../storage/storage.interface.js';
+import type { DeleteJobData, DeriveJobData, PromoteJobData } from '../core/index.js';
+import type { Storage } from '../storage/index.js';
 
+/** How this process runs jobs (`worker`); `worker: false` runs none. */
 export interface AttachmentsWorkerOptions {
   /** Jobs processed at once by this process. Default 5. */
   concurrency?: number;
@@ -20,6 +22,7 @@ export interface AttachmentsWorkerOptions {
   maxStalledCount?: number;
 }
 
+/** What `AttachmentsModule.forRoot()` takes (and what `forRootAsync()`'s factory returns). */
 export interface AttachmentsModuleOptions {
   /** Storages by name. Must include the cache and store storages. */
   storages: Record<string, Storage>;
@@ -87,6 +90,7 @@ export interface AttachmentsRequest extends IncomingMessage {
   user?: unknown;
 }
 
+/** Rules of the upload endpoints when the request names no attachment, and who uploads. */
 export interface AttachmentsUploadOptions {
   /** Largest upload, in bytes, when the request names no attachment. Default 100 MiB. */
   maxSize?: number;
@@ -112,19 +116,21 @@ export interface AttachmentsControllerOptions {
   urlPrefix?: string;
 }
 
-/** The points inside a promotion where `onStep` is called. */
-export type JobStep =
-  | 'promote:before-copy'
-  | 'promote:before-write'
-  | 'promote:after-write'
-  | 'derive:before-make'
-  | 'derive:before-write'
-  | 'delete:before';
+export type PromoteStep = 'promote:before-copy' | 'promote:before-write' | 'promote:after-write';
+export type DeriveStep = 'derive:before-make' | 'derive:before-write';
+export type DeleteStep = 'delete:before';
 
+/** The points inside a job where `onStep` is called. */
+export type JobStep = PromoteStep | DeriveStep | DeleteStep;
+
+/** The data of a job at one of its steps: its `kind` tells which kind of work it is. */
+export type JobStepData = PromoteJobData | DeriveJobData | DeleteJobData;
+
+/** Observation points inside jobs. */
 export interface AttachmentsJobHooks {
   /**
    * Awaited at each step of a job, with the job's data. Meant for tracing and for tests that
    * change a record at an exact point of a promotion.
    */
-  onStep?: (step: JobStep, data: Readonly<Record<string, unknown>>) => void | Promise<void>;
+  onStep?: (step: JobStep, data: Readonly<JobStepData>) => void | Promise<void>;
 }

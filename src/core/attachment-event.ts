@@ -85,6 +85,7 @@ export type RecordedFailure = Omit<FailedEvent, 'error'> & { error: string };
 /** The events an outbox row carries to their listeners, so that none is lost in a crash. */
 export type DurableEvent = PromotedEvent | ListPromotedEvent | DerivativeEvent | RecordedFailure;
 
+/** Every event of `AttachmentEvents.events$`; `type` tells which. */
 export type AttachmentEvent =
   | CachedEvent
   | AttachedEvent

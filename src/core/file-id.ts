@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { InvalidFileIdError } from './errors/index.js';
+import { safeExtension } from './filename.js';
 
 /** Folder of the file-system storage that holds uploads in progress; never a valid id. */
 export const RESERVED_TEMP_DIR = '.uploading';
@@ -29,4 +31,21 @@ export function assertSafeFileId(id: string): void {
     if (segment === '.' || segment === '..') fail(`it has a "${segment}" segment`);
   }
   if (segments[0] === RESERVED_TEMP_DIR) fail(`"${RESERVED_TEMP_DIR}" is reserved`);
+}
+
+/**
+ * A new id for an uploaded file: unique, and keeping the extension of the name the client gave
+ * (only when it is safe), so the cache and the store show what a file is.
+ */
+export function newFileId(filename: string | null): string {
+  return `${randomUUID()}${safeExtension(filename)}`;
+}
+
+/** The shape of the ids `newFileId` hands out: a UUID and a short extension. */
+const NEW_FILE_ID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.[a-z0-9]{1,10})?$/;
+
+/** Whether `id` could have come from `newFileId`: anything else was not handed out by us. */
+export function isNewFileId(id: unknown): id is string {
+  return typeof id === 'string' && NEW_FILE_ID.test(id);
 }

@@ -3,13 +3,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
 import { FileTooLargeError } from './errors/index.js';
+import { HeadBytes } from './head-bytes.js';
 import type { FileMetadata } from './uploaded-file.js';
-
-/**
- * Bytes kept from the start of a file to judge its type and dimensions. Magic numbers sit in the
- * first few KB; JPEG dimensions follow the EXIF block, which is at most 64 KB per segment.
- */
-export const HEAD_BYTES = 256 * 1024;
 const OCTET_STREAM = 'application/octet-stream';
 
 /**
@@ -19,8 +14,7 @@ const OCTET_STREAM = 'application/octet-stream';
 export class MetadataProbe extends Transform {
   private size = 0;
   private readonly hash: Hash = createHash('sha256');
-  private readonly head: Buffer[] = [];
-  private headLength = 0;
+  private readonly head = new HeadBytes();
 
   constructor(private readonly maxSize = Infinity) {
     super();
@@ -33,21 +27,16 @@ export class MetadataProbe extends Transform {
       return;
     }
     this.hash.update(chunk);
-    if (this.headLength < HEAD_BYTES) {
-      const part = chunk.subarray(0, HEAD_BYTES - this.headLength);
-      this.head.push(part);
-      this.headLength += part.length;
-    }
+    this.head.take(chunk);
     done(null, chunk);
   }
 
   /** Call after the stream has finished. */
   async metadata(filename: string | null): Promise<FileMetadata> {
-    const head = Buffer.concat(this.head, this.headLength);
     return {
       filename,
       size: this.size,
-      ...(await describeHead(head)),
+      ...(await describeHead(this.head.bytes())),
       sha256: this.hash.digest('hex'),
     };
   }

@@ -22,13 +22,16 @@ export function signFileUrl(grant: FileUrlGrant, secret: string): string {
   return sign(grant, secret);
 }
 
-/** Throws InvalidFileUrlError unless `signature` is the one made for `grant` and not expired. */
+/**
+ * Throws InvalidFileUrlError unless `signature` is the one made for `grant` and not expired.
+ * Returns the whole seconds the URL has left: no cache may keep the file longer.
+ */
 export function verifyFileUrl(
   grant: FileUrlGrant,
   signature: unknown,
   secret: string,
   now = Date.now(),
-): void {
+): number {
   if (typeof signature !== 'string' || !Number.isSafeInteger(grant.expires)) {
     throw new InvalidFileUrlError('This file needs a signed URL; the signature is missing');
   }
@@ -38,4 +41,5 @@ export function verifyFileUrl(
     throw new InvalidFileUrlError('The URL signature does not match this file');
   }
   if (grant.expires <= now) throw new InvalidFileUrlError('The signed URL has expired');
+  return Math.floor((grant.expires - now) / 1000);
 }

@@ -29,6 +29,7 @@ export interface UploadedFile {
   source?: string;
 }
 
+/** Whether a value has the shape of an UploadedFile (as read from a column). */
 export function isUploadedFile(value: unknown): value is UploadedFile {
   if (!value || typeof value !== 'object') return false;
   const v = value as Partial<UploadedFile>;
@@ -45,4 +46,9 @@ export function sameFile(a: UploadedFile | null | undefined, b: UploadedFile | n
 export function withDerivatives(file: UploadedFile): { storage: string; id: string }[] {
   const derivatives = Object.values(file.derivatives ?? {}).filter(isUploadedFile);
   return [file, ...derivatives].map(({ storage, id }) => ({ storage, id }));
+}
+
+/** The files of an `@Attachments()` column (null and junk read as none). */
+export function listOf(value: unknown): UploadedFile[] {
+  return Array.isArray(value) ? value.filter(isUploadedFile) : [];
 }

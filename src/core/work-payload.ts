@@ -1,8 +1,6 @@
 import type { FileRef, UploadedFile } from './uploaded-file.js';
 import type { DeleteReason, DurableEvent } from './attachment-event.js';
 
-export type { DeleteReason, FileRef };
-
 /** Everything a promotion needs, so a job can be understood and replayed from its data alone. */
 export interface PromotePayload {
   kind: 'promote';
@@ -52,7 +50,12 @@ export type WorkPayload = PromotePayload | DeletePayload | DerivePayload | Notif
 /** What a BullMQ job carries: the outbox row id plus the full payload. */
 export type WorkJobData = WorkPayload & { workId: string };
 
-/** BullMQ job id for a work row: deterministic, and free of `:` as BullMQ requires. */
-export function jobIdFor(workId: string): string {
-  return `work-${workId}`;
+export type PromoteJobData = PromotePayload & { workId: string };
+export type DeriveJobData = DerivePayload & { workId: string };
+export type DeleteJobData = DeletePayload & { workId: string };
+export type NotifyJobData = NotifyPayload & { workId: string };
+
+/** The cache sweep, a scheduled job with no outbox row. */
+export interface SweepJobData {
+  kind: 'sweep';
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { describeHead, HEAD_BYTES } from '../core/metadata-probe.js';
+import { describeHead, HEAD_BYTES } from '../core/index.js';
 import type {
   DerivativeFunction,
   DerivativeInput,

@@ -1,37 +1,11 @@
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
 import { Injectable, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { MetadataProbe } from '../core/metadata-probe.js';
-import type { FileRef, UploadedFile } from '../core/uploaded-file.js';
-import type {
-  DerivativeDefinition,
-  DerivativeProcessorRef,
-} from '../persistence/attachment-options.js';
+import { AttachmentsConfig } from '../config/index.js';
+import type { UploadedFile } from '../core/index.js';
+import { uploadMeasured } from '../storage/index.js';
+import type { DerivativeProcessorRef } from './derivative-declaration.js';
 import type { DerivativeFunction, DerivativeProcessor } from './derivative-processor.interface.js';
-
-/** A derivative as declared on an attachment, normalized. */
-export function derivativeDefinition(
-  entry: DerivativeProcessorRef | DerivativeDefinition,
-): DerivativeDefinition {
-  return typeof entry === 'object' && 'processor' in entry ? entry : { processor: entry };
-}
-
-/**
- * Where a derivative of `original` goes: beside it, in a folder named after it, so the name
- * is deterministic (a retried job overwrites its own output) and never collides with another
- * original's.
- */
-export function derivativeStem(original: FileRef, name: string): string {
-  return `${derivativeFolder(original)}${name}`;
-}
-
-/** The folder (key prefix, ending in `/`) that holds every derivative of `original`. */
-export function derivativeFolder(original: FileRef): string {
-  const { dir, name: stem } = posix.parse(original.id);
-  return `${posix.join(dir, stem)}/`;
-}
 
 /** Runs processors on stored files and stores what they return, measured like an upload. */
 @Injectable()
@@ -56,14 +30,10 @@ export class DerivativeMaker {
         throw new TypeError(`A derivative processor returned an unusable extension "${extension}"`);
       }
       const id = `${target.stem}.${extension}`;
-      const probe = new MetadataProbe();
-      const body = Buffer.isBuffer(output.body) ? Readable.from([output.body]) : output.body;
-      body.on('error', (error) => probe.destroy(error));
-      probe.on('error', () => undefined); // reported through the upload below
-      await this.config
-        .storage(target.storage)
-        .upload(id, body.pipe(probe), { contentType: output.contentType });
-      const metadata = await probe.metadata(posix.basename(id));
+      const metadata = await uploadMeasured(this.config.storage(target.storage), id, output.body, {
+        contentType: output.contentType,
+        filename: posix.basename(id),
+      });
       return { id, storage: target.storage, metadata };
     } finally {
       input.destroy();

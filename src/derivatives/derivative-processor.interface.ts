@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { FileMetadata } from '../core/uploaded-file.js';
+import type { FileMetadata } from '../core/index.js';
 
 /** What a derivative is made from. */
 export interface DerivativeInput {

@@ -1,9 +1,6 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import sharp, { type Sharp } from 'sharp';
-import { describeHead, HEAD_BYTES } from '../core/metadata-probe.js';
-import type { FileMetadata } from '../core/uploaded-file.js';
-import { AttachmentError } from '../core/errors/attachment.error.js';
+import { describeHead, HeadTap, type FileMetadata, AttachmentError } from '../core/index.js';
 import type { DerivativeInput, DerivativeOutput } from './derivative-processor.interface.js';
 import { ImageProcessingError, ImageTooLargeError } from './image.errors.js';
 import type { ImageFit, ImageFormat } from './image.js';
@@ -108,23 +105,4 @@ function dimensionsOf(facts: {
 }): { width: number; height: number } | undefined {
   const { width, height } = facts;
   return width && height ? { width, height } : undefined;
-}
-
-/** Passes the bytes on, keeping the first HEAD_BYTES to describe an image sharp rejects. */
-class HeadTap extends Transform {
-  private readonly chunks: Buffer[] = [];
-  private length = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (this.length < HEAD_BYTES) {
-      const part = chunk.subarray(0, HEAD_BYTES - this.length);
-      this.chunks.push(part);
-      this.length += part.length;
-    }
-    done(null, chunk);
-  }
-
-  bytes(): Buffer {
-    return Buffer.concat(this.chunks, this.length);
-  }
 }

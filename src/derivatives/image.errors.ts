@@ -1,4 +1,4 @@
-import { AttachmentError } from '../core/errors/attachment.error.js';
+import { AttachmentError } from '../core/index.js';
 
 const count = new Intl.NumberFormat('en-US');
 

@@ -1,4 +1,4 @@
-import { AttachmentConfigurationError } from '../core/errors/attachment.error.js';
+import { AttachmentConfigurationError } from '../core/index.js';
 import type { DerivativeFunction } from './derivative-processor.interface.js';
 import { OUTPUT_FORMATS, runImagePipeline, type ImagePlan } from './image-pipeline.js';
 

@@ -1,36 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  UseFilters,
-  UseGuards,
-  type Type,
-} from '@nestjs/common';
-import type { AttachmentsControllerOptions } from '../config/attachments-module-options.js';
-import { AttachmentErrorFilter } from './error-filter.js';
-import { StorageUploadService, type UploadTarget } from './direct-uploads.service.js';
+import { Body, Delete, Get, HttpCode, Param, Post, Query, type Type } from '@nestjs/common';
+import type { AttachmentsControllerOptions } from '../config/index.js';
+import { AttachmentsRoutes } from './attachments-routes.js';
+import { DirectUploadService, type UploadTarget } from './direct-upload.service.js';
+import { NodeRequest } from './node-http.js';
 
 /**
  * Routes for uploads straight to the cache storage, shaped like the ones Uppy Companion serves,
  * so Uppy's AwsS3 plugin works with its `endpoint` set to the controller's prefix.
  */
-export function createStorageUploadsController(options: AttachmentsControllerOptions): Type {
-  @Controller(`${options.path ?? 'attachments'}/s3`)
-  @UseGuards(...(options.guards ?? []))
-  @UseFilters(AttachmentErrorFilter)
-  class StorageUploadsController {
-    constructor(private readonly uploads: StorageUploadService) {}
+export function createDirectUploadsController(options: AttachmentsControllerOptions): Type {
+  @AttachmentsRoutes(options, 's3')
+  class DirectUploadsController {
+    constructor(private readonly uploads: DirectUploadService) {}
 
     /** `?filename=&type=&entity=&attachment=[&method=PUT]`: one presigned request. */
     @Get('params')
-    params(@Req() request: IncomingMessage, @Query() query: UploadTarget & { method?: string }) {
+    params(
+      @NodeRequest() request: IncomingMessage,
+      @Query() query: UploadTarget & { method?: string },
+    ) {
       return this.uploads.presign(request, query, query.method === 'PUT' ? 'PUT' : 'POST');
     }
 
@@ -57,7 +46,7 @@ export function createStorageUploadsController(options: AttachmentsControllerOpt
     @Post('multipart/:uploadId/complete')
     @HttpCode(200)
     complete(
-      @Req() request: IncomingMessage,
+      @NodeRequest() request: IncomingMessage,
       @Param('uploadId') uploadId: string,
       @Query('key') key: unknown,
       @Body() body: unknown,
@@ -70,5 +59,5 @@ export function createStorageUploadsController(options: AttachmentsControllerOpt
       return this.uploads.abort(key, uploadId);
     }
   }
-  return StorageUploadsController;
+  return DirectUploadsController;
 }

@@ -6,8 +6,9 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { AttachmentError } from '../core/errors/index.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AttachmentError } from '../core/index.js';
+import { nodeRequest, nodeResponse } from './node-http.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   invalid_upload: HttpStatus.BAD_REQUEST,
@@ -29,27 +30,33 @@ export function attachmentErrorStatus(error: AttachmentError): number {
 }
 
 /**
- * Answers AttachmentErrors (and HttpExceptions) as JSON: `{statusCode, code, error, message}`.
- * Bind it to your own controllers that call `attach()`; the upload controller uses it.
+ * Answers AttachmentErrors (and HttpExceptions) as JSON: `{statusCode, code, message}`.
+ * Bind it to your own controllers that call `attach()`; every controller of the library uses it.
  */
 @Catch()
 export class AttachmentErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Attachments');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request>();
+    const reply = http.getResponse<unknown>();
     const { status, body } = describe(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack : exception);
+    // A file already streaming cannot turn into an error answer: the client sees it cut short.
+    const response = nodeResponse(reply);
     if (response.headersSent) {
       response.destroy();
       return;
     }
+    const adapter = this.adapterHost.httpAdapter;
     // A request whose body was not read to the end (a file cut off at its limit) is not drained:
     // closing the connection after the answer stops the upload instead of swallowing it.
-    if (!request.complete) response.setHeader('Connection', 'close');
-    response.status(status).json(body);
+    if (!nodeRequest(http.getRequest<unknown>()).complete) {
+      adapter.setHeader(reply, 'Connection', 'close');
+    }
+    adapter.reply(reply, body, status);
   }
 }
 

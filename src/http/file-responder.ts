@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FileNotFoundError } from '../core/errors/index.js';
-import type { ByteRange, Storage, StoredObjectStat } from '../storage/storage.interface.js';
-import { contentDisposition } from '../core/content-disposition.js';
+import { FileNotFoundError, contentDisposition } from '../core/index.js';
+import type { ByteRange, Storage, StoredObjectStat } from '../storage/index.js';
 import { servedContentType } from './served-content-type.js';
 import { streamToClient } from './stream-to-client.js';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { AttachmentError, InvalidUploadError } from '../core/errors/index.js';
+import { AttachmentError, InvalidUploadError } from '../core/index.js';
 
 /** The one file of a multipart request, while it streams, with the fields sent before it. */
 export interface IncomingFile {
@@ -13,10 +13,8 @@ export interface IncomingFile {
   fields: Record<string, string>;
 }
 
-export interface SingleFileUploadOptions {
-  /** Form field holding the file. Default `file` (what Uppy's XHRUpload sends). */
-  fieldName?: string;
-}
+/** Form field holding the file: what Uppy's XHRUpload and the browser client send. */
+const FIELD_NAME = 'file';
 
 /**
  * Reads a `multipart/form-data` request that carries exactly one file, handing the file's stream
@@ -27,13 +25,11 @@ export function receiveSingleFile<T>(
   request: IncomingMessage,
   handle: (file: IncomingFile) => Promise<T>,
   discard: (result: T) => Promise<void>,
-  options: SingleFileUploadOptions = {},
 ): Promise<T> {
-  const fieldName = options.fieldName ?? 'file';
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
     throw new InvalidUploadError(
-      `Expected a multipart/form-data body with the file in field "${fieldName}", got ${JSON.stringify(contentType || 'no Content-Type')}`,
+      `Expected a multipart/form-data body with the file in field "${FIELD_NAME}", got ${JSON.stringify(contentType || 'no Content-Type')}`,
     );
   }
   let parser: busboy.Busboy;
@@ -65,12 +61,12 @@ export function receiveSingleFile<T>(
       else fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
-      if (handled || name !== fieldName || problem) {
+      if (handled || name !== FIELD_NAME || problem) {
         stream.resume();
-        if (!problem && name !== fieldName) {
+        if (!problem && name !== FIELD_NAME) {
           fail(
             new InvalidUploadError(
-              `Unexpected file field "${name}"; send the file as "${fieldName}"`,
+              `Unexpected file field "${name}"; send the file as "${FIELD_NAME}"`,
             ),
           );
         }
@@ -135,7 +131,7 @@ export function receiveSingleFile<T>(
       if (!handled) {
         if (problem || parsed) {
           settle(() =>
-            reject(problem ?? new InvalidUploadError(`No file in field "${fieldName}"`)),
+            reject(problem ?? new InvalidUploadError(`No file in field "${FIELD_NAME}"`)),
           );
         }
         return;

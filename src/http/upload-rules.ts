@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import type { FileRules } from '../core/validation.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
-import { InvalidUploadError } from '../core/errors/index.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { type FileRules, InvalidUploadError } from '../core/index.js';
+import { attachmentOf } from '../persistence/index.js';
 
 /** The limits an upload is held to, chosen by the attachment the client says it is for. */
 @Injectable()
@@ -13,7 +12,7 @@ export class UploadRules {
   for(entity?: string, attachment?: string): FileRules {
     const defaults = {
       maxSize: this.config.uploadMaxSize,
-      allowedTypes: this.config.options.upload?.allowedTypes,
+      allowedTypes: this.config.uploadAllowedTypes,
     };
     if (entity === undefined && attachment === undefined) return defaults;
     const dataSource = this.config.dataSource;

@@ -13,18 +13,19 @@ import type {
   TransactionRollbackEvent,
   UpdateEvent,
 } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { isUploadedFile, type UploadedFile } from '../core/uploaded-file.js';
-import { AttachmentConfigurationError, TooManyFilesError } from '../core/errors/index.js';
-import { AttachmentClaim } from '../persistence/attachment-claim.entity.js';
-import { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import type { AttachmentDefinition } from '../persistence/attachment-options.js';
-import { attachmentsOf } from '../persistence/attachment-registry.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { isUploadedFile, listOf, TooManyFilesError, type UploadedFile } from '../core/index.js';
+import type { AttachmentWork } from '../outbox/index.js';
+import {
+  attachmentsOf,
+  readAttachmentColumns,
+  type AttachmentDefinition,
+} from '../persistence/index.js';
 import { AttachmentWorkBuilder } from './attachment-work-builder.js';
+import { checkDataSource } from './datasource-checks.js';
 import { FreshAttachments } from './fresh-attachments.js';
-import { listOf, reconcileList, type ListChanges } from './list-changes.js';
+import { reconcileList, type ListChanges } from './list-changes.js';
 import { LoadedValues } from './loaded-values.js';
-import { readAttachmentColumns } from '../persistence/sql/record-columns.js';
 import { resolveSingle } from './single-changes.js';
 import { TransactionWork } from './transaction-work.js';
 
@@ -59,19 +60,7 @@ export class AttachmentLifecycleSubscriber
 
   onModuleInit(): void {
     const dataSource = this.config.dataSource;
-    if (!dataSource.isInitialized) {
-      throw new AttachmentConfigurationError(
-        'AttachmentsModule: the DataSource must be initialized before the module starts',
-      );
-    }
-    for (const entity of [AttachmentWork, AttachmentClaim]) {
-      if (!dataSource.hasMetadata(entity)) {
-        throw new AttachmentConfigurationError(
-          `AttachmentsModule: add ${entity.name} to the DataSource's entities ` +
-            '(spread `attachmentEntities` into the `entities` option)',
-        );
-      }
-    }
+    checkDataSource(dataSource);
     // Registered by hand so Nest's instance (with its dependencies) is the one TypeORM calls.
     if (!dataSource.subscribers.includes(this)) dataSource.subscribers.push(this);
   }

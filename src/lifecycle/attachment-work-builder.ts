@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { withDerivatives, type UploadedFile } from '../core/uploaded-file.js';
-import { derivativeFolder } from '../derivatives/derivative-maker.js';
-import { TokenAlreadyUsedError } from '../core/errors/index.js';
-import { AttachmentClaim } from '../persistence/attachment-claim.entity.js';
-import type { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import { listPromotedEvent, listSettled } from '../outbox/list-settlement.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
-import type { DeleteReason, FileRef } from '../core/work-payload.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
+import { AttachmentsConfig } from '../config/index.js';
+import {
+  withDerivatives,
+  type UploadedFile,
+  TokenAlreadyUsedError,
+  type DeleteReason,
+  type FileRef,
+} from '../core/index.js';
+import { derivativeFolder } from '../derivatives/index.js';
+import { AttachmentClaim, attachmentOf } from '../persistence/index.js';
+import {
+  type AttachmentWork,
+  listPromotedEvent,
+  listSettled,
+  WorkOutbox,
+} from '../outbox/index.js';
 import type { ListChanges } from './list-changes.js';
 import { promotePayload } from './promote-payload.js';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/attachments-config.js';
+import { AttachmentsConfig } from '../config/index.js';
 
 interface Entry {
   count: number;

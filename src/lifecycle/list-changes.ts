@@ -1,9 +1,4 @@
-import { isUploadedFile, sameFile, type UploadedFile } from '../core/uploaded-file.js';
-
-/** The files of an `@Attachments()` column (null and junk read as none). */
-export function listOf(value: unknown): UploadedFile[] {
-  return Array.isArray(value) ? value.filter(isUploadedFile) : [];
-}
+import { sameFile, type UploadedFile } from '../core/index.js';
 
 export interface ListChanges {
   /** What the column will hold. */

@@ -1,7 +1,6 @@
 import type { ObjectLiteral } from 'typeorm';
-import { isUploadedFile } from '../core/uploaded-file.js';
-import type { AttachmentDefinition } from '../persistence/attachment-options.js';
-import { listOf } from './list-changes.js';
+import { isUploadedFile, listOf } from '../core/index.js';
+import type { AttachmentDefinition } from '../persistence/index.js';
 
 /**
  * What each entity object's attachment columns held when TypeORM loaded it (or when it was

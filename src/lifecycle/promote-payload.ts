@@ -1,9 +1,13 @@
 import type { EntityMetadata, ObjectLiteral } from 'typeorm';
-import type { AttachmentsConfig } from '../config/attachments-config.js';
-import { kebabCase, pathSafeRecordId, storedFileId } from '../core/location.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type { PromotePayload } from '../core/work-payload.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
+import type { AttachmentsConfig } from '../config/index.js';
+import {
+  kebabCase,
+  pathSafeRecordId,
+  storedFileId,
+  type UploadedFile,
+  type PromotePayload,
+} from '../core/index.js';
+import { attachmentOf } from '../persistence/index.js';
 
 /** Decides, when the work is recorded, where the cached file will be promoted to. */
 export function promotePayload(

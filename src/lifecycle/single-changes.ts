@@ -1,4 +1,4 @@
-import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
+import { sameFile, type UploadedFile } from '../core/index.js';
 
 export interface SingleChange {
   /** What the column will hold. */

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { AttachmentEvents } from '../events/attachment-events.js';
-import type { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
+import { AttachmentEvents } from '../events/index.js';
+import { type AttachmentWork, WorkOutbox } from '../outbox/index.js';
 import { FreshAttachments } from './fresh-attachments.js';
 
 interface PendingWork {

@@ -1,10 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { WorkPayload } from '../core/work-payload.js';
-
-const epochMillis = {
-  to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null ? null : Number(value)),
-};
+import { epochMillis } from '../persistence/index.js';
+import type { WorkPayload } from '../core/index.js';
 
 export type WorkStatus = 'pending' | 'failed';
 

@@ -1,6 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type { AttachmentEventTarget, ListPromotedEvent } from '../core/attachment-event.js';
+import type { UploadedFile, AttachmentEventTarget, ListPromotedEvent } from '../core/index.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 
 /**

@@ -1,8 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Queue, QueueBase } from 'bullmq';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { ATTACHMENTS_QUEUE } from '../config/constants.js';
+import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
 
 /**
  * What the library knows of its Redis connection: whether it was ever reachable, and whether

@@ -4,11 +4,11 @@ import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { In, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { ATTACHMENTS_QUEUE } from '../config/constants.js';
+import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 import { QueueConnection } from './queue-connection.js';
-import { jobIdFor, type WorkJobData, type WorkPayload } from '../core/work-payload.js';
+import type { WorkJobData, WorkPayload } from '../core/index.js';
+import { jobIdFor } from './job-id.js';
 
 export interface WorkOptions {
   entity?: string;

@@ -1,9 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-const epochMillis = {
-  to: (value: number) => value,
-  from: (value: string | number) => Number(value),
-};
+import { epochMillis } from './epoch-millis.js';
 
 /**
  * A cached file that a committed record has taken. The primary key makes an upload token

@@ -1,48 +1,29 @@
-import type { Type } from '@nestjs/common';
 import type { ColumnType } from 'typeorm';
-import type { LocationStrategy } from '../core/location.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type {
-  DerivativeFunction,
-  DerivativeProcessor,
-} from '../derivatives/derivative-processor.interface.js';
+import type { LocationStrategy, UploadedFile } from '../core/index.js';
+import type { DerivativeDeclarations, DerivativeProcessorRef } from '../derivatives/index.js';
 
-/** A function, or an injectable class resolved from the app's providers (or built with DI). */
-export type DerivativeProcessorRef = DerivativeFunction | Type<DerivativeProcessor>;
-
-export interface DerivativeDefinition {
-  processor: DerivativeProcessorRef;
-  /**
-   * Made inside the promotion job, so the record never points at a stored file without it.
-   * Default false: each derivative is a job of its own, after promotion.
-   */
-  duringPromotion?: boolean;
-}
-
-/** Called in the worker process, with the record as it is now (null if it is gone). */
-export interface AttachmentCallbacks {
+/**
+ * Called in the worker process, at least once, with the record as it is now (null if it is
+ * gone). `E` is the entity class, as in `@Attachment<Photo>({ afterUpload: ... })`.
+ */
+export interface AttachmentCallbacks<E extends object = object> {
   /** The file is stored and the record points at it. */
-  afterUpload?: (context: {
-    entity: object | null;
-    attachment: string;
-    file: UploadedFile;
-  }) => unknown;
-  /** Lists only: every file of the list is stored, after the last of a save's promotions. */
-  afterAllUploads?: (context: {
-    entity: object | null;
+  afterUpload?(context: { entity: E | null; attachment: string; file: UploadedFile }): unknown;
+  /**
+   * Lists only: no file of the list waits for promotion any more (each was stored, removed or
+   * failed for good; a failed one is still cached in `files`).
+   */
+  afterAllUploads?(context: {
+    entity: E | null;
     attachment: string;
     files: UploadedFile[];
-  }) => unknown;
+  }): unknown;
   /** A job of this attachment failed for good (promotion or a derivative). */
-  onError?: (context: {
-    entity: object | null;
-    attachment: string;
-    error: unknown;
-    job: string;
-  }) => unknown;
+  onError?(context: { entity: E | null; attachment: string; error: Error; job: string }): unknown;
 }
 
-export interface AttachmentOptions extends AttachmentCallbacks {
+/** What `@Attachment()` takes: where the file goes, what it may be, and what is made of it. */
+export interface AttachmentOptions<E extends object = object> extends AttachmentCallbacks<E> {
   /** Storage the file is promoted to. Default: the module's `storeStorage` (`store`). */
   storage?: string;
   /** Largest accepted file, in bytes, measured on the stored bytes. */
@@ -56,13 +37,14 @@ export interface AttachmentOptions extends AttachmentCallbacks {
   /** Column name, when it differs from the property name. */
   columnName?: string;
   /** Processed versions (thumbnails...) by name, made in the background after promotion. */
-  derivatives?: Record<string, DerivativeProcessorRef | DerivativeDefinition>;
+  derivatives?: DerivativeDeclarations;
   /** Replaces the original by its processed version when it is promoted (e.g. resize to 2000 px). */
   preprocess?: DerivativeProcessorRef;
 }
 
-export interface AttachmentListOptions extends Omit<
-  AttachmentOptions,
+/** What `@Attachments()` takes: the options of a single attachment, less derivatives, plus a count. */
+export interface AttachmentListOptions<E extends object = object> extends Omit<
+  AttachmentOptions<E>,
   'derivatives' | 'preprocess'
 > {
   /** Most files the list may hold; `attachMany()` refuses more. */

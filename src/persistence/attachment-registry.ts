@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import type { AttachmentDefinition } from './attachment-options.js';
 
 // Keyed by the class that declares the property; subclasses inherit through the prototype chain.
@@ -30,4 +31,13 @@ export function attachmentOf(
   property: string,
 ): AttachmentDefinition | undefined {
   return attachmentsOf(entityClass).find((definition) => definition.property === property);
+}
+
+/** The options of an attachment, by entity name as TypeORM knows it; none when undeclared. */
+export function attachmentOptionsOf(
+  dataSource: DataSource,
+  entity: string,
+  attachment: string,
+): AttachmentDefinition['options'] {
+  return attachmentOf(dataSource.getMetadata(entity).target, attachment)?.options ?? {};
 }

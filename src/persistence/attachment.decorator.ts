@@ -19,7 +19,9 @@ function declare(name: string, options: AttachmentOptions, multiple: boolean): P
  * Declares a single-file attachment: a nullable JSON column holding an UploadedFile, whose
  * changes the lifecycle subscriber turns into promotion and deletion jobs.
  */
-export function Attachment(options: AttachmentOptions = {}): PropertyDecorator {
+export function Attachment<E extends object = object>(
+  options: AttachmentOptions<E> = {},
+): PropertyDecorator {
   return declare('@Attachment()', options, false);
 }
 
@@ -28,6 +30,8 @@ export function Attachment(options: AttachmentOptions = {}): PropertyDecorator {
  * removed and reordered by saving a new list; each new file is promoted on its own and written
  * back into the list in place, and files left out of the list are deleted in a job.
  */
-export function Attachments(options: AttachmentListOptions = {}): PropertyDecorator {
+export function Attachments<E extends object = object>(
+  options: AttachmentListOptions<E> = {},
+): PropertyDecorator {
   return declare('@Attachments()', options, true);
 }

@@ -9,17 +9,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type {
-  PresignedUpload,
-  PresignUploadOptions,
-  UploadedPart,
-} from '../storage/storage.interface.js';
-
-/** Bucket and key of one object, as the SDK commands take them. */
-export interface ObjectTarget {
-  Bucket: string;
-  Key: string;
-}
+import type { PresignedUpload, PresignUploadOptions, UploadedPart } from '../storage/index.js';
+import type { ObjectLocation } from './s3.utils.js';
 
 /**
  * A browser upload request for one object: a presigned PUT, or a POST whose signed policy pins
@@ -27,7 +18,7 @@ export interface ObjectTarget {
  */
 export async function presignObjectUpload(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   options: PresignUploadOptions,
 ): Promise<PresignedUpload> {
   if (options.method === 'PUT') {
@@ -43,7 +34,7 @@ export async function presignObjectUpload(
 
 async function presignPost(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   options: PresignUploadOptions,
 ): Promise<PresignedUpload> {
   const credentials = await client.config.credentials();
@@ -99,7 +90,7 @@ async function bucketUrl(client: S3Client, bucket: string): Promise<string> {
 
 export async function createMultipart(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   contentType?: string,
 ): Promise<string> {
   const answer = await client.send(
@@ -111,7 +102,7 @@ export async function createMultipart(
 
 export function presignPart(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   uploadId: string,
   partNumber: number,
   expiresIn: number,
@@ -123,7 +114,7 @@ export function presignPart(
 /** Every part uploaded so far, across pages, so an interrupted upload can resume. */
 export async function listParts(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   uploadId: string,
 ): Promise<UploadedPart[]> {
   const parts: UploadedPart[] = [];
@@ -144,7 +135,7 @@ export async function listParts(
 
 export async function completeMultipart(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   uploadId: string,
   parts: UploadedPart[],
 ): Promise<void> {
@@ -162,7 +153,7 @@ export async function completeMultipart(
 
 export async function abortMultipart(
   client: S3Client,
-  target: ObjectTarget,
+  target: ObjectLocation,
   uploadId: string,
 ): Promise<void> {
   await client.send(new AbortMultipartUploadCommand({ ...target, UploadId: uploadId }));

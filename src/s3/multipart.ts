@@ -9,16 +9,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { pipeline, type Readable } from 'node:stream';
-import { FileTooLargeError } from '../core/errors/index.js';
-import { byteLimit } from '../storage/fs.utils.js';
-import type { UploadOptions } from '../storage/storage.interface.js';
-import { MAX_PARTS } from './options.js';
-import { encodeKeyPath, mapWithLimit, s3ErrorName } from './s3.utils.js';
-
-export interface ObjectLocation {
-  Bucket: string;
-  Key: string;
-}
+import {
+  byteLimit,
+  encodeIdPath,
+  MAX_PARTS,
+  refuseOversizedBuffer,
+  type UploadOptions,
+} from '../storage/index.js';
+import { mapWithLimit, s3ErrorName, type ObjectLocation } from './s3.utils.js';
 
 export interface MultipartCopyOptions {
   source: ObjectLocation;
@@ -44,9 +42,7 @@ export async function uploadObject(
   options: UploadOptions & { partSize: number },
 ): Promise<void> {
   const { maxSize, contentType } = options;
-  if (Buffer.isBuffer(body) && maxSize !== undefined && body.length > maxSize) {
-    throw new FileTooLargeError(maxSize, body.length);
-  }
+  refuseOversizedBuffer(body, maxSize);
   const knownSize = Buffer.isBuffer(body) ? body.length : (maxSize ?? 0);
   const limited =
     Buffer.isBuffer(body) || maxSize === undefined
@@ -71,7 +67,7 @@ export async function uploadObject(
 }
 
 export function copySourceHeader({ Bucket, Key }: ObjectLocation): string {
-  return `${encodeURIComponent(Bucket)}/${encodeKeyPath(Key)}`;
+  return `${encodeURIComponent(Bucket)}/${encodeIdPath(Key)}`;
 }
 
 /**

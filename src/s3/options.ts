@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { assertSafeFileId } from '../core/file-id.js';
+import { assertSafeFileId } from '../core/index.js';
 
 export type ChecksumSetting = 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
 
@@ -32,8 +32,6 @@ export interface S3StorageOptions {
    * appends the id. Without it, `url()` returns presigned GET URLs.
    */
   publicUrl?: string;
-  /** Seconds a presigned URL stays valid when `url()` is not told. Default 3600; at most 7 days. */
-  defaultUrlExpiresIn?: number;
   /**
    * Part size of multipart uploads, in bytes; at least 5 MiB. Raised automatically when a file
    * of known size (a Buffer, or `maxSize`) would need more than 10,000 parts. Memory per upload
@@ -58,7 +56,6 @@ export interface ResolvedS3StorageOptions {
   bucket: string;
   prefix: string;
   publicUrl?: string;
-  defaultUrlExpiresIn: number;
   partSize: number;
   multipartCopyThreshold: number;
   copyPartSize: number;
@@ -66,7 +63,6 @@ export interface ResolvedS3StorageOptions {
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-export const MAX_PARTS = 10_000;
 export const MIN_UPLOAD_PART_SIZE = 5 * MiB;
 const MAX_PART_SIZE = 5 * GiB;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -80,12 +76,10 @@ export function resolveS3StorageOptions(options: S3StorageOptions): ResolvedS3St
     client: buildClient(options),
     bucket,
     prefix: normalizePrefix(prefix),
-    defaultUrlExpiresIn: options.defaultUrlExpiresIn ?? 3600,
     partSize: options.partSize ?? 8 * MiB,
     multipartCopyThreshold: options.multipartCopyThreshold ?? 5 * GiB,
     copyPartSize: options.copyPartSize ?? 512 * MiB,
   };
-  checkExpiresIn(resolved.defaultUrlExpiresIn, '`defaultUrlExpiresIn`');
   checkSize(resolved.partSize, 'partSize', MIN_UPLOAD_PART_SIZE, MAX_PART_SIZE);
   checkSize(resolved.multipartCopyThreshold, 'multipartCopyThreshold', 1, MAX_PART_SIZE);
   checkSize(resolved.copyPartSize, 'copyPartSize', 1, MAX_PART_SIZE);
@@ -94,10 +88,10 @@ export function resolveS3StorageOptions(options: S3StorageOptions): ResolvedS3St
 }
 
 /** Throws unless `seconds` is a validity a SigV4 presigned URL can have. */
-export function checkExpiresIn(seconds: number, what = '`expiresIn`'): void {
+export function checkExpiresIn(seconds: number): void {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) {
     throw new RangeError(
-      `S3Storage: ${what} must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} ` +
+      `S3Storage: \`expiresIn\` must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} ` +
         `(7 days, the SigV4 limit), got ${seconds}`,
     );
   }

@@ -1,7 +1,6 @@
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { resolveByteRange } from '../storage/byte-range.js';
-import type { ByteRange } from '../storage/storage.interface.js';
+import { resolveByteRange, type ByteRange } from '../storage/index.js';
 
 /**
  * The body of a ranged GET, checked against the object's size and trimmed to the range. S3

@@ -1,7 +1,6 @@
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
@@ -11,16 +10,31 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
-import { FileNotFoundError } from '../core/errors/index.js';
-import { contentDisposition } from '../core/content-disposition.js';
-import { resolveByteRange } from '../storage/byte-range.js';
-import { assertSafeFileId } from '../core/file-id.js';
+import { FileNotFoundError, contentDisposition, assertSafeFileId } from '../core/index.js';
+
+import {
+  encodeIdPath,
+  resolveByteRange,
+  streamCopy,
+  type ByteRange,
+  type CopyMethod,
+  type DirectUploadStorage,
+  type PresignedUpload,
+  type PresignUploadOptions,
+  type Storage,
+  type StoredObjectListing,
+  type StoredObjectStat,
+  type UploadedPart,
+  type UploadOptions,
+  type UrlOptions,
+} from '../storage/index.js';
 import {
   abortUploadsStartedBefore,
   copySourceHeader,
   multipartCopy,
   uploadObject,
 } from './multipart.js';
+import { deleteObjects } from './delete-objects.js';
 import { s3Location } from './location.js';
 import { exactRange } from './ranged-get.js';
 import {
@@ -31,11 +45,11 @@ import {
 } from './options.js';
 import {
   clientIdentity,
-  encodeKeyPath,
   httpStatusOf,
   isMissingKey,
   isSafeId,
   s3ErrorName,
+  type ObjectLocation,
 } from './s3.utils.js';
 import {
   abortMultipart,
@@ -45,24 +59,9 @@ import {
   presignObjectUpload,
   presignPart,
 } from './direct-uploads.js';
-import type {
-  ByteRange,
-  CopyMethod,
-  DirectUploadStorage,
-  PresignedUpload,
-  PresignUploadOptions,
-  Storage,
-  UploadedPart,
-  StoredObjectListing,
-  StoredObjectStat,
-  UploadOptions,
-  UrlOptions,
-} from '../storage/storage.interface.js';
 
-export type { ChecksumSetting, S3StorageOptions } from './options.js';
-
-/** DeleteObjects takes at most this many keys per request. */
-const DELETE_BATCH = 1000;
+/** The library always says how long a URL lasts; anyone else calling `url()` gets an hour. */
+const DEFAULT_URL_EXPIRES_IN = 3600;
 const STORAGE_NAME = 's3';
 
 /**
@@ -87,8 +86,8 @@ export class S3Storage implements Storage, DirectUploadStorage {
   }
 
   async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {
-    const target = { Bucket: this.bucket, Key: this.key(id) };
-    await uploadObject(this.client, target, body, { ...options, partSize: this.options.partSize });
+    const { partSize } = this.options;
+    await uploadObject(this.client, this.target(id), body, { ...options, partSize });
   }
 
   async open(id: string, range?: ByteRange): Promise<Readable> {
@@ -127,10 +126,6 @@ export class S3Storage implements Storage, DirectUploadStorage {
     return stat;
   }
 
-  async exists(id: string): Promise<boolean> {
-    return (await this.stat(id)) !== null;
-  }
-
   async delete(id: string): Promise<void> {
     // S3 answers 204 for missing keys too, which makes this idempotent.
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(id) }));
@@ -138,24 +133,7 @@ export class S3Storage implements Storage, DirectUploadStorage {
 
   async deleteMany(ids: readonly string[]): Promise<void> {
     const keys = [...new Set(ids.map((id) => this.key(id)))]; // every id is checked first
-    const failures: string[] = [];
-    for (let offset = 0; offset < keys.length; offset += DELETE_BATCH) {
-      const batch = keys.slice(offset, offset + DELETE_BATCH);
-      const { Errors = [] } = await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
-      for (const { Key, Code, Message } of Errors) {
-        failures.push(`${Key}: ${Code} ${Message ?? ''}`);
-      }
-    }
-    if (failures.length > 0) {
-      const shown = failures.slice(0, 5).join('; ');
-      const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
-      throw new Error(`S3Storage: ${failures.length} deletions failed: ${shown}${more}`);
-    }
+    await deleteObjects(this.client, this.bucket, keys);
   }
 
   async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
@@ -164,13 +142,7 @@ export class S3Storage implements Storage, DirectUploadStorage {
     if (source instanceof S3Storage && (await this.sharesServerWith(source))) {
       return this.serverSideCopy(source, sourceId, Key);
     }
-    const stat = await source.stat(sourceId);
-    if (!stat) throw new FileNotFoundError(sourceId);
-    const stream = await source.open(sourceId);
-    await this.upload(id, stream, { contentType: stat.contentType }).finally(() =>
-      stream.destroy(),
-    );
-    return 'stream';
+    return streamCopy(source, sourceId, this, id);
   }
 
   async *list(prefix = ''): AsyncGenerator<StoredObjectListing> {
@@ -200,8 +172,8 @@ export class S3Storage implements Storage, DirectUploadStorage {
   async url(id: string, options: UrlOptions = {}): Promise<string> {
     const Key = this.key(id);
     if (this.options.publicUrl !== undefined)
-      return `${this.options.publicUrl}/${encodeKeyPath(id)}`;
-    const expiresIn = options.expiresIn ?? this.options.defaultUrlExpiresIn;
+      return `${this.options.publicUrl}/${encodeIdPath(id)}`;
+    const expiresIn = options.expiresIn ?? DEFAULT_URL_EXPIRES_IN;
     checkExpiresIn(expiresIn);
     const command = new GetObjectCommand({
       Bucket: this.bucket,
@@ -226,7 +198,6 @@ export class S3Storage implements Storage, DirectUploadStorage {
     );
   }
 
-  /** The object key of `id`, after checking the id. */
   // Direct uploads from browsers: thin wrappers, the requests are built in s3/direct-uploads.ts.
 
   presignUpload(id: string, options: PresignUploadOptions): Promise<PresignedUpload> {
@@ -255,10 +226,11 @@ export class S3Storage implements Storage, DirectUploadStorage {
     return abortMultipart(this.client, this.target(id), uploadId);
   }
 
-  private target(id: string) {
+  private target(id: string): ObjectLocation {
     return { Bucket: this.bucket, Key: this.key(id) };
   }
 
+  /** The object key of `id`, after checking the id. */
   private key(id: string): string {
     assertSafeFileId(id);
     return this.prefix + id;

@@ -1,5 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { assertSafeFileId } from '../core/file-id.js';
+import { assertSafeFileId } from '../core/index.js';
+
+/** Bucket and key of one object, as the SDK commands take them. */
+export interface ObjectLocation {
+  Bucket: string;
+  Key: string;
+}
 
 /** The S3 error code (`NoSuchKey`, `InvalidRange`...) of an SDK error, if it is one. */
 export function s3ErrorName(error: unknown): string | undefined {
@@ -29,11 +35,6 @@ export function isSafeId(id: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Encodes each segment of a key for a URL path or an `x-amz-copy-source` header. */
-export function encodeKeyPath(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
 }
 
 /**

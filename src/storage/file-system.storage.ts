@@ -5,10 +5,17 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { FileNotFoundError, FileTooLargeError, InvalidFileIdError } from '../core/errors/index.js';
-import { resolveByteRange } from './byte-range.js';
 import {
-  byteLimit,
+  FileNotFoundError,
+  InvalidFileIdError,
+  assertSafeFileId,
+  RESERVED_TEMP_DIR,
+} from '../core/index.js';
+import { resolveByteRange } from './byte-range.js';
+import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
+import { encodeIdPath } from './id-path.js';
+import { streamCopy } from './stream-copy.js';
+import {
   errorCode,
   isInside,
   isMissing,
@@ -17,7 +24,7 @@ import {
   realPathStaysInside,
   statOrNull,
 } from './fs.utils.js';
-import { assertSafeFileId, RESERVED_TEMP_DIR } from '../core/file-id.js';
+
 import type {
   ByteRange,
   CopyMethod,
@@ -67,9 +74,7 @@ export class FileSystemStorage implements Storage {
   async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {
     const { maxSize } = options;
     const target = await this.safePath(id);
-    if (Buffer.isBuffer(body) && maxSize !== undefined && body.length > maxSize) {
-      throw new FileTooLargeError(maxSize, body.length);
-    }
+    refuseOversizedBuffer(body, maxSize);
     const tmp = await this.newTempPath();
     try {
       const handle = await fs.open(tmp, 'wx', this.permissions);
@@ -117,10 +122,6 @@ export class FileSystemStorage implements Storage {
     return stat?.isFile() ? { size: stat.size, lastModified: stat.mtime } : null;
   }
 
-  async exists(id: string): Promise<boolean> {
-    return (await this.stat(id)) !== null;
-  }
-
   async delete(id: string): Promise<void> {
     const file = await this.safePath(id);
     try {
@@ -147,11 +148,7 @@ export class FileSystemStorage implements Storage {
 
   async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
     const target = await this.safePath(id);
-    if (!(source instanceof FileSystemStorage)) {
-      const stream = await source.open(sourceId);
-      await this.upload(id, stream).finally(() => stream.destroy());
-      return 'stream';
-    }
+    if (!(source instanceof FileSystemStorage)) return streamCopy(source, sourceId, this, id);
     const from = await source.safePath(sourceId);
     if (!(await statOrNull(from))?.isFile()) throw source.notFound(sourceId);
     const tmp = await this.newTempPath();
@@ -196,7 +193,7 @@ export class FileSystemStorage implements Storage {
   async url(id: string): Promise<string> {
     const file = this.lexicalPath(id);
     if (this.baseUrl === undefined) return pathToFileURL(file).href;
-    return `${this.baseUrl}/${id.split('/').map(encodeURIComponent).join('/')}`;
+    return `${this.baseUrl}/${encodeIdPath(id)}`;
   }
 
   async removeIncompleteUploads(olderThan: Date): Promise<number> {

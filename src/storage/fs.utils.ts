@@ -1,20 +1,6 @@
 import type { Dirent, Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Transform } from 'node:stream';
-import { FileTooLargeError } from '../core/errors/index.js';
-
-/** Fails the stream with FileTooLargeError as soon as more than `maxSize` bytes pass. */
-export function byteLimit(maxSize: number): Transform {
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (size > maxSize) callback(new FileTooLargeError(maxSize));
-      else callback(null, chunk);
-    },
-  });
-}
 
 /**
  * Whether the deepest existing part of `file` (the file itself, else its nearest existing

@@ -1,6 +1,19 @@
-export * from './storage.interface.js';
-export { assertSafeFileId, RESERVED_TEMP_DIR } from '../core/file-id.js';
+export type * from './storage.interface.js';
+export {
+  acceptsDirectUploads,
+  MAX_PARTS,
+  type DirectUploadStorage,
+  type PresignedUpload,
+  type PresignUploadOptions,
+  type UploadedPart,
+} from './direct-upload-storage.js';
+export { assertSafeFileId, RESERVED_TEMP_DIR } from '../core/index.js';
 export { resolveByteRange } from './byte-range.js';
+export { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
+export { encodeIdPath } from './id-path.js';
+export { streamCopy } from './stream-copy.js';
+export { inspectStoredFile } from './inspect-stored-file.js';
+export { uploadMeasured } from './measured-upload.js';
+export { cacheOverlap } from './storage-overlap.js';
 export { MemoryStorage } from './memory.storage.js';
 export { FileSystemStorage, type FileSystemStorageOptions } from './file-system.storage.js';
-export { S3Storage, type S3StorageOptions, type ChecksumSetting } from '../s3/s3.storage.js';

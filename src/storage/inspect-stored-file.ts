@@ -1,7 +1,5 @@
-import { FileNotFoundError } from '../core/errors/index.js';
+import { FileNotFoundError, describeHead, HEAD_BYTES, type FileMetadata } from '../core/index.js';
 import type { Storage } from './storage.interface.js';
-import { describeHead, HEAD_BYTES } from '../core/metadata-probe.js';
-import type { FileMetadata } from '../core/uploaded-file.js';
 
 /**
  * Metadata of a file already in a storage, from the storage itself: size from a stat, type and

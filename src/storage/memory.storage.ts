@@ -1,7 +1,10 @@
 import { Readable } from 'node:stream';
-import { FileNotFoundError, FileTooLargeError } from '../core/errors/index.js';
+import { FileNotFoundError, FileTooLargeError, assertSafeFileId } from '../core/index.js';
 import { resolveByteRange } from './byte-range.js';
-import { assertSafeFileId } from '../core/file-id.js';
+import { refuseOversizedBuffer } from './byte-limit.js';
+import { encodeIdPath } from './id-path.js';
+import { streamCopy } from './stream-copy.js';
+
 import type {
   ByteRange,
   CopyMethod,
@@ -27,12 +30,10 @@ export class MemoryStorage implements Storage {
   async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {
     assertSafeFileId(id);
     const { maxSize, contentType } = options;
+    refuseOversizedBuffer(body, maxSize);
     const data = Buffer.isBuffer(body)
       ? Buffer.from(body) // copy, so later changes to the caller's buffer do not leak in
       : await readLimited(body, maxSize);
-    if (maxSize !== undefined && data.length > maxSize) {
-      throw new FileTooLargeError(maxSize, data.length);
-    }
     this.objects.set(id, { data, lastModified: new Date(), contentType });
   }
 
@@ -51,11 +52,6 @@ export class MemoryStorage implements Storage {
     assertSafeFileId(id);
     const object = this.objects.get(id);
     return object ? toStat(object) : null;
-  }
-
-  async exists(id: string): Promise<boolean> {
-    assertSafeFileId(id);
-    return this.objects.has(id);
   }
 
   async delete(id: string): Promise<void> {
@@ -77,10 +73,7 @@ export class MemoryStorage implements Storage {
       this.objects.set(id, { ...object, data: Buffer.from(object.data), lastModified: new Date() });
       return 'clone';
     }
-    const stat = await source.stat(sourceId);
-    if (!stat) throw new FileNotFoundError(sourceId);
-    await this.upload(id, await source.open(sourceId), { contentType: stat.contentType });
-    return 'stream';
+    return streamCopy(source, sourceId, this, id);
   }
 
   async *list(prefix = ''): AsyncGenerator<StoredObjectListing> {
@@ -92,7 +85,7 @@ export class MemoryStorage implements Storage {
 
   async url(id: string): Promise<string> {
     assertSafeFileId(id);
-    return `memory://${id.split('/').map(encodeURIComponent).join('/')}`;
+    return `memory://${encodeIdPath(id)}`;
   }
 
   private get(id: string): MemoryObject {

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import { RegenerateDerivatives, type RegenerateOptions } from './regenerate-derivatives.js';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import { SweepJob, type SweepResult } from './handlers/sweep.handler.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
-import { jobIdFor } from '../core/work-payload.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { AttachmentWork, WorkOutbox, jobIdFor } from '../outbox/index.js';
+import { SweepHandler, type SweepResult } from './handlers/sweep.handler.js';
 import { WorkRelay } from './work-relay.js';
 
 /** What the app can see and do about background work: list it, retry failures, run upkeep. */
@@ -14,7 +12,7 @@ export class AttachmentWorkService {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
-    private readonly sweepJob: SweepJob,
+    private readonly sweepJob: SweepHandler,
     private readonly regenerator: RegenerateDerivatives,
     private readonly relayer: WorkRelay,
   ) {}

@@ -5,58 +5,47 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import {
-  ATTACHMENTS_QUEUE,
-  JOB_DELETE,
-  JOB_DERIVE,
-  JOB_NOTIFY,
-  JOB_PROMOTE,
-  JOB_SWEEP,
-} from '../config/constants.js';
-import { DeleteJob } from './handlers/delete.handler.js';
-import { DeriveJob } from './handlers/derive.handler.js';
-import { NotifyJob } from './handlers/notify.handler.js';
-import { PromoteJob } from './handlers/promote.handler.js';
-import { QueueConnection } from '../outbox/queue-connection.js';
-import { SweepJob } from './handlers/sweep.handler.js';
+import { ATTACHMENTS_QUEUE, AttachmentsConfig } from '../config/index.js';
+import type { SweepJobData, WorkJobData } from '../core/index.js';
+import { QueueConnection } from '../outbox/index.js';
+import { DeleteHandler } from './handlers/delete.handler.js';
+import { DeriveHandler } from './handlers/derive.handler.js';
+import { NotifyHandler } from './handlers/notify.handler.js';
+import { PromoteHandler } from './handlers/promote.handler.js';
+import { SweepHandler } from './handlers/sweep.handler.js';
 import { WorkFailures } from './work-failures.js';
-import type {
-  DeletePayload,
-  DerivePayload,
-  NotifyPayload,
-  PromotePayload,
-  WorkJobData,
-} from '../core/work-payload.js';
+
+type JobData = WorkJobData | SweepJobData;
 
 /**
- * The BullMQ worker of the attachments queue, built in worker processes only, with the module's
- * worker options from the start (BullMQ reads its lock settings when a worker is constructed),
- * and started without waiting for Redis: the app boots while Redis is down, and the worker
- * starts consuming once it is up. Web-only processes open no worker connection at all.
+ * The BullMQ worker of the attachments queue: it hands each job to the handler of its kind.
+ * Built in worker processes only, with the module's worker options from the start (BullMQ
+ * reads its lock settings when a worker is constructed), and started without waiting for
+ * Redis: the app boots while Redis is down, and the worker starts consuming once it is up.
+ * Web-only processes open no worker connection at all.
  */
 @Injectable()
 export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Attachments');
-  private worker?: Worker;
+  private worker?: Worker<JobData>;
 
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly connection: QueueConnection,
     private readonly failures: WorkFailures,
-    private readonly promoteJob: PromoteJob,
-    private readonly deleteJob: DeleteJob,
-    private readonly deriveJob: DeriveJob,
-    private readonly notifyJob: NotifyJob,
-    private readonly sweepJob: SweepJob,
+    private readonly promote: PromoteHandler,
+    private readonly derive: DeriveHandler,
+    private readonly remove: DeleteHandler,
+    private readonly notify: NotifyHandler,
+    private readonly sweep: SweepHandler,
   ) {}
 
   onApplicationBootstrap(): void {
     const options = this.config.worker;
     if (!options) return;
-    this.worker = new Worker(ATTACHMENTS_QUEUE, (job: Job) => this.process(job), {
-      connection: this.config.options.connection,
-      prefix: this.config.options.queuePrefix,
+    this.worker = new Worker<JobData>(ATTACHMENTS_QUEUE, (job) => this.process(job), {
+      connection: this.config.connection,
+      prefix: this.config.queuePrefix,
       autorun: false,
       concurrency: options.concurrency,
       lockDuration: options.lockDuration,
@@ -72,25 +61,29 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     await this.worker?.close();
   }
 
-  async process(job: Job<WorkJobData | Record<string, never>>): Promise<unknown> {
+  private async process(job: Job<JobData>): Promise<unknown> {
     try {
-      switch (job.name) {
-        case JOB_PROMOTE:
-          return await this.promoteJob.run(job.data as PromotePayload & { workId: string });
-        case JOB_DERIVE:
-          return await this.deriveJob.run(job.data as DerivePayload & { workId: string });
-        case JOB_DELETE:
-          return await this.deleteJob.run(job.data as DeletePayload & { workId: string });
-        case JOB_NOTIFY:
-          return await this.notifyJob.run(job.data as NotifyPayload & { workId: string });
-        case JOB_SWEEP:
-          return await this.sweepJob.run();
-        default:
-          throw new UnrecoverableError(`Unknown attachments job "${job.name}"`);
-      }
+      return await this.handle(job.data);
     } catch (error) {
       await this.recordFailure(job, error);
       throw error;
+    }
+  }
+
+  private handle(data: JobData): Promise<unknown> {
+    switch (data.kind) {
+      case 'promote':
+        return this.promote.handle(data);
+      case 'derive':
+        return this.derive.handle(data);
+      case 'delete':
+        return this.remove.handle(data);
+      case 'notify':
+        return this.notify.handle(data);
+      case 'sweep':
+        return this.sweep.run();
+      default:
+        throw new UnrecoverableError(`Unknown attachments job: ${JSON.stringify(data)}`);
     }
   }
 
@@ -98,7 +91,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
    * On the last attempt, the failure is written to the outbox row, where the app can read it.
    * If that write fails too (the database is down), the relay records it later from BullMQ.
    */
-  private async recordFailure(job: Job, error: unknown): Promise<void> {
+  private async recordFailure(job: Job<JobData>, error: unknown): Promise<void> {
     const attempts = job.attemptsMade + 1;
     const final = error instanceof UnrecoverableError || attempts >= (job.opts.attempts ?? 1);
     const context = JSON.stringify({ job: job.name, id: job.id, attempts, data: job.data });
@@ -107,8 +100,8 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
       return;
     }
     this.logger.error(`Attachment job failed for good: ${String(error)} ${context}`);
-    const workId = (job.data as Partial<WorkJobData>).workId;
-    if (!workId) return;
+    if (job.data.kind === 'sweep') return;
+    const workId = job.data.workId;
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     await this.failures
       .record(workId, { attempts, error: text, job: job.name })

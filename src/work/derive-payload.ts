@@ -1,6 +1,5 @@
-import type { UploadedFile } from '../core/uploaded-file.js';
-import { derivativeStem } from '../derivatives/derivative-maker.js';
-import type { DerivePayload } from '../core/work-payload.js';
+import type { UploadedFile, DerivePayload } from '../core/index.js';
+import { derivativeStem } from '../derivatives/index.js';
 
 /** The work that makes derivative `name` of a stored original, beside it. */
 export function derivePayload(

@@ -6,9 +6,9 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { ATTACHMENTS_QUEUE, JOB_SWEEP } from '../config/constants.js';
-import { QueueConnection } from '../outbox/queue-connection.js';
+import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
+import type { SweepJobData } from '../core/index.js';
+import { QueueConnection } from '../outbox/index.js';
 import { WorkRelay, type RelayResult } from './work-relay.js';
 
 const SWEEP_SCHEDULER = 'attachments-cache-sweep';
@@ -55,7 +55,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
           this.queue.upsertJobScheduler(
             SWEEP_SCHEDULER,
             { every: this.config.sweepInterval },
-            { name: JOB_SWEEP },
+            { name: 'sweep', data: { kind: 'sweep' } satisfies SweepJobData },
           ),
         )
         .catch((error) => this.logger.warn(`Could not schedule the cache sweep: ${String(error)}`));

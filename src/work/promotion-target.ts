@@ -1,5 +1,4 @@
-import type { UploadedFile } from '../core/uploaded-file.js';
-import type { PromotePayload } from '../core/work-payload.js';
+import type { UploadedFile, PromotePayload } from '../core/index.js';
 
 /** The target id without its extension: preprocessing may store the original as another type. */
 export function stemOf(id: string): string {

@@ -1,26 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { sameFile, type UploadedFile } from '../core/uploaded-file.js';
-import { derivativeDefinition } from '../derivatives/derivative-maker.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
-import { listOf } from '../lifecycle/list-changes.js';
-import { replaceListElement } from '../persistence/sql/list-columns.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { sameFile, type UploadedFile, listOf, type PromoteJobData } from '../core/index.js';
+import { derivativeDefinition } from '../derivatives/index.js';
 import {
+  attachmentOf,
+  replaceListElement,
   compareAndSetAttachment,
   readAttachmentColumns,
-} from '../persistence/sql/record-columns.js';
-import { inTransaction } from '../persistence/sql/transactions.js';
-import { AttachmentEvents } from '../events/attachment-events.js';
-import type { AttachmentWork } from '../outbox/attachment-work.entity.js';
+  inTransaction,
+} from '../persistence/index.js';
+import { EventDelivery } from './event-delivery.js';
+import {
+  type AttachmentWork,
+  listPromotedEvent,
+  listSettled,
+  WorkOutbox,
+} from '../outbox/index.js';
 import { derivePayload } from './derive-payload.js';
-import { listPromotedEvent, listSettled } from '../outbox/list-settlement.js';
-import { NotifyJob } from './handlers/notify.handler.js';
+import { NotifyHandler } from './handlers/notify.handler.js';
 import { isTargetOf } from './promotion-target.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
-import type { PromotePayload } from '../core/work-payload.js';
-
-export type PromoteData = PromotePayload & { workId: string };
 
 export interface PromotionWrite {
   /**
@@ -45,11 +44,11 @@ export class PromotionWriter {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
-    private readonly events: AttachmentEvents,
-    private readonly notify: NotifyJob,
+    private readonly events: EventDelivery,
+    private readonly notify: NotifyHandler,
   ) {}
 
-  write(data: PromoteData, stored: UploadedFile): Promise<PromotionWrite> {
+  write(data: PromoteJobData, stored: UploadedFile): Promise<PromotionWrite> {
     return inTransaction(this.config.dataSource, (runner) =>
       data.inList
         ? this.writeElement(runner, data, stored)
@@ -59,7 +58,7 @@ export class PromotionWriter {
 
   private async writeSingle(
     runner: QueryRunner,
-    data: PromoteData,
+    data: PromoteJobData,
     stored: UploadedFile,
   ): Promise<PromotionWrite> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
@@ -85,7 +84,7 @@ export class PromotionWriter {
 
   private async writeElement(
     runner: QueryRunner,
-    data: PromoteData,
+    data: PromoteJobData,
     stored: UploadedFile,
   ): Promise<PromotionWrite> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
@@ -112,7 +111,7 @@ export class PromotionWriter {
    */
   private async finish(
     runner: QueryRunner,
-    data: PromoteData,
+    data: PromoteJobData,
     stored: UploadedFile,
     written: boolean,
     list: UploadedFile[],
@@ -133,7 +132,7 @@ export class PromotionWriter {
    * show its URL), each background derivative gets a job, and listeners hear of the promotion.
    * Ids derive from the promotion's, so a retried promotion records each of them once.
    */
-  private followUps(data: PromoteData, stored: UploadedFile): AttachmentWork[] {
+  private followUps(data: PromoteJobData, stored: UploadedFile): AttachmentWork[] {
     const { entity, recordId, attachment, workId } = data;
     const options = { entity, recordId };
     const work = [

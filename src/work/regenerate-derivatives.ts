@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { MoreThan, type ObjectLiteral, type EntityTarget } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { isUploadedFile } from '../core/uploaded-file.js';
-import { attachmentOf } from '../persistence/attachment-registry.js';
-import { AttachmentConfigurationError } from '../core/errors/index.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { isUploadedFile, AttachmentConfigurationError } from '../core/index.js';
+import { attachmentOf } from '../persistence/index.js';
 import { derivePayload } from './derive-payload.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
+import { WorkOutbox } from '../outbox/index.js';
 
+/** Options of `AttachmentWorkService.regenerateDerivatives()`. */
 export interface RegenerateOptions {
   /** Derivatives to make again. Default: every one the attachment declares. */
   names?: readonly string[];

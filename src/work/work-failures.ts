@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { listOf } from '../lifecycle/list-changes.js';
-import { readAttachmentColumns } from '../persistence/sql/record-columns.js';
-import { inTransaction } from '../persistence/sql/transactions.js';
-import { AttachmentEvents } from '../events/attachment-events.js';
-import { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import { listPromotedEvent, listSettled } from '../outbox/list-settlement.js';
-import { NotifyJob } from './handlers/notify.handler.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { listOf } from '../core/index.js';
+import { readAttachmentColumns, inTransaction } from '../persistence/index.js';
+import { EventDelivery } from './event-delivery.js';
+import { AttachmentWork, listPromotedEvent, listSettled, WorkOutbox } from '../outbox/index.js';
+import { NotifyHandler } from './handlers/notify.handler.js';
 
 export interface FailureReport {
   attempts: number;
@@ -29,8 +26,8 @@ export class WorkFailures {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
-    private readonly events: AttachmentEvents,
-    private readonly notify: NotifyJob,
+    private readonly events: EventDelivery,
+    private readonly notify: NotifyHandler,
   ) {}
 
   /** Returns false when the work was no longer pending (done, or recorded already). */

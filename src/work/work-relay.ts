@@ -2,13 +2,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { In, LessThanOrEqual, MoreThan } from 'typeorm';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { ATTACHMENTS_QUEUE } from '../config/constants.js';
-import { AttachmentWork } from '../outbox/attachment-work.entity.js';
-import { QueueConnection } from '../outbox/queue-connection.js';
+import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
+import { AttachmentWork, QueueConnection, WorkOutbox, jobIdFor } from '../outbox/index.js';
 import { WorkFailures } from './work-failures.js';
-import { WorkOutbox } from '../outbox/work-outbox.service.js';
-import { jobIdFor } from '../core/work-payload.js';
 
 const BATCH = 500;
 /** Rows checked per pass at most, so one pass stays short whatever the backlog. */

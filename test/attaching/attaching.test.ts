@@ -16,12 +16,11 @@ import {
   FileTypeNotAllowedError,
   InvalidFileIdError,
   InvalidTokenError,
-  signUploadToken,
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
-  type UploadTokenPayload,
 } from '../../src/index.js';
-import { SweepJob } from '../../src/work/handlers/sweep.handler.js';
+import { signUploadToken, type UploadTokenPayload } from '../../src/core/index.js';
+import { SweepHandler } from '../../src/work/handlers/sweep.handler.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Dossier, Photo } from '../support/entities.js';
@@ -117,9 +116,9 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     const error = await harness.attachments.attach(photo, 'image', expired).catch((e) => e);
     assert.ok(error instanceof ExpiredTokenError);
     assert.match(error.message, /expired at .*upload the file again/);
-    assert.ok(await harness.storages.cache!.exists(file.id), 'kept until the cache TTL');
+    assert.ok(await harness.storages.cache!.stat(file.id), 'kept until the cache TTL');
 
-    const sweep = harness.app.get(SweepJob, { strict: false });
+    const sweep = harness.app.get(SweepHandler, { strict: false });
     assert.equal((await sweep.run(Date.now())).deletedCachedFiles, 0, 'young files are kept');
     const result = await sweep.run(Date.now() + 25 * HOUR);
     assert.equal(result.deletedCachedFiles, 1);
@@ -140,7 +139,7 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     await rejects(sign({ id: 'a\\..\\b' }), InvalidFileIdError);
     await rejects(sign({ id: 'nul\0byte' }), InvalidFileIdError);
     await rejects(sign({ id: 'never-uploaded.png' }), FileNotFoundError);
-    assert.ok(await harness.storages.store!.exists(storedId), 'the stored file is intact');
+    assert.ok(await harness.storages.store!.stat(storedId), 'the stored file is intact');
   });
 
   it('a token works once: a second attach fails, and so does a racing second save', async () => {
@@ -157,7 +156,7 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
     await rejects(token, TokenAlreadyUsedError);
     const saved = await photos.findOneByOrFail({ id: first.id });
     assert.equal(saved.image?.storage, 'store');
-    assert.ok(await harness.storages.store!.exists(saved.image!.id));
+    assert.ok(await harness.storages.store!.stat(saved.image!.id));
   });
 
   it('a token bound to an owner cannot be attached by anyone else', async () => {
@@ -171,7 +170,7 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
       harness.attachments.attach(photo, 'image', token),
       TokenOwnerMismatchError,
     );
-    assert.ok(await harness.storages.cache!.exists(file.id), "the owner's upload is kept");
+    assert.ok(await harness.storages.cache!.stat(file.id), "the owner's upload is kept");
     const attached = await harness.attachments.attach(photo, 'image', token, { owner: 'alice' });
     assert.equal(attached?.id, file.id);
     await harness.storages.cache!.delete(file.id);
@@ -258,7 +257,7 @@ describe("a file that breaks one attachment's rules is deleted only if no save h
     });
     await assert.rejects(harness.attachments.attach(photo, 'image', big.token), FileTooLargeError);
     assert.equal(photo.image, undefined);
-    assert.ok(await cache.exists(big.file.id), 'the file the dossier took is still cached');
+    assert.ok(await cache.stat(big.file.id), 'the file the dossier took is still cached');
 
     promotion.open();
     await waitForIdle(harness, db.dataSource);
@@ -279,7 +278,7 @@ describe("a file that breaks one attachment's rules is deleted only if no save h
     await harness.attachments.attach(dossier, 'report', big.token);
     const photo = db.dataSource.getRepository(Photo).create({ title: 'too strict' });
     await assert.rejects(harness.attachments.attach(photo, 'image', big.token), FileTooLargeError);
-    assert.equal(await cache.exists(big.file.id), false, 'the refused file is deleted');
+    assert.equal(await cache.stat(big.file.id), null, 'the refused file is deleted');
     const records = await dossiers.count();
     await assert.rejects(dossiers.save(dossier), TokenAlreadyUsedError);
     assert.equal(await dossiers.count(), records, 'no record names the deleted file');

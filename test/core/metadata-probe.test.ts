@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
-import { describeHead, HEAD_BYTES, MetadataProbe } from '../../src/core/metadata-probe.js';
+import { HEAD_BYTES } from '../../src/core/head-bytes.js';
+import { describeHead, MetadataProbe } from '../../src/core/metadata-probe.js';
 import { FileTooLargeError } from '../../src/index.js';
 import { pdf, png } from '../support/fixtures.js';
 

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { ExpiredTokenError, InvalidTokenError } from '../../src/index.js';
 import {
-  ExpiredTokenError,
-  InvalidTokenError,
   signUploadToken,
   verifyUploadToken,
   type UploadTokenPayload,
-} from '../../src/index.js';
+} from '../../src/core/index.js';
 
 const SECRET = 'test-secret-0123456789';
 const NOW = Date.UTC(2030, 0, 1);

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateFile } from '../../src/core/validation.js';
-import {
-  FileTooLargeError,
-  FileTypeNotAllowedError,
-  mimeTypeMatches,
-  type FileMetadata,
-} from '../../src/index.js';
+import { FileTooLargeError, FileTypeNotAllowedError, type FileMetadata } from '../../src/index.js';
+import { mimeTypeMatches } from '../../src/core/index.js';
 
 const file = (size: number, mimeType = 'image/png'): FileMetadata => ({
   filename: 'f',

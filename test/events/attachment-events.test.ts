@@ -234,7 +234,7 @@ describe('a list that settles without a last promotion', () => {
     jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
     jobHooks: {
       onStep: async (step, data) => {
-        const id = (data.file as UploadedFile | undefined)?.id ?? '';
+        const id = data.kind === 'promote' ? data.file.id : '';
         if (step === 'promote:before-copy' && failing.has(id)) throw new Error('injected');
         if (step === 'promote:before-copy' && held.has(id)) {
           await waitFor(async () => !held.has(id), 'the test to release the promotion');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DirectUploadResponse } from '../../src/index.js';
+import type { UploadResponse } from '../../src/index.js';
 import { png } from '../support/fixtures.js';
 import { multipartHead, rawRequest } from '../support/http-client.js';
 
@@ -66,7 +66,7 @@ describe('upload memory', () => {
       body: body(),
     });
     assert.equal(answer?.status, 201, answer?.body.toString());
-    const { file } = answer!.json as unknown as DirectUploadResponse;
+    const { file } = answer!.json as unknown as UploadResponse;
     assert.equal(file.metadata.size, FILE_SIZE);
     assert.equal(file.metadata.sha256, hash.digest('hex'));
     assert.equal(file.metadata.mimeType, 'image/png');

@@ -123,7 +123,7 @@ for (const { kind, files } of variants) {
       const saved = await photos.findOneByOrFail({ id: photo.id });
       assert.equal(saved.image?.storage, 'store');
       assert.equal(saved.image?.metadata.width, 9);
-      assert.equal(await harness.storages.store!.exists(first.id), false, 'old file deleted');
+      assert.equal(await harness.storages.store!.stat(first.id), null, 'old file deleted');
     });
 
     it('setting the attachment to null deletes the file', async () => {
@@ -135,7 +135,7 @@ for (const { kind, files } of variants) {
       await harness.attachments.attach(loaded, 'image', null);
       await photos.save(loaded);
       await waitForIdle(harness, db.dataSource);
-      assert.equal(await harness.storages.store!.exists(stored.id), false);
+      assert.equal(await harness.storages.store!.stat(stored.id), null);
     });
 
     it('remove deletes every file of the record', async () => {
@@ -149,8 +149,8 @@ for (const { kind, files } of variants) {
       assert.match(saved.cover!.id, /^custom\/dossier\/cover\/[0-9a-f-]{36}\.png$/);
       await db.dataSource.getRepository(Dossier).remove(saved);
       await waitForIdle(harness, db.dataSource);
-      assert.equal(await harness.storages.store!.exists(saved.report!.id), false);
-      assert.equal(await harness.storages.store!.exists(saved.cover!.id), false);
+      assert.equal(await harness.storages.store!.stat(saved.report!.id), null);
+      assert.equal(await harness.storages.store!.stat(saved.cover!.id), null);
     });
 
     it('soft-remove deletes the files, even while promotion is pending', async () => {

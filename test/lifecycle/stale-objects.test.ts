@@ -2,7 +2,8 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
-import { AttachmentClaim, Attachments, type UploadedFile } from '../../src/index.js';
+import { Attachments, type UploadedFile } from '../../src/index.js';
+import { AttachmentClaim } from '../../src/persistence/index.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
@@ -73,7 +74,7 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       const saved = await photos.findOneByOrFail({ id: photo.id });
       assert.equal(saved.title, 'renamed');
       assert.equal(saved.image?.storage, 'store', 'still the promoted file');
-      assert.ok(await harness.storages.store!.exists(saved.image!.id));
+      assert.ok(await harness.storages.store!.stat(saved.image!.id));
     });
 
     it('loaded while cached, saved after the file was promoted and replaced twice', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { PresignedUpload } from '../../src/index.js';
+import { type PresignedUpload } from '../../src/storage/authoring.js';
 import { pdf, png } from '../support/fixtures.js';
 import { REDIS_URL, waitFor } from '../support/harness.js';
 import { startS3rver, type TestS3Server } from '../support/s3rver.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStorage } from '../../src/storage/index.js';
-import { readAll, streamOf } from '../../src/testing/storage-helpers.js';
-import { storageContract } from '../../src/testing/storage-contract.js';
+import { readAll, storageContract, streamOf } from '../../src/testing/index.js';
 
 storageContract('MemoryStorage', async () => ({
   storage: new MemoryStorage(),

@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
-import type {
-  ByteRange,
-  CopyMethod,
-  Storage,
-  StoredObjectListing,
-  StoredObjectStat,
-  UploadOptions,
-  UrlOptions,
-} from '../../src/index.js';
+import type { Storage } from '../../src/index.js';
+import {
+  type ByteRange,
+  type CopyMethod,
+  type StoredObjectListing,
+  type StoredObjectStat,
+  type UploadOptions,
+  type UrlOptions,
+} from '../../src/storage/authoring.js';
 
 /** Passes every call to a real storage; tests extend it to step into one operation. */
 export class DelegatingStorage implements Storage {
@@ -24,9 +24,6 @@ export class DelegatingStorage implements Storage {
   }
   stat(id: string): Promise<StoredObjectStat | null> {
     return this.inner.stat(id);
-  }
-  exists(id: string): Promise<boolean> {
-    return this.inner.exists(id);
   }
   delete(id: string): Promise<void> {
     return this.inner.delete(id);

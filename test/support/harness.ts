@@ -16,10 +16,10 @@ import {
   ATTACHMENTS_QUEUE,
   FileSystemStorage,
   isUploadedFile,
-  type AttachmentsModuleExtras,
   type AttachmentsModuleOptions,
   type Storage,
 } from '../../src/index.js';
+import { type AttachmentsModuleExtras } from '../../src/config/index.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'test-secret-test-secret-test-secret-0123';

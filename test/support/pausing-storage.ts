@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
-import type { CopyMethod, Storage, StoredObjectStat } from '../../src/index.js';
+import type { Storage } from '../../src/index.js';
+import { type CopyMethod, type StoredObjectStat } from '../../src/storage/authoring.js';
 import { DelegatingStorage } from './delegating-storage.js';
 
 /**

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before } from 'node:test';
-import { S3Storage } from '../../src/s3/s3.storage.js';
+import { S3Storage } from '../../src/s3/index.js';
 
 /**
  * An in-process s3rver (3.7) on a random port, for tests that need a real S3 protocol peer.

@@ -4,7 +4,7 @@ import { Photo } from './entities.js';
 import { startHarness } from './harness.js';
 
 /**
- * The direct-upload endpoint as an app runs it, for measuring uploads alone: SQLite, filesystem
+ * The upload endpoint as an app runs it, for measuring uploads alone: SQLite, filesystem
  * storages under `directory`, no worker, and a limit far above any measured file.
  */
 export async function startUploadServer(directory: string) {

@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import type { ByteRange } from '../../src/index.js';
+import { type ByteRange } from '../../src/storage/authoring.js';
 import { DelegatingStorage } from './delegating-storage.js';
 
 /**

@@ -85,7 +85,8 @@ const harness = await startHarness({
         await new Promise((resolve) => setTimeout(resolve, stepRandom.int(0, stepDelay)));
       }
       if (step !== pauseAt) return;
-      process.stdout.write(`PAUSED ${JSON.stringify(data.recordId)}\n`);
+      const record = data.kind === 'delete' ? null : data.recordId;
+      process.stdout.write(`PAUSED ${JSON.stringify(record)}\n`);
       await new Promise(() => undefined);
     },
   },

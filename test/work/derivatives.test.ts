@@ -24,7 +24,11 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 }, removeOnComplete: false },
       jobHooks: {
         onStep: async (step, data) => {
-          if (step === 'derive:before-write' && data.name === failWrites) {
+          if (
+            data.kind === 'derive' &&
+            step === 'derive:before-write' &&
+            data.name === failWrites
+          ) {
             throw new Error('write refused (injected)');
           }
           await gate.pass(step, data);

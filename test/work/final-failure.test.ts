@@ -65,7 +65,7 @@ describe('a promotion that fails for good', () => {
     // Old failed work keeps its cached file out of the sweep, whatever its age.
     const sweep = await harness.work.sweep();
     assert.equal(sweep.deletedCachedFiles, 0);
-    assert.ok(await harness.storages.cache!.exists(file.id));
+    assert.ok(await harness.storages.cache!.stat(file.id));
 
     storeIsDown = false;
     assert.equal(await harness.work.retry(failed!.id), true);

@@ -5,12 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import {
-  attachmentEntities,
-  FileSystemStorage,
-  type JobStep,
-  type PromotePayload,
-} from '../../src/index.js';
+import { attachmentEntities, FileSystemStorage, type JobStep } from '../../src/index.js';
+import { type PromotePayload } from '../../src/core/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';

@@ -4,18 +4,13 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import {
-  AttachmentClaim,
-  AttachmentWork,
-  RESERVED_TEMP_DIR,
-  type PromotePayload,
-  type UploadedFile,
-  type WorkPayload,
-} from '../../src/index.js';
+import { AttachmentWork, type UploadedFile } from '../../src/index.js';
+import { AttachmentClaim } from '../../src/persistence/index.js';
+import { RESERVED_TEMP_DIR, type PromotePayload, type WorkPayload } from '../../src/core/index.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
-import { SweepJob } from '../../src/work/handlers/sweep.handler.js';
+import { SweepHandler } from '../../src/work/handlers/sweep.handler.js';
 import { useS3Storages } from '../support/s3rver.js';
 import { png } from '../support/fixtures.js';
 import { listFiles, startHarness, waitFor, type Harness } from '../support/harness.js';
@@ -109,7 +104,7 @@ describe('the cache sweep on S3', () => {
     await storages.store!.upload('photo/9/image/kept.png', png(2, 2));
 
     // As seen a day and an hour from now: every object is past the cache TTL.
-    const sweep = harness.app.get(SweepJob, { strict: false });
+    const sweep = harness.app.get(SweepHandler, { strict: false });
     const result = await sweep.run(Date.now() + 25 * 3_600_000);
     assert.equal(result.deletedCachedFiles, 1);
     assert.equal(result.removedIncompleteUploads, 1);
@@ -209,7 +204,7 @@ describe('the cache sweep over many files and old failures', () => {
     });
     let result;
     try {
-      result = await harness.app.get(SweepJob, { strict: false }).run(Date.now() + 2 * DAY);
+      result = await harness.app.get(SweepHandler, { strict: false }).run(Date.now() + 2 * DAY);
     } finally {
       Object.defineProperty(db.dataSource, 'logger', { configurable: true, value: logger });
     }

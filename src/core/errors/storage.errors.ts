@@ -12,6 +12,7 @@ export class InvalidFileIdError extends AttachmentError {
   }
 }
 
+/** A token or URL names a file its storage does not have. */
 export class FileNotFoundError extends AttachmentError {
   readonly code = 'file_not_found';
 

@@ -9,6 +9,7 @@ export class InvalidTokenError extends AttachmentError {
   }
 }
 
+/** The upload token's `tokenTtl` has passed. */
 export class ExpiredTokenError extends AttachmentError {
   readonly code = 'expired_token';
 
@@ -17,6 +18,7 @@ export class ExpiredTokenError extends AttachmentError {
   }
 }
 
+/** The cached file was already attached: a token works once. */
 export class TokenAlreadyUsedError extends AttachmentError {
   readonly code = 'token_already_used';
 
@@ -25,6 +27,7 @@ export class TokenAlreadyUsedError extends AttachmentError {
   }
 }
 
+/** The token was issued to another uploader than the one attaching it. */
 export class TokenOwnerMismatchError extends AttachmentError {
   readonly code = 'token_owner_mismatch';
 

@@ -1,5 +1,6 @@
 import { AttachmentError } from './attachment.error.js';
 
+/** The file is over `maxSize`, measured on its bytes. */
 export class FileTooLargeError extends AttachmentError {
   readonly code = 'file_too_large';
 
@@ -15,6 +16,7 @@ export class FileTooLargeError extends AttachmentError {
   }
 }
 
+/** The type judged from the file's bytes is not in `allowedTypes`. */
 export class FileTypeNotAllowedError extends AttachmentError {
   readonly code = 'file_type_not_allowed';
 

@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { dialectOf } from './dialect-of.js';
 
 const queues = new WeakMap<DataSource, Promise<unknown>>();
 
@@ -8,7 +9,7 @@ const queues = new WeakMap<DataSource, Promise<unknown>>();
  * while a transaction is open fails. Other databases run it at once, on a connection of its own.
  */
 export function serialized<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
-  if (dataSource.options.type !== 'better-sqlite3') return work();
+  if (!dialectOf(dataSource).oneConnection) return work();
   const previous = queues.get(dataSource) ?? Promise.resolve();
   const run = previous.then(work, work);
   queues.set(

@@ -1,28 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../../config/attachments-config.js';
-import { AttachmentEvents } from '../../events/attachment-events.js';
-import { WorkOutbox } from '../../outbox/work-outbox.service.js';
-import type { DeletePayload } from '../../core/work-payload.js';
+import { AttachmentsConfig } from '../../config/index.js';
+import type { DeleteJobData } from '../../core/index.js';
+import { WorkOutbox, type AttachmentWork } from '../../outbox/index.js';
+import { EventDelivery } from '../event-delivery.js';
+import { WorkHandler } from './work-handler.js';
 
 /**
  * Deletes files, batched per storage, and whole folders of derivatives; repeating it deletes
- * nothing more. Its event is emitted before the work ends, so a crash repeats it, never loses it.
+ * nothing more. Its event is delivered before the work ends, so a crash repeats it, never loses
+ * it.
  */
 @Injectable()
-export class DeleteJob {
+export class DeleteHandler extends WorkHandler<DeleteJobData, number> {
   constructor(
     private readonly config: AttachmentsConfig,
-    private readonly outbox: WorkOutbox,
-    private readonly events: AttachmentEvents,
-  ) {}
+    outbox: WorkOutbox,
+    private readonly events: EventDelivery,
+  ) {
+    super(outbox);
+  }
 
-  async run(data: DeletePayload & { workId: string }): Promise<number> {
-    const work = await this.outbox.pending(data.workId);
-    if (!work) return 0;
-    await this.config.options.jobHooks?.onStep?.(
-      'delete:before',
-      data as unknown as Record<string, unknown>,
-    );
+  protected async run(data: DeleteJobData, work: AttachmentWork): Promise<number> {
+    await this.config.step('delete:before', data);
     const byStorage = new Map<string, Set<string>>();
     const add = (storage: string, id: string) => {
       const ids = byStorage.get(storage) ?? new Set<string>();
@@ -37,16 +36,15 @@ export class DeleteJob {
     for (const [storage, ids] of byStorage) {
       await this.config.storage(storage).deleteMany([...ids]);
     }
-    await this.events.emit({
+    await this.events.deliver({
       type: 'deleted',
       id: data.workId,
       entity: work.entity,
-      recordId:
-        work.recordId === null ? null : (JSON.parse(work.recordId) as Record<string, unknown>),
+      recordId: work.recordId ? (JSON.parse(work.recordId) as Record<string, unknown>) : null,
       reason: data.reason,
       files: data.files,
     });
-    await this.outbox.finish([data.workId]);
+    await this.finish(data);
     return data.files.length;
   }
 }

@@ -1,21 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { AttachmentsConfig } from '../../config/attachments-config.js';
-import { sameFile, type UploadedFile } from '../../core/uploaded-file.js';
-import { DerivativeMaker, derivativeDefinition } from '../../derivatives/derivative-maker.js';
-import { attachmentOf } from '../../persistence/attachment-registry.js';
-import { mergeDerivative } from '../../persistence/sql/derivative-columns.js';
-import { readAttachmentColumns, readColumnsNow } from '../../persistence/sql/record-columns.js';
-import { inTransaction } from '../../persistence/sql/transactions.js';
-import { AttachmentEvents } from '../../events/attachment-events.js';
-import type { JobStep } from '../../config/attachments-module-options.js';
-import type { AttachmentWork } from '../../outbox/attachment-work.entity.js';
-import { NotifyJob } from './notify.handler.js';
-import { WorkOutbox } from '../../outbox/work-outbox.service.js';
-import type { DerivePayload } from '../../core/work-payload.js';
+import { AttachmentsConfig } from '../../config/index.js';
+import { sameFile, type DeriveJobData, type UploadedFile } from '../../core/index.js';
+import { DerivativeMaker, derivativeDefinition } from '../../derivatives/index.js';
+import { WorkOutbox, type AttachmentWork } from '../../outbox/index.js';
+import {
+  attachmentOptionsOf,
+  inTransaction,
+  mergeDerivative,
+  readAttachmentColumns,
+  readColumnsNow,
+} from '../../persistence/index.js';
+import { EventDelivery } from '../event-delivery.js';
+import { FollowUps } from '../follow-ups.js';
+import { NotifyHandler } from './notify.handler.js';
+import { WorkHandler } from './work-handler.js';
 
-export type DeriveOutcome = 'made' | 'superseded' | 'skipped';
-type DeriveData = DerivePayload & { workId: string };
+export type DeriveOutcome = 'made' | 'superseded' | 'undeclared';
 
 /**
  * Makes one derivative of a stored original and merges it into the column's `derivatives` map,
@@ -25,38 +26,37 @@ type DeriveData = DerivePayload & { workId: string };
  * the folder. No database connection is held while the processor runs.
  */
 @Injectable()
-export class DeriveJob {
+export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
   constructor(
     private readonly config: AttachmentsConfig,
-    private readonly outbox: WorkOutbox,
+    outbox: WorkOutbox,
     private readonly maker: DerivativeMaker,
-    private readonly events: AttachmentEvents,
-    private readonly notify: NotifyJob,
-  ) {}
+    private readonly events: EventDelivery,
+    private readonly notify: NotifyHandler,
+    private readonly followUps: FollowUps,
+  ) {
+    super(outbox);
+  }
 
-  async run(data: DeriveData): Promise<DeriveOutcome> {
-    if (!(await this.outbox.pending(data.workId))) return 'skipped';
-    const metadata = this.config.dataSource.getMetadata(data.entity);
-    const declared = attachmentOf(metadata.target, data.attachment)?.options.derivatives;
-    const entry = declared?.[data.name];
-    if (!entry) return this.finish(data, 'skipped'); // no longer declared
-    const values = await readColumnsNow(this.config.dataSource, metadata, data.recordId, [
-      data.attachment,
-    ]);
+  protected async run(data: DeriveJobData): Promise<DeriveOutcome> {
+    const { dataSource } = this.config;
+    const entry = attachmentOptionsOf(dataSource, data.entity, data.attachment).derivatives?.[
+      data.name
+    ];
+    if (!entry) {
+      await this.finish(data); // no longer declared
+      return 'undeclared';
+    }
+    const metadata = dataSource.getMetadata(data.entity);
+    const values = await readColumnsNow(dataSource, metadata, data.recordId, [data.attachment]);
     if (!sameFile(values?.[data.attachment], data.original)) return this.abandon(data);
-    await this.step('derive:before-make', data);
-    const made = await this.maker.make(
-      derivativeDefinition(entry).processor,
-      data.original,
-      data.target,
-    );
-    await this.step('derive:before-write', data);
-    const followUps = await inTransaction(this.config.dataSource, (runner) =>
-      this.write(runner, data, made),
-    );
+    await this.config.step('derive:before-make', data);
+    const processor = derivativeDefinition(entry).processor;
+    const made = await this.maker.make(processor, data.original, data.target);
+    await this.config.step('derive:before-write', data);
+    const followUps = await inTransaction(dataSource, (runner) => this.write(runner, data, made));
     if (!followUps) return this.abandon(data);
-    await this.outbox.send(followUps.filter((row) => row.kind !== 'notify'));
-    await this.notify.deliver(followUps);
+    await this.followUps.dispatch(followUps);
     return 'made';
   }
 
@@ -67,7 +67,7 @@ export class DeriveJob {
    */
   private async write(
     runner: QueryRunner,
-    data: DeriveData,
+    data: DeriveJobData,
     made: UploadedFile,
   ): Promise<AttachmentWork[] | null> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
@@ -79,7 +79,7 @@ export class DeriveJob {
     if (!current || !sameFile(current, data.original)) return null;
     await mergeDerivative(runner, metadata, recordId, attachment, data.original, name, made);
     // Another run of this work merged first: it recorded what follows.
-    if ((await this.outbox.finish([data.workId], runner.manager)) === 0) return [];
+    if ((await this.finish(data, runner.manager)) === 0) return [];
     const followUps: AttachmentWork[] = [];
     const previous = current.derivatives?.[name];
     if (previous && !sameFile(previous, made)) {
@@ -92,12 +92,11 @@ export class DeriveJob {
       );
     }
     if (this.events.wants('derivative', data.entity, attachment)) {
-      const id = `${data.workId}.derivative`;
-      const { entity, original } = data;
+      const { entity, original, workId } = data;
       followUps.push(
         this.notify.row({
           type: 'derivative',
-          id,
+          id: `${workId}.derivative`,
           entity,
           recordId,
           attachment,
@@ -112,20 +111,12 @@ export class DeriveJob {
   }
 
   /** The record moved on: remove whatever this derivative left under its folder. */
-  private async abandon(data: DeriveData): Promise<DeriveOutcome> {
+  private async abandon(data: DeriveJobData): Promise<DeriveOutcome> {
     const storage = this.config.storage(data.target.storage);
     const leftovers: string[] = [];
     for await (const file of storage.list(`${data.target.stem}.`)) leftovers.push(file.id);
     await storage.deleteMany(leftovers);
-    return this.finish(data, 'superseded');
-  }
-
-  private async finish(data: DeriveData, outcome: DeriveOutcome): Promise<DeriveOutcome> {
-    await this.outbox.finish([data.workId]);
-    return outcome;
-  }
-
-  private async step(step: JobStep, data: DeriveData): Promise<void> {
-    await this.config.options.jobHooks?.onStep?.(step, data as unknown as Record<string, unknown>);
+    await this.finish(data);
+    return 'superseded';
   }
 }

@@ -1,21 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import type { AttachmentEvent, DurableEvent } from '../../core/attachment-event.js';
-import { AttachmentEvents } from '../../events/attachment-events.js';
-import type { AttachmentWork } from '../../outbox/attachment-work.entity.js';
-import { WorkOutbox } from '../../outbox/work-outbox.service.js';
-import type { NotifyPayload } from '../../core/work-payload.js';
+import type { AttachmentEvent, DurableEvent, NotifyJobData } from '../../core/index.js';
+import { WorkOutbox, type AttachmentWork } from '../../outbox/index.js';
+import { EventDelivery } from '../event-delivery.js';
+import { WorkHandler } from './work-handler.js';
 
 /**
  * Delivers events of background work at least once. The job that causes an event records it
  * as an outbox row in the same transaction as its write, then delivers it at once and deletes
- * the row; if the process dies in between, the relay sends the row as a job of its own.
+ * the row; if the process dies in between, the relay sends the row as a job of its own, which
+ * this handler runs.
  */
 @Injectable()
-export class NotifyJob {
+export class NotifyHandler extends WorkHandler<NotifyJobData, 'delivered'> {
   constructor(
-    private readonly outbox: WorkOutbox,
-    private readonly events: AttachmentEvents,
-  ) {}
+    outbox: WorkOutbox,
+    private readonly events: EventDelivery,
+  ) {
+    super(outbox);
+  }
 
   /** The outbox row that carries `event`; its id is the event's, so recording it twice is once. */
   row(event: DurableEvent): AttachmentWork {
@@ -26,24 +28,23 @@ export class NotifyJob {
     );
   }
 
-  /** Delivers rows this process just committed. */
+  /** Delivers rows this process just committed; other kinds of rows are left alone. */
   async deliver(rows: readonly AttachmentWork[]): Promise<void> {
     for (const row of rows) {
       if (row.payload.kind !== 'notify') continue;
-      await this.events.emit(delivered(row.payload.event));
+      await this.events.deliver(delivered(row.payload.event));
       await this.outbox.finish([row.id]);
     }
   }
 
-  /** The job the relay sends when the process that recorded the event did not deliver it. */
-  async run(data: NotifyPayload & { workId: string }): Promise<boolean> {
-    if (!(await this.outbox.pending(data.workId))) return false;
-    await this.events.emit(delivered(data.event));
-    await this.outbox.finish([data.workId]);
-    return true;
+  protected async run(data: NotifyJobData): Promise<'delivered'> {
+    await this.events.deliver(delivered(data.event));
+    await this.finish(data);
+    return 'delivered';
   }
 }
 
+/** The event as listeners get it: a recorded failure carries its error as an Error again. */
 function delivered(event: DurableEvent): AttachmentEvent {
   if (event.type !== 'failed') return event;
   const [message = ''] = event.error.split('\n');

@@ -1,14 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { In, LessThan, MoreThan } from 'typeorm';
-import { AttachmentsConfig } from '../../config/attachments-config.js';
-import { sameFile } from '../../core/uploaded-file.js';
-import { listOf } from '../../lifecycle/list-changes.js';
-import { readColumnsNow } from '../../persistence/sql/record-columns.js';
-import { AttachmentClaim } from '../../persistence/attachment-claim.entity.js';
-import { AttachmentWork } from '../../outbox/attachment-work.entity.js';
+import { AttachmentsConfig } from '../../config/index.js';
+import { sameFile, listOf } from '../../core/index.js';
+import { readColumnsNow, AttachmentClaim } from '../../persistence/index.js';
+import { AttachmentWork } from '../../outbox/index.js';
 
 const BATCH = 1000;
 
+/** What one pass of the cache sweep did. */
 export interface SweepResult {
   deletedCachedFiles: number;
   removedIncompleteUploads: number;
@@ -25,7 +24,7 @@ export interface SweepResult {
  * retention when nothing would be lost by it.
  */
 @Injectable()
-export class SweepJob {
+export class SweepHandler {
   private readonly logger = new Logger('Attachments');
 
   constructor(private readonly config: AttachmentsConfig) {}

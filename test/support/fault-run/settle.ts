@@ -1,7 +1,7 @@
 /** Waiting for the work to end once the chaos is over, and what is left when it does not. */
 import type { DataSource } from 'typeorm';
 import { AttachmentWork } from '../../../src/index.js';
-import { jobIdFor } from '../../../src/core/work-payload.js';
+import { jobIdFor } from '../../../src/outbox/job-id.js';
 import type { Harness } from '../harness.js';
 import { until } from './bounds.js';
 

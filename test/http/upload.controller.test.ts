@@ -4,9 +4,9 @@ import { before, describe, it } from 'node:test';
 import {
   AttachmentsService,
   TokenOwnerMismatchError,
-  verifyUploadToken,
-  type DirectUploadResponse,
+  type UploadResponse,
 } from '../../src/index.js';
+import { verifyUploadToken } from '../../src/core/index.js';
 import { Photo } from '../support/entities.js';
 import { pdf, png } from '../support/fixtures.js';
 import { filesOnDisk, SECRET, waitForIdle, type Harness } from '../support/harness.js';
@@ -46,7 +46,7 @@ describe('POST /attachments/upload', () => {
   async function stillServing() {
     const answer = await post([{ name: 'file', filename: 'ok.png', data: png(3, 3) }]);
     assert.equal(answer?.status, 201);
-    const { file } = answer!.json as unknown as DirectUploadResponse;
+    const { file } = answer!.json as unknown as UploadResponse;
     await harness.storages.cache!.delete(file.id);
   }
 
@@ -70,7 +70,7 @@ describe('POST /attachments/upload', () => {
       { 'x-user': 'alice' },
     );
     assert.equal(answer?.status, 201);
-    const { token, file, url } = answer!.json as unknown as DirectUploadResponse;
+    const { token, file, url } = answer!.json as unknown as UploadResponse;
     assert.equal(file.storage, 'cache');
     assert.match(file.id, /^[0-9a-f-]{36}\.png$/);
     assert.deepEqual(

@@ -2,12 +2,9 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import {
-  FileTooLargeError,
-  FileTypeNotAllowedError,
-  type PresignedUpload,
-  type UploadedFile,
-} from '../../src/index.js';
+import { FileTooLargeError, FileTypeNotAllowedError, type UploadedFile } from '../../src/index.js';
+import { type PresignedUpload } from '../../src/storage/authoring.js';
+import type { DirectUploadParams } from '../../src/http/direct-upload.service.js';
 import { Dossier, Photo } from '../support/entities.js';
 import { pdf, png } from '../support/fixtures.js';
 import { listFiles, waitForIdle, type Harness } from '../support/harness.js';
@@ -43,7 +40,7 @@ describe('direct uploads to S3 (s3rver) through the /attachments/s3 routes', () 
   async function presign(query: string) {
     const answer = await api(`/params?${query}`);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return answer.body as unknown as PresignedUpload & { token: string; key: string };
+    return answer.body as unknown as DirectUploadParams;
   }
 
   async function postTo(upload: PresignedUpload, bytes: Buffer) {

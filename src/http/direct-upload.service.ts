@@ -1,36 +1,48 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { AttachmentsService } from '../attaching/attachments.service.js';
-import { safeExtension, sanitizeFilename } from '../core/filename.js';
-import { inspectStoredFile } from '../storage/inspect-stored-file.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import { validateFile, type FileRules } from '../core/validation.js';
-import { AttachmentError, InvalidUploadError } from '../core/errors/index.js';
-import type { AttachmentsRequest } from '../config/attachments-module-options.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { AttachmentsService, FileUrls } from '../attaching/index.js';
+import {
+  InvalidUploadError,
+  isNewFileId,
+  newFileId,
+  sanitizeFilename,
+  type UploadedFile,
+} from '../core/index.js';
 import {
   acceptsDirectUploads,
+  MAX_PARTS,
   type DirectUploadStorage,
   type PresignedUpload,
   type Storage,
   type UploadedPart,
-} from '../storage/storage.interface.js';
-import { FileUrls } from '../attaching/file-urls.js';
+} from '../storage/index.js';
+
 import { text, UploadRules } from './upload-rules.js';
 
 /** Seconds a presigned upload or part URL stays valid. */
 const PRESIGN_TTL = 3600;
-const MAX_PARTS = 10_000;
-/** The ids this service hands out: a UUID and a short extension. Anything else was not ours. */
-const ISSUED_ID =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.[a-z0-9]{1,10})?$/;
 
+/** What a client says of the file it is about to upload; every field is checked, none trusted. */
 export interface UploadTarget {
   filename?: unknown;
   type?: unknown;
   entity?: unknown;
   attachment?: unknown;
+}
+
+/** What `GET {prefix}/s3/params` answers: one presigned request, and the token for its object. */
+export interface DirectUploadParams extends PresignedUpload {
+  key: string;
+  token: string;
+}
+
+/** What `POST {prefix}/s3/multipart/:uploadId/complete` answers, once the object checked out. */
+export interface MultipartUploadCompletion {
+  location: string;
+  key: string;
+  token: string;
+  file: UploadedFile;
 }
 
 /**
@@ -40,7 +52,7 @@ export interface UploadTarget {
  * after a multipart upload, and `attach()` checks it again in every case.
  */
 @Injectable()
-export class StorageUploadService {
+export class DirectUploadService {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly attachments: AttachmentsService,
@@ -49,22 +61,27 @@ export class StorageUploadService {
   ) {}
 
   /** A presigned POST (with a size policy) or PUT for one new cached file, and its token. */
-  async presign(request: IncomingMessage, target: UploadTarget, method: 'PUT' | 'POST') {
+  async presign(
+    request: IncomingMessage,
+    target: UploadTarget,
+    method: 'PUT' | 'POST',
+  ): Promise<DirectUploadParams> {
     const { rules, filename, contentType } = this.describe(target);
-    const id = newId(filename);
+    const owner = await this.config.uploadOwner(request);
+    const id = newFileId(filename);
     const upload: PresignedUpload = await this.cache().presignUpload(id, {
       method,
       expiresIn: PRESIGN_TTL,
       maxSize: rules.maxSize,
       contentType,
     });
-    const token = this.attachments.issueToken({ id, filename }, await this.owner(request));
+    const token = this.attachments.issueToken({ id, filename }, owner);
     return { ...upload, key: id, token };
   }
 
   async createMultipart(target: UploadTarget) {
     const { filename, contentType } = this.describe(target);
-    const id = newId(filename);
+    const id = newFileId(filename);
     const uploadId = await this.cache().createMultipartUpload(id, { contentType });
     return { uploadId, key: id };
   }
@@ -86,15 +103,21 @@ export class StorageUploadService {
    * Joins the parts, then measures the object against the target's rules (deleting it if it
    * breaks them) before a token is issued for it.
    */
-  async complete(request: IncomingMessage, key: unknown, uploadId: string, body: unknown) {
+  async complete(
+    request: IncomingMessage,
+    key: unknown,
+    uploadId: string,
+    body: unknown,
+  ): Promise<MultipartUploadCompletion> {
     const id = issuedId(key);
     const parts = readParts(body);
     const target = (body ?? {}) as UploadTarget;
     const { rules, filename } = this.describe(target);
     const cache = this.cache();
     await cache.completeMultipartUpload(id, uploadId, parts);
-    const file = await this.inspect(cache, id, filename, rules);
-    const token = this.attachments.issueToken({ id, filename }, await this.owner(request));
+    const file = await this.attachments.checkCached(id, filename, rules);
+    const owner = await this.config.uploadOwner(request);
+    const token = this.attachments.issueToken({ id, filename }, owner);
     return { location: await this.urls.url(file), key: id, token, file };
   }
 
@@ -103,27 +126,11 @@ export class StorageUploadService {
     return {};
   }
 
-  private async inspect(cache: Storage, id: string, filename: string | null, rules: FileRules) {
-    const metadata = await inspectStoredFile(cache, id, filename);
-    try {
-      validateFile(metadata, rules);
-    } catch (error) {
-      if (error instanceof AttachmentError) await cache.delete(id);
-      throw error;
-    }
-    const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
-    return file;
-  }
-
   private describe(target: UploadTarget) {
     const rules = this.rules.for(text(target.entity), text(target.attachment));
     const filename = sanitizeFilename(text(target.filename));
     const contentType = text(target.type);
     return { rules, filename, contentType };
-  }
-
-  private owner(request: IncomingMessage): Promise<string | undefined> {
-    return Promise.resolve(this.config.options.upload?.owner?.(request as AttachmentsRequest));
   }
 
   private cache(): Storage & DirectUploadStorage {
@@ -137,12 +144,8 @@ export class StorageUploadService {
   }
 }
 
-function newId(filename: string | null): string {
-  return `${randomUUID()}${safeExtension(filename)}`;
-}
-
 function issuedId(key: unknown): string {
-  if (typeof key !== 'string' || !ISSUED_ID.test(key)) {
+  if (!isNewFileId(key)) {
     throw new InvalidUploadError('`key` must be the key the create request answered');
   }
   return key;

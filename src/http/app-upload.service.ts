@@ -1,27 +1,29 @@
 import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/attachments-config.js';
-import { AttachmentsService, type CachedUpload } from '../attaching/attachments.service.js';
-import type { UploadedFile } from '../core/uploaded-file.js';
-import { FileTooLargeError } from '../core/errors/index.js';
-import type { AttachmentsRequest } from '../config/attachments-module-options.js';
-import { FileUrls } from '../attaching/file-urls.js';
+import { AttachmentsConfig } from '../config/index.js';
+import { AttachmentsService, type CachedUpload, FileUrls } from '../attaching/index.js';
+import { type UploadedFile, FileTooLargeError } from '../core/index.js';
+
 import { receiveSingleFile } from './single-file-upload.js';
 import { text, UploadRules } from './upload-rules.js';
 
 /** What the upload endpoint answers; Uppy's XHRUpload reads `url` as the upload's URL. */
-export interface DirectUploadResponse {
+export interface UploadResponse {
   token: string;
-  file: UploadedFile;
+  /** Just cached: no derivatives yet, and no list's source. */
+  file: Omit<UploadedFile, 'derivatives' | 'source'>;
   url: string;
 }
 
 /** Room for multipart boundaries and part headers on top of the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-/** Streams one uploaded file into the cache under the rules of the attachment it is meant for. */
+/**
+ * Uploads through the app: streams the one file of a multipart request into the cache, under
+ * the rules of the attachment it is meant for.
+ */
 @Injectable()
-export class DirectUploadService {
+export class AppUploadService {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly attachments: AttachmentsService,
@@ -29,8 +31,8 @@ export class DirectUploadService {
     private readonly rules: UploadRules,
   ) {}
 
-  async receive(request: IncomingMessage, query: Record<string, unknown>) {
-    const owner = await this.config.options.upload?.owner?.(request as AttachmentsRequest);
+  async receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {
+    const owner = await this.config.uploadOwner(request);
     const declared = Number(request.headers['content-length']);
     const upfront = this.rules.for(text(query.entity), text(query.attachment));
     // A body announced as too large is refused before a byte of it is read.
@@ -48,7 +50,6 @@ export class DirectUploadService {
       },
       ({ file }) => this.config.storage(file.storage).delete(file.id),
     );
-    const response: DirectUploadResponse = { ...upload, url: await this.urls.url(upload.file) };
-    return response;
+    return { ...upload, url: await this.urls.url(upload.file) };
   }
 }

@@ -1,0 +1,9 @@
+export { AttachmentSerializer } from './attachment-serializer.js';
+export type {
+  AttachmentState,
+  SerializedAttachment,
+  SerializedDerivative,
+} from './attachment-serializer.js';
+export { AttachmentsService } from './attachments.service.js';
+export type { AttachOptions, CacheOptions, CachedUpload } from './attachments.service.js';
+export { FileUrls } from './file-urls.js';

@@ -1,0 +1,22 @@
+export { AttachmentsConfig } from './attachments-config.js';
+export type {
+  AttachmentsControllerOptions,
+  AttachmentsJobHooks,
+  AttachmentsModuleOptions,
+  AttachmentsRequest,
+  AttachmentsUploadOptions,
+  AttachmentsWorkerOptions,
+  JobStep,
+  JobStepData,
+} from './attachments-module-options.js';
+export {
+  ATTACHMENTS_MODULE_OPTIONS,
+  ConfigurableAttachmentsModule,
+} from './attachments.module-definition.js';
+export type {
+  ATTACHMENTS_ASYNC_OPTIONS_TYPE,
+  ATTACHMENTS_OPTIONS_TYPE,
+  AttachmentsModuleExtras,
+} from './attachments.module-definition.js';
+export { ATTACHMENTS_HTTP, ATTACHMENTS_QUEUE } from './constants.js';
+export type { AttachmentsHttpSettings } from './constants.js';

@@ -1,0 +1,17 @@
+export * from './attachment-event.js';
+export { contentDisposition } from './content-disposition.js';
+export * from './errors/index.js';
+export { RESERVED_TEMP_DIR, assertSafeFileId, isNewFileId, newFileId } from './file-id.js';
+export { safeExtension, sanitizeFilename } from './filename.js';
+export { kebabCase, pathSafeRecordId, storedFileId } from './location.js';
+export type { LocationContext, LocationFunction, LocationStrategy } from './location.js';
+export { HEAD_BYTES, HeadTap } from './head-bytes.js';
+export { MetadataProbe, describeHead } from './metadata-probe.js';
+export { signFileUrl, verifyFileUrl } from './signed-file-url.js';
+export { signUploadToken, verifyUploadToken } from './upload-token.js';
+export type { UploadTokenPayload } from './upload-token.js';
+export { isUploadedFile, listOf, sameFile, withDerivatives } from './uploaded-file.js';
+export type { FileMetadata, FileRef, UploadedFile } from './uploaded-file.js';
+export { mimeTypeMatches, validateFile } from './validation.js';
+export type { FileRules } from './validation.js';
+export type * from './work-payload.js';

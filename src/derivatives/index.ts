@@ -1,0 +1,15 @@
+export { chainDerivatives } from './chain.js';
+export { derivativeDefinition } from './derivative-declaration.js';
+export type {
+  DerivativeDeclarations,
+  DerivativeDefinition,
+  DerivativeProcessorRef,
+} from './derivative-declaration.js';
+export { derivativeFolder, derivativeStem } from './derivative-location.js';
+export { DerivativeMaker } from './derivative-maker.js';
+export type {
+  DerivativeFunction,
+  DerivativeInput,
+  DerivativeOutput,
+  DerivativeProcessor,
+} from './derivative-processor.interface.js';

@@ -1,0 +1,1 @@
+export { AttachmentEvents } from './attachment-events.js';

@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { Get, Param, Query, Res, type Type } from '@nestjs/common';
+import { AttachmentsConfig, type AttachmentsControllerOptions } from '../config/index.js';
+
+import { FileNotFoundError, verifyFileUrl } from '../core/index.js';
+
+import { AttachmentsRoutes } from './attachments-routes.js';
+import { serveFile } from './file-responder.js';
+import { NodeRequest, nodeResponse } from './node-http.js';
+
+/** Seconds a browser may keep a file of a public storage: its id never names other bytes. */
+const PUBLIC_MAX_AGE = 365 * 24 * 3600;
+
+/**
+ * Serves the files of storages that have no public URL of their own, under the prefix and guards
+ * the app chose; storages marked signed only through the signed URLs `FileUrls` makes.
+ */
+export function createFilesController(options: AttachmentsControllerOptions): Type {
+  @AttachmentsRoutes(options)
+  class FilesController {
+    constructor(private readonly config: AttachmentsConfig) {}
+
+    @Get('files/:storage/*id')
+    async download(
+      @NodeRequest() request: IncomingMessage,
+      @Res() reply: unknown,
+      @Param('storage') storageName: string,
+      @Param('id') segments: string[] | string,
+      @Query() query: Record<string, unknown>,
+    ): Promise<void> {
+      const id = Array.isArray(segments) ? segments.join('/') : segments;
+      if (!this.config.hasStorage(storageName)) throw new FileNotFoundError(id, storageName);
+      const filename = typeof query.filename === 'string' ? query.filename : undefined;
+      const signed = this.config.signedStorages.has(storageName);
+      const grant = { storage: storageName, id, expires: Number(query.expires), filename };
+      const maxAge = signed
+        ? verifyFileUrl(grant, query.signature, this.config.secret)
+        : PUBLIC_MAX_AGE;
+      await serveFile(request, nodeResponse(reply), this.config.storage(storageName), id, {
+        filename,
+        maxAge,
+        visibility: signed ? 'private' : 'public',
+      });
+    }
+  }
+  return FilesController;
+}

@@ -1,0 +1,21 @@
+import type { Provider, Type } from '@nestjs/common';
+import type { AttachmentsControllerOptions } from '../config/index.js';
+import { AppUploadService } from './app-upload.service.js';
+import { createClientScriptController } from './client-script.controller.js';
+import { DirectUploadService } from './direct-upload.service.js';
+import { createDirectUploadsController } from './direct-uploads.controller.js';
+import { createFilesController } from './files.controller.js';
+import { createUploadController } from './upload.controller.js';
+import { UploadRules } from './upload-rules.js';
+
+export const HTTP_PROVIDERS: Provider[] = [AppUploadService, DirectUploadService, UploadRules];
+
+/** One controller per concern, under the prefix and guards the app chose. */
+export function controllersFor(options: AttachmentsControllerOptions): Type[] {
+  return [
+    createUploadController(options),
+    createFilesController(options),
+    createClientScriptController(options),
+    createDirectUploadsController(options),
+  ];
+}

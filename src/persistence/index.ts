@@ -1,0 +1,19 @@
+export { AttachmentClaim } from './attachment-claim.entity.js';
+export type {
+  AttachmentCallbacks,
+  AttachmentDefinition,
+  AttachmentListOptions,
+  AttachmentOptions,
+} from './attachment-options.js';
+export { attachmentOf, attachmentOptionsOf, attachmentsOf } from './attachment-registry.js';
+export { Attachment, Attachments } from './attachment.decorator.js';
+export { epochMillis } from './epoch-millis.js';
+export { mergeDerivative } from './sql/derivative-columns.js';
+export { replaceListElement } from './sql/list-columns.js';
+export {
+  compareAndSetAttachment,
+  readAttachmentColumns,
+  readColumnsNow,
+} from './sql/record-columns.js';
+export { dialectOf } from './sql/dialect-of.js';
+export { inTransaction } from './sql/transactions.js';

@@ -1,0 +1,28 @@
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+
+/**
+ * What differs between databases in this library's raw SQL, in one object per database: the
+ * statements themselves are written once, in terms of these pieces. Column names come in
+ * escaped; values are named parameters (`:name`) bound by the driver.
+ */
+export interface SqlDialect {
+  /** A top-level string field of a JSON column, e.g. its `id`. */
+  jsonText(column: string, field: string): string;
+  /** The JSON column's value as a JSON text, for the database's JSON functions. */
+  readJson(column: ColumnMetadata, escaped: string): string;
+  /** A JSON text made back into what the column stores. */
+  writeJson(column: ColumnMetadata, json: string): string;
+  /** The list in column `escaped` with the element naming `:cachedId`/`:cachedStorage` set to `:stored`. */
+  replaceElement(column: ColumnMetadata, escaped: string): string;
+  /** Whether the list in column `escaped` holds the element naming `:cachedId`/`:cachedStorage`. */
+  holdsElement(column: ColumnMetadata, escaped: string): string;
+  /** The column with its `derivatives` map's entry `:name` (`:path` as a JSON path) set to `:derivative`. */
+  mergeDerivative(column: ColumnMetadata, escaped: string): string;
+  /** Appended to a SELECT inside a transaction to lock the row; empty without row locks. */
+  readonly rowLock: string;
+  /**
+   * The database has one connection for the whole process (SQLite): this library's own
+   * transactions must then run one at a time.
+   */
+  readonly oneConnection: boolean;
+}

@@ -1,0 +1,2 @@
+export { S3Storage } from './s3.storage.js';
+export type { ChecksumSetting, S3StorageOptions } from './options.js';

@@ -1,0 +1,4 @@
+export { AttachmentWorkService } from './attachment-work.service.js';
+export type { SweepResult } from './handlers/sweep.handler.js';
+export { WORK_PROVIDERS, WORKER_PROVIDERS } from './providers.js';
+export type { RegenerateOptions } from './regenerate-derivatives.js';
