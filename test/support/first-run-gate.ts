@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import type { JobStep } from '../../src/index.js';
 import { waitFor } from './harness.js';
 
@@ -37,4 +39,23 @@ export class FirstRunGate {
     this.step = undefined;
     this.release();
   }
+}
+
+/**
+ * Runs the data of the run `gate` holds again, under another job id, to its end (the first run
+ * still held), as BullMQ does when it redelivers a stalled job. Returns the held data.
+ */
+export async function runHeldAgain(
+  gate: FirstRunGate,
+  queue: Queue,
+  name: string,
+): Promise<JobData> {
+  const data = await gate.held();
+  const jobId = `again-${randomUUID()}`;
+  await queue.add(name, { ...data }, { jobId });
+  await waitFor(
+    async () => (await queue.getJobState(jobId)) === 'completed',
+    'the second run to complete',
+  );
+  return data;
 }

@@ -14,7 +14,7 @@ import type { DatabaseKind } from '../support/databases.js';
 import { Note } from '../support/derivative-entities.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
-import { FirstRunGate } from '../support/first-run-gate.js';
+import { FirstRunGate, runHeldAgain } from '../support/first-run-gate.js';
 import {
   referencedFiles,
   storedFiles,
@@ -80,13 +80,8 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
 
     /** Runs the held job's data again under another job id, to its end, then frees the first. */
     async function runAgainThenRelease(name: string): Promise<void> {
-      const data = await gate.held();
-      const jobId = `again-${++again}`;
-      await harness.queue.add(name, { ...data }, { jobId });
-      await waitFor(
-        async () => (await harness.queue.getJobState(jobId)) === 'completed',
-        'the second run to complete',
-      );
+      again++; // the next test's files differ from this one's
+      await runHeldAgain(gate, harness.queue, name);
       // Everything the second run caused (the cached copy's deletion, derivatives) ends first,
       // so the first run resumes into the state one finished run leaves.
       await waitFor(async () => {

@@ -53,6 +53,7 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     await this.config.step('derive:before-make', data);
     const processor = derivativeDefinition(entry).processor;
     const made = await this.maker.make(processor, data.original, data.target);
+    if (!(await this.outbox.pending(data.workId))) return this.afterLateOutput(data, made);
     await this.config.step('derive:before-write', data);
     const followUps = await inTransaction(dataSource, (runner) => this.write(runner, data, made));
     if (!followUps) return this.abandon(data);
@@ -108,6 +109,25 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     }
     await this.outbox.record(runner.manager, followUps, { once: true });
     return followUps;
+  }
+
+  /**
+   * Another run ended this work while this one made its output (this run was paused past its
+   * lock), and the original may have been deleted with its folder since: the output stays only
+   * if the column names it. Checked before anything else can stop this run.
+   */
+  private async afterLateOutput(data: DeriveJobData, made: UploadedFile): Promise<DeriveOutcome> {
+    const metadata = this.config.dataSource.getMetadata(data.entity);
+    const values = await readColumnsNow(this.config.dataSource, metadata, data.recordId, [
+      data.attachment,
+    ]);
+    const current = values?.[data.attachment];
+    const named = current?.derivatives?.[data.name];
+    if (current && sameFile(current, data.original) && named && sameFile(named, made)) {
+      return 'made';
+    }
+    await this.config.storage(made.storage).delete(made.id);
+    return 'superseded';
   }
 
   /** The record moved on: remove whatever this derivative left under its folder. */

@@ -38,6 +38,7 @@ export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> 
     if (held === 'cached') {
       await this.config.step('promote:before-copy', data);
       stored = await this.files.store(data);
+      if (!(await this.outbox.pending(data.workId))) return this.afterLateCopy(data);
       await this.config.step('promote:before-write', data);
     } else {
       stored = held; // an earlier run wrote it and died before finishing: finish its work
@@ -62,6 +63,19 @@ export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> 
       (file) => isTargetOf(file, data) && (!data.inList || file.source === data.file.id),
     );
     return ours ?? 'other';
+  }
+
+  /**
+   * Another run ended this work while this one copied (this run was paused past its lock): the
+   * copy may have recreated a file that was deleted after that run's write. Checked right after
+   * the copy, before anything else can stop this run, since no later run of the work will come
+   * to clean it up. The copy stays only if the record holds it.
+   */
+  private async afterLateCopy(data: PromoteJobData): Promise<PromoteOutcome> {
+    const held = await this.holds(data);
+    if (held !== 'cached' && held !== 'other') return 'done';
+    await this.files.remove(data);
+    return 'superseded';
   }
 
   /** The record is gone or holds another file: remove this promotion's copy, end quietly. */
