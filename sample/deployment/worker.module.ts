@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AttachmentsModule } from '../../src/index.js';
+import { attachmentsOptions } from './attachments-options.js';
+import { DatabaseModule } from './database.module.js';
+
+@Module({
+  imports: [
+    DatabaseModule,
+    AttachmentsModule.forRootAsync({
+      inject: [DataSource],
+      useFactory: (dataSource: DataSource) => attachmentsOptions(dataSource, true),
+    }),
+  ],
+})
+export class WorkerModule {}
