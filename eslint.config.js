@@ -28,7 +28,8 @@ const browserGlobals = Object.fromEntries(
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'build/'] },
+  // .tmp/ holds CI's caches, the Node 24 copy of the checkout among them.
+  { ignores: ['node_modules/', 'dist/', 'build/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,6 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import {
+  entryPoints,
+  identifiersOf,
+  importsOf,
+  moduleName,
+  splitImports,
+  type Binding,
+} from './readme-imports.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -13,23 +21,70 @@ const normalize = (text: string) =>
     .join('\n')
     .trim();
 
+/** The README's ```ts blocks. */
+const readmeBlocks = async () =>
+  [...(await readFile(`${root}README.md`, 'utf8')).matchAll(/```ts\n([\s\S]*?)```/g)].map(
+    (match) => match[1]!,
+  );
+
+/** The sample's and the tests' TypeScript files, each with its text and its imports. */
+async function quotableFiles() {
+  const pkg = JSON.parse(await readFile(`${root}package.json`, 'utf8')) as {
+    name: string;
+    exports: Record<string, { default: string }>;
+  };
+  const entries = entryPoints(pkg.name, pkg.exports);
+  const names = [
+    ...(await readdir(`${root}sample`, { recursive: true })).map((name) => `sample/${name}`),
+    ...(await readdir(`${root}test`, { recursive: true })).map((name) => `test/${name}`),
+  ].filter((name) => name.endsWith('.ts'));
+  return Promise.all(
+    names.map(async (name) => {
+      const text = await readFile(`${root}${name}`, 'utf8');
+      const rename = (specifier: string) => moduleName(specifier, `${root}${name}`, root, entries);
+      return { name, text: normalize(text), imports: importsOf(text, rename) };
+    }),
+  );
+}
+
+const key = (binding: Binding) =>
+  `${binding.imported === binding.local ? binding.local : `${binding.imported} as ${binding.local}`} from '${binding.module}'`;
+
 describe('README.md', () => {
   it('shows only TypeScript that exists, verbatim, in the sample or the tests', async () => {
-    const readme = await readFile(`${root}README.md`, 'utf8');
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    const blocks = await readmeBlocks();
     assert.ok(blocks.length >= 4, 'the quick start has its code blocks');
-    // Blocks come from the sample (run by its tests) or from the tests themselves.
-    const files = [
-      ...(await readdir(`${root}sample`, { recursive: true })).map((name) => `sample/${name}`),
-      ...(await readdir(`${root}test`, { recursive: true })).map((name) => `test/${name}`),
-    ].filter((name) => name.endsWith('.ts'));
-    const sources = await Promise.all(
-      files.map(async (name) => normalize(await readFile(`${root}${name}`, 'utf8'))),
-    );
+    const files = await quotableFiles();
     for (const block of blocks) {
+      const { code } = splitImports(block);
       assert.ok(
-        sources.some((source) => source.includes(normalize(block))),
+        files.some((file) => file.text.includes(normalize(code))),
         `README block not found in sample/ or test/:\n${block}`,
+      );
+    }
+  });
+
+  it('shows in each block the imports its code uses, as the file it comes from has them', async () => {
+    const files = await quotableFiles();
+    for (const block of await readmeBlocks()) {
+      const { imports, code } = splitImports(block);
+      const shown = importsOf(imports, (specifier) => specifier).map(key);
+      const used = identifiersOf(code);
+      // The block must match one of the files that hold its code; say what the first lacks.
+      const problems = files
+        .filter((file) => file.text.includes(normalize(code)))
+        .map((file) => {
+          const has = new Set(file.imports.map(key));
+          const needed = file.imports.filter((binding) => used.has(binding.local)).map(key);
+          return [
+            ...needed.filter((binding) => !shown.includes(binding)).map((b) => `missing ${b}`),
+            ...shown.filter((binding) => !has.has(binding)).map((b) => `${file.name} lacks ${b}`),
+            ...needed.filter((b) => b.includes("'internal:")).map((b) => `not public: ${b}`),
+          ];
+        });
+      assert.ok(
+        problems.some((list) => list.length === 0),
+        `README block:\n${block}\n${problems[0]?.join('\n')}`,
       );
     }
   });
@@ -43,7 +98,7 @@ describe('README.md', () => {
     assert.match(readme, /^npm test\b/m);
     assert.match(readme, /^npm install && npm run sample\b/m);
     assert.match(readme, /^npm install && npm run example\b/m);
-    assert.match(ci, /^npm test$/m);
+    assert.match(ci, /^\s*npm test$/m);
     assert.ok(pkg.scripts.test && pkg.scripts.example && pkg.scripts.sample);
   });
 });

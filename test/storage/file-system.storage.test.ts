@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { FileTooLargeError, InvalidFileIdError } from '../../src/core/errors/index.js';
-import { FileSystemStorage, MemoryStorage } from '../../src/storage/index.js';
+import { FileSystemStorage, MemoryStorage } from '../../src/storage/authoring.js';
 import {
   listIds,
   readAll,
