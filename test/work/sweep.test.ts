@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import { AttachmentWork, type UploadedFile } from '../../src/index.js';
-import { AttachmentClaim } from '../../src/persistence/index.js';
+import { AttachmentClaim, claimOf } from '../../src/persistence/index.js';
 import { RESERVED_TEMP_DIR, type PromotePayload, type WorkPayload } from '../../src/core/index.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
@@ -49,7 +49,7 @@ describe('the cache sweep', () => {
     await utimes(incomplete, new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
 
     const claims = db.dataSource.getRepository(AttachmentClaim);
-    await claims.insert({ fileId: 'long-gone.png', claimedAt: 0, expiresAt: Date.now() - 1 });
+    await claims.insert(claimOf('long-gone.png', 0, Date.now() - 1));
 
     const result = await harness.work.sweep();
     assert.deepEqual(result, {
