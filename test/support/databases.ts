@@ -17,6 +17,8 @@ export const SERVER_DATABASES: readonly DatabaseKind[] = ['postgres', 'mariadb']
 export interface TestDatabase {
   kind: DatabaseKind;
   options: DataSourceOptions;
+  /** The database's URL, for other processes (server databases only). */
+  url?: string;
   dataSource: DataSource;
   close(): Promise<void>;
 }
@@ -60,17 +62,13 @@ export async function createTestDatabase(
 async function createPostgres(entities: Entities, driver: { poolSize?: number }) {
   const name = testName();
   await postgresAdmin(`CREATE DATABASE ${name}`);
-  const options: DataSourceOptions = {
-    type: 'postgres',
-    url: `${PG_URL}/${name}`,
-    entities,
-    synchronize: true,
-    ...(driver.poolSize ? { poolSize: driver.poolSize } : {}),
-  };
+  const url = `${PG_URL}/${name}`;
+  const options = urlOptions(url, { entities, synchronize: true, poolSize: driver.poolSize });
   const dataSource = await new DataSource(options).initialize();
   return {
     kind: 'postgres' as const,
     options,
+    url,
     dataSource,
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
@@ -90,22 +88,14 @@ async function createMariadb(entities: Entities, driver: { poolSize?: number }) 
     `CREATE USER '${name}'@'%' IDENTIFIED BY ''`,
     `GRANT ALL ON ${name}.* TO '${name}'@'%'`,
   );
-  const url = new URL(MYSQL_URL);
-  const options: DataSourceOptions = {
-    type: 'mariadb',
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    username: name,
-    password: '',
-    database: name,
-    entities,
-    synchronize: true,
-    ...(driver.poolSize ? { poolSize: driver.poolSize } : {}),
-  };
+  const server = new URL(MYSQL_URL);
+  const url = `mariadb://${name}@${server.host}/${name}`;
+  const options = urlOptions(url, { entities, synchronize: true, poolSize: driver.poolSize });
   const dataSource = await new DataSource(options).initialize();
   return {
     kind: 'mariadb' as const,
     options,
+    url,
     dataSource,
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
@@ -120,19 +110,36 @@ async function createMariadb(entities: Entities, driver: { poolSize?: number }) 
  */
 export async function setDatabaseReachable(db: TestDatabase, reachable: boolean): Promise<void> {
   if (db.kind === 'mariadb') {
-    const name = (db.options as { database: string }).database;
+    const name = new URL(db.url!).pathname.slice(1);
     await mysqlAdmin(`ALTER USER '${name}'@'%' ACCOUNT ${reachable ? 'UNLOCK' : 'LOCK'}`);
     if (!reachable) await killConnectionsOf(name);
     return;
   }
   if (db.kind !== 'postgres') throw new Error(`no outage for ${db.kind}`);
-  const name = new URL((db.options as { url: string }).url).pathname.slice(1);
+  const name = new URL(db.url!).pathname.slice(1);
   await postgresAdmin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS ${reachable}`);
   if (!reachable) {
     await postgresAdmin(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
     );
   }
+}
+
+/**
+ * DataSource options for a server database's URL: `postgres://`, `mysql://` or `mariadb://`
+ * (TypeORM's `mysql` and `mariadb` drivers, both on mysql2).
+ */
+export function urlOptions(
+  url: string,
+  rest: { entities: Entities; synchronize?: boolean; poolSize?: number | undefined },
+): DataSourceOptions {
+  const { poolSize, ...common } = rest;
+  const pool = poolSize ? { poolSize } : {};
+  const scheme = new URL(url).protocol;
+  if (scheme === 'mysql:' || scheme === 'mariadb:') {
+    return { type: scheme === 'mysql:' ? 'mysql' : 'mariadb', url, ...common, ...pool };
+  }
+  return { type: 'postgres', url, ...common, ...pool };
 }
 
 function testName(): string {
