@@ -14,7 +14,7 @@ export interface SampleSettings {
   uploads: string;
   /** Files in a bucket rather than in `uploads`, and uploads from the page straight to it. */
   s3?: SampleS3Settings;
-  /** A `postgres://` URL, or undefined for SQLite. */
+  /** A `postgres://`, `mysql://` or `mariadb://` URL, or undefined for SQLite. */
   databaseUrl?: string;
   redisUrl: URL;
   queuePrefix: string;
@@ -27,9 +27,26 @@ function database(settings: SampleSettings): TypeOrmModuleOptions {
     synchronize: true, // a sample: real apps create the tables in migrations
     retryAttempts: 1, // fail at once with the driver's error rather than retrying for 30 s
   };
-  return settings.databaseUrl
-    ? { type: 'postgres', url: settings.databaseUrl, ...common }
-    : { type: 'better-sqlite3', database: join(settings.uploads, 'sample.sqlite'), ...common };
+  const url = settings.databaseUrl;
+  if (!url)
+    return { type: 'better-sqlite3', database: join(settings.uploads, 'sample.sqlite'), ...common };
+  const type = databaseType(url);
+  if (!type) throw new Error(`DATABASE_URL: no database for ${url}`);
+  return { type, url, ...common };
+}
+
+/** The TypeORM driver of each DATABASE_URL scheme; `mysql` and `mariadb` both use mysql2. */
+const DATABASE_TYPES: Readonly<Record<string, 'postgres' | 'mysql' | 'mariadb'>> = {
+  'postgres:': 'postgres',
+  'postgresql:': 'postgres',
+  'mysql:': 'mysql',
+  'mariadb:': 'mariadb',
+};
+
+/** The TypeORM type for a DATABASE_URL, or undefined when the app has none for it. */
+export function databaseType(url: string): 'postgres' | 'mysql' | 'mariadb' | undefined {
+  const scheme = /^([a-z]+:)\/\//.exec(url)?.[1];
+  return scheme ? DATABASE_TYPES[scheme] : undefined;
 }
 
 /** ioredis options from a `redis://[user:password@]host:port[/db]` URL. */

@@ -3,7 +3,7 @@
  * JSON API around a Photo entity. `npm run sample`, then open the printed URL.
  *
  * Environment (all optional): PORT (3000), UPLOADS_DIR (sample/uploads), DATABASE_URL (a
- * postgres:// URL; SQLite in UPLOADS_DIR otherwise), REDIS_URL (redis://127.0.0.1:6379),
+ * postgres://, mysql:// or mariadb:// URL; SQLite in UPLOADS_DIR otherwise), REDIS_URL (redis://127.0.0.1:6379),
  * QUEUE_PREFIX (sample), ATTACHMENTS_SECRET (at least 32 characters).
  *
  * S3 instead of folders: S3_BUCKET turns it on; then S3_ENDPOINT (an S3-compatible server such
@@ -19,7 +19,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule, type SampleSettings } from './app.module.js';
+import { AppModule, databaseType, type SampleSettings } from './app.module.js';
 import { bucketProblem, describeStorage, type SampleS3Settings } from './storage.js';
 
 /** S3 settings, undefined without S3_BUCKET, or what is wrong with them. */
@@ -45,8 +45,11 @@ function s3FromEnvironment(): SampleS3Settings | undefined | string {
 
 function settingsFromEnvironment(): SampleSettings | string {
   const databaseUrl = process.env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    return 'DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.';
+  if (databaseUrl && !databaseType(databaseUrl)) {
+    return (
+      'DATABASE_URL must be a postgres://, mysql:// or mariadb:// URL; ' +
+      'leave it unset to use SQLite.'
+    );
   }
   const s3 = s3FromEnvironment();
   if (typeof s3 === 'string') return s3;

@@ -20,7 +20,7 @@ import {
   assertSafeFileId,
 } from '../core/index.js';
 import { inspectStoredFile, uploadMeasured } from '../storage/index.js';
-import { attachmentOf, AttachmentClaim } from '../persistence/index.js';
+import { attachmentOf, AttachmentClaim, claimKey, claimOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
 import { FileUrls } from './file-urls.js';
@@ -202,7 +202,8 @@ export class AttachmentsService {
     assertSafeFileId(payload.id);
     if (payload.owner !== undefined && payload.owner !== owner) throw new TokenOwnerMismatchError();
     const claims = this.config.dataSource.getRepository(AttachmentClaim);
-    if (await claims.existsBy({ fileId: payload.id })) throw new TokenAlreadyUsedError(payload.id);
+    if (await claims.existsBy({ fileKey: claimKey(payload.id) }))
+      throw new TokenAlreadyUsedError(payload.id);
     const cache = this.config.storage(this.config.cacheStorage);
     const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
     if (payload.sha256) metadata.sha256 = payload.sha256;
@@ -253,7 +254,7 @@ export class AttachmentsService {
     try {
       await this.config.dataSource
         .getRepository(AttachmentClaim)
-        .insert({ fileId, claimedAt: now, expiresAt: now + this.config.cacheTtl });
+        .insert(claimOf(fileId, now, this.config.cacheTtl));
       return true;
     } catch {
       return false;

@@ -12,6 +12,7 @@ export type WorkStatus = 'pending' | 'failed';
  */
 @Entity('attachment_work')
 @Index(['status', 'relayAt'])
+// 255 + 512 utf8mb4 characters are 3,068 bytes: inside InnoDB's 3,072-byte key limit.
 @Index(['entity', 'recordId'])
 export class AttachmentWork {
   @PrimaryColumn({ type: 'varchar', length: 64 })

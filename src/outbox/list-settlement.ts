@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import type { UploadedFile, AttachmentEventTarget, ListPromotedEvent } from '../core/index.js';
+import { dialectOf } from '../persistence/index.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 
 /**
@@ -14,11 +15,13 @@ export async function listSettled(
 ): Promise<boolean> {
   const cached = list.filter((file) => file.storage === cacheStorage).map((file) => file.id);
   if (cached.length === 0) return true;
-  const waiting = await manager.getRepository(AttachmentWork).countBy({
-    kind: 'promote',
-    status: 'pending',
-    cachedFileId: In(cached),
-  });
+  const where = { kind: 'promote' as const, status: 'pending' as const, cachedFileId: In(cached) };
+  // Under a snapshot (a save's transaction on MySQL), only a locking read sees the promotions
+  // that finished since the transaction's first read.
+  const latest = dialectOf(manager.connection).snapshotReads;
+  const waiting = await manager
+    .getRepository(AttachmentWork)
+    .count(latest ? { where, lock: { mode: 'pessimistic_read' } } : { where });
   return waiting === 0;
 }
 

@@ -32,7 +32,10 @@ export interface AttachmentOptions<E extends object = object> extends Attachment
   allowedTypes?: readonly string[];
   /** Where the promoted file goes. Default `record`: `<entity>/<id>/<attachment>/<file>`. */
   location?: LocationStrategy;
-  /** Column type. Default `jsonb` (PostgreSQL, and SQLite in TypeORM 1.x). */
+  /**
+   * Column type. Default: the database's JSON type, chosen as the DataSource initializes
+   * (`jsonb` on PostgreSQL and SQLite, `json` on MySQL and MariaDB).
+   */
   columnType?: ColumnType;
   /** Column name, when it differs from the property name. */
   columnName?: string;

@@ -1,16 +1,24 @@
-import { Column } from 'typeorm';
+import { Column, type ColumnOptions } from 'typeorm';
 import type { AttachmentListOptions, AttachmentOptions } from './attachment-options.js';
 import { registerAttachment } from './attachment-registry.js';
+import { jsonColumnType } from './json-column-type.js';
 
 function declare(name: string, options: AttachmentOptions, multiple: boolean): PropertyDecorator {
   return (target, propertyKey) => {
     if (typeof propertyKey !== 'string') {
       throw new TypeError(`${name} must decorate a string-named property`);
     }
-    Column({ type: options.columnType ?? 'jsonb', name: options.columnName, nullable: true })(
-      target,
-      propertyKey,
-    );
+    const column: ColumnOptions = { name: options.columnName, nullable: true };
+    if (options.columnType) column.type = options.columnType;
+    else {
+      // Read by TypeORM as it builds each DataSource's metadata: the type of that database.
+      const declaredOn = `${name} on ${target.constructor.name}.${propertyKey}`;
+      Object.defineProperty(column, 'type', {
+        enumerable: true,
+        get: () => jsonColumnType(declaredOn),
+      });
+    }
+    Column(column)(target, propertyKey);
     registerAttachment(target.constructor, { property: propertyKey, options, multiple });
   };
 }

@@ -1,4 +1,4 @@
-export { AttachmentClaim } from './attachment-claim.entity.js';
+export { AttachmentClaim, claimKey, claimOf } from './attachment-claim.entity.js';
 export type {
   AttachmentCallbacks,
   AttachmentDefinition,
@@ -15,5 +15,5 @@ export {
   readAttachmentColumns,
   readColumnsNow,
 } from './sql/record-columns.js';
-export { dialectOf } from './sql/dialect-of.js';
+export { dialectFor, dialectOf } from './sql/dialect-of.js';
 export { inTransaction } from './sql/transactions.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import { Attachments, TooManyFilesError, type UploadedFile } from '../../src/index.js';
-import type { DatabaseKind } from '../support/databases.js';
+import { DATABASES } from '../support/databases.js';
 import { png } from '../support/fixtures.js';
 import { referencedFiles, storedFiles, waitForIdle, type Harness } from '../support/harness.js';
 import { StepGate } from '../support/step-gate.js';
@@ -21,7 +21,7 @@ class Album {
 const names = (list: UploadedFile[] | null | undefined) =>
   (list ?? []).map((file) => file.metadata.filename);
 
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+for (const kind of DATABASES) {
   describe(`@Attachments() lists on ${kind}`, () => {
     const hold = new StepGate();
     const suite = useHarness(kind, [Album], {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { AttachmentConfigurationError, attachmentEntities } from '../../src/index.js';
 import { checkDataSource } from '../../src/lifecycle/datasource-checks.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 
 const refused = (message: RegExp) => (error: unknown) =>
@@ -25,8 +25,45 @@ describe('the DataSource the module joins', () => {
   });
 
   it('refuses a database it has no SQL dialect for', () => {
-    const mysql = { options: { type: 'mysql' } } as unknown as DataSource;
-    assert.throws(() => checkDataSource(mysql), refused(/database type "mysql" is not supported/));
+    const oracle = { options: { type: 'oracle' } } as unknown as DataSource;
+    assert.throws(
+      () => checkDataSource(oracle),
+      refused(/database type "oracle" is not supported/),
+    );
+  });
+
+  it('gives attachment columns the JSON type of each database, as each DataSource initializes', async () => {
+    // Side by side: each initialization sees its own database, however they interleave.
+    const dbs = await Promise.all(
+      DATABASES.map((kind) => createTestDatabase(kind, [Photo, ...attachmentEntities])),
+    );
+    try {
+      const types = dbs.map((each) => [
+        each.kind,
+        each.dataSource.getMetadata(Photo).findColumnWithPropertyName('image')?.type,
+      ]);
+      assert.deepEqual(Object.fromEntries(types), {
+        postgres: 'jsonb',
+        sqlite: 'jsonb',
+        mariadb: 'json',
+      });
+    } finally {
+      await Promise.all(dbs.map((each) => each.close()));
+    }
+  });
+
+  it('refuses an unsupported database as it initializes, before TypeORM fails on a column type', async () => {
+    // CockroachDB's driver speaks PostgreSQL's protocol, so it connects to the local server.
+    const cockroach = new DataSource({
+      type: 'cockroachdb',
+      url: `${process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432'}/postgres`,
+      timeTravelQueries: false,
+      entities: [Photo, ...attachmentEntities],
+    });
+    await assert.rejects(
+      cockroach.initialize(),
+      refused(/@Attachment\(\) on Photo\.image: database type "cockroachdb" is not supported/),
+    );
   });
 
   it('refuses a DataSource not yet initialized, or without the library tables', async () => {

@@ -19,6 +19,7 @@ import {
 const variants: { kind: DatabaseKind; files: 'filesystem' | 's3' }[] = [
   { kind: 'postgres', files: 'filesystem' },
   { kind: 'sqlite', files: 'filesystem' },
+  { kind: 'mariadb', files: 'filesystem' },
   { kind: 'postgres', files: 's3' },
 ];
 

@@ -4,7 +4,7 @@ import { afterEach, before, describe, it } from 'node:test';
 import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import { Attachments, type UploadedFile } from '../../src/index.js';
 import { AttachmentClaim } from '../../src/persistence/index.js';
-import type { DatabaseKind } from '../support/databases.js';
+import { DATABASES } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { referencedFiles, storedFiles, waitForIdle, type Harness } from '../support/harness.js';
@@ -28,7 +28,7 @@ class Shelf {
  * however long ago it was loaded. Token claims expire and are swept, so the tests remove them
  * first: staleness must be judged without them.
  */
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+for (const kind of DATABASES) {
   describe(`stale objects on ${kind}`, () => {
     const suite = useHarness(kind, [Photo, Shelf]);
     let harness: Harness;

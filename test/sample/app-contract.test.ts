@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { Photo } from '../../sample/app/photo.entity.js';
 import { attachmentEntities, type UploadedFile } from '../../src/index.js';
 import { signUploadToken } from '../../src/core/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { pdf, png } from '../support/fixtures.js';
 import { referencedFiles, waitFor } from '../support/harness.js';
 import { freePort, RedisServer } from '../support/processes.js';
@@ -16,7 +16,7 @@ import { filesUnder, LISTENING, startSampleApp, type SampleApp } from './sample-
 
 const MB = 1024 * 1024;
 
-for (const kind of ['sqlite', 'postgres'] as const) {
+for (const kind of DATABASES) {
   describe(`the sample app's HTTP contract on ${kind} (npm run sample)`, () => {
     let uploads: string;
     let database: TestDatabase | undefined;
@@ -56,8 +56,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     before(async () => {
       uploads = await mkdtemp(join(tmpdir(), `sample-app-${kind}-`));
       const entities = [Photo, ...attachmentEntities];
-      if (kind === 'postgres') database = await createTestDatabase('postgres', entities);
-      const databaseUrl = (database?.options as { url?: string } | undefined)?.url;
+      if (kind !== 'sqlite') database = await createTestDatabase(kind, entities);
+      // MariaDB through TypeORM's `mysql` driver name, which the sample maps mysql:// to.
+      const databaseUrl = database?.url?.replace(/^mariadb:/, 'mysql:');
       app = await startSampleApp({ uploads, databaseUrl });
       dataSource =
         database?.dataSource ??

@@ -21,7 +21,7 @@ export interface SampleApp {
 
 export interface SampleAppOptions {
   uploads: string;
-  /** A postgres:// URL; SQLite in `uploads` when absent. */
+  /** A postgres://, mysql:// or mariadb:// URL; SQLite in `uploads` when absent. */
   databaseUrl?: string;
   /** More environment, e.g. S3_BUCKET and S3_ENDPOINT; S3_* variables are unset otherwise. */
   env?: Record<string, string>;

@@ -184,7 +184,7 @@ export class WorkerProcess extends Child {
 
   constructor(web: Harness, db: TestDatabase, env: WorkerEnv = {}, readyTimeoutMs = 60_000) {
     const settings: WorkerEnv = {
-      DATABASE_URL: (db.options as { url: string }).url,
+      DATABASE_URL: db.url!,
       FILES_DIR: web.directory,
       QUEUE_PREFIX: web.queue.opts.prefix!,
       LOCK_MS: '1000',

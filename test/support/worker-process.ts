@@ -21,6 +21,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { urlOptions } from './databases.js';
 import {
   AttachmentEvents,
   attachmentEntities,
@@ -49,12 +50,9 @@ const optionalNumber = (name: WorkerSetting): number | undefined => {
 };
 
 const poolSize = optionalNumber('DB_POOL_SIZE');
-const dataSource = await new DataSource({
-  type: 'postgres',
-  url: required('DATABASE_URL'),
-  entities: [Photo, ...attachmentEntities],
-  ...(poolSize === undefined ? {} : { poolSize }),
-}).initialize();
+const dataSource = await new DataSource(
+  urlOptions(required('DATABASE_URL'), { entities: [Photo, ...attachmentEntities], poolSize }),
+).initialize();
 const directory = required('FILES_DIR');
 const lockDuration = Number(required('LOCK_MS'));
 const relayInterval = optionalNumber('RELAY_INTERVAL_MS');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import { AttachmentSerializer, type UploadedFile } from '../../src/index.js';
-import type { DatabaseKind } from '../support/databases.js';
+import { DATABASES } from '../support/databases.js';
 import { Note, processorSwitches } from '../support/derivative-entities.js';
 import {
   referencedFiles,
@@ -15,7 +15,7 @@ import {
 import { StepGate } from '../support/step-gate.js';
 import { useHarness } from '../support/suite.js';
 
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+for (const kind of DATABASES) {
   describe(`derivatives on ${kind}`, () => {
     const gate = new StepGate();
     /** The derivative whose write fails, as when the database refuses it at every attempt. */

@@ -18,7 +18,7 @@
 import '../support/harness.js';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { attachmentEntities } from '../../src/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, SERVER_DATABASES, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { Chaos } from '../support/fault-run/chaos.js';
 import { Lanes } from '../support/fault-run/lanes.js';
@@ -31,49 +31,51 @@ import { Workers } from '../support/fault-run/workers.js';
 import { freePort, RedisServer } from '../support/processes.js';
 import { Random } from '../support/random.js';
 
-describe('randomized fault run on postgres', () => {
-  let db: TestDatabase;
+for (const kind of SERVER_DATABASES) {
+  describe(`randomized fault run on ${kind}`, () => {
+    let db: TestDatabase;
 
-  before(async () => {
-    db = await createTestDatabase('postgres', [Photo, ...attachmentEntities]);
-  });
+    before(async () => {
+      db = await createTestDatabase(kind, [Photo, ...attachmentEntities]);
+    });
 
-  after(async () => {
-    await db?.close();
-  });
+    after(async () => {
+      await db?.close();
+    });
 
-  it(
-    'workers killed at random, Redis killed twice: nothing lost, orphaned or stuck',
-    { timeout: 330_000 },
-    async (t: TestContext) => {
-      const random = new Random(SEED);
-      const ledger = new Ledger();
-      console.log(`fault run: seed ${SEED} (replay with FAULT_SEED=${SEED})`);
+    it(
+      'workers killed at random, Redis killed twice: nothing lost, orphaned or stuck',
+      { timeout: 330_000 },
+      async (t: TestContext) => {
+        const random = new Random(SEED);
+        const ledger = new Ledger();
+        console.log(`fault run: seed ${SEED} (replay with FAULT_SEED=${SEED})`);
 
-      const redis = new RedisServer(await freePort());
-      await redis.start();
-      const webs = await Webs.start(db, redis);
-      const workers = new Workers(webs.main.harness, db, redis);
-      const lanes = new Lanes(ledger, random);
-      const outages = new Outages(ledger, redis, webs, lanes, random);
-      const chaos = new Chaos(ledger, workers, outages, random);
-      try {
-        for (let index = 0; index < LANES; index++) lanes.start(index, webs.main);
-        await chaos.run();
-
-        // No more chaos: the lanes stop, Redis is up, and one last worker runs what is left.
-        await lanes.stop(LANE_STOP_BOUND_MS);
-        const chaosEnd = Date.now();
+        const redis = new RedisServer(await freePort());
         await redis.start();
-        await workers.spawn(0).ready;
-        await verdict(t, ledger, webs.main.harness, db, chaosEnd);
-      } finally {
-        lanes.halt();
-        await workers.killAll();
-        await redis.start().catch(() => undefined);
-        await webs.close();
-        await redis.kill();
-      }
-    },
-  );
-});
+        const webs = await Webs.start(db, redis);
+        const workers = new Workers(webs.main.harness, db, redis);
+        const lanes = new Lanes(ledger, random);
+        const outages = new Outages(ledger, redis, webs, lanes, random);
+        const chaos = new Chaos(ledger, workers, outages, random);
+        try {
+          for (let index = 0; index < LANES; index++) lanes.start(index, webs.main);
+          await chaos.run();
+
+          // No more chaos: the lanes stop, Redis is up, and one last worker runs what is left.
+          await lanes.stop(LANE_STOP_BOUND_MS);
+          const chaosEnd = Date.now();
+          await redis.start();
+          await workers.spawn(0).ready;
+          await verdict(t, ledger, webs.main.harness, db, chaosEnd);
+        } finally {
+          lanes.halt();
+          await workers.killAll();
+          await redis.start().catch(() => undefined);
+          await webs.close();
+          await redis.kill();
+        }
+      },
+    );
+  });
+}

@@ -2,7 +2,7 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { AttachmentWork, type JobStep, type JobStepData } from '../../src/index.js';
-import type { DatabaseKind } from '../support/databases.js';
+import { DATABASES } from '../support/databases.js';
 import { Note } from '../support/derivative-entities.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
@@ -23,7 +23,7 @@ import { useHarness } from '../support/suite.js';
  * dies before it can look at the record. No later run of that work comes to clean up, so the
  * copy must not outlive the run's first look after writing it.
  */
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+for (const kind of DATABASES) {
   describe(`a late run of finished work, on ${kind}`, () => {
     const gate = new FirstRunGate();
     /** The step at which the held run dies, once released (it throws, as a killed run stops). */

@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import { attachmentEntities, FileSystemStorage, type JobStep } from '../../src/index.js';
 import { type PromotePayload } from '../../src/core/index.js';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import {
@@ -27,7 +27,7 @@ const STEP_OF: Record<Exclude<Moment, 'during copy'>, JobStep> = {
   'before write': 'promote:before-write',
 };
 
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+for (const kind of DATABASES) {
   describe(`promotion races on ${kind}`, () => {
     let db: TestDatabase;
     let harness: Harness;

@@ -10,7 +10,7 @@ import {
   type Storage,
   type UploadedFile,
 } from '../../src/index.js';
-import type { DatabaseKind } from '../support/databases.js';
+import { DATABASES } from '../support/databases.js';
 import { Note } from '../support/derivative-entities.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
@@ -46,7 +46,7 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
  * as when BullMQ redelivers a stalled job whose first run is still alive. The end state must be
  * the end state of one run.
  */
-for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
+for (const kind of DATABASES) {
   describe(`a job run twice, overlapping, on ${kind}`, () => {
     const gate = new FirstRunGate();
     const suite = useHarness(kind, [Photo, Note, Gallery], {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import { AttachmentWork, type UploadedFile } from '../../src/index.js';
-import { AttachmentClaim } from '../../src/persistence/index.js';
+import { AttachmentClaim, claimOf } from '../../src/persistence/index.js';
 import { RESERVED_TEMP_DIR, type PromotePayload, type WorkPayload } from '../../src/core/index.js';
-import type { TestDatabase } from '../support/databases.js';
+import { SERVER_DATABASES, type TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
 import { SweepHandler } from '../../src/work/handlers/sweep.handler.js';
@@ -17,76 +17,78 @@ import { listFiles, startHarness, waitFor, type Harness } from '../support/harne
 
 const DAY = 24 * 3_600_000;
 
-describe('the cache sweep', () => {
-  let db: TestDatabase;
-  let harness: Harness;
-  let photos: Repository<Photo>;
+for (const kind of SERVER_DATABASES) {
+  describe(`the cache sweep on ${kind}`, () => {
+    let db: TestDatabase;
+    let harness: Harness;
+    let photos: Repository<Photo>;
 
-  const suite = useHarness('postgres', [Photo], { worker: false });
-  before(() => {
-    ({ db, harness } = suite);
-    photos = db.dataSource.getRepository(Photo);
-  });
-
-  /** Makes a cached file look as if it was uploaded `age` milliseconds ago. */
-  async function age(file: UploadedFile, milliseconds: number) {
-    const then = new Date(Date.now() - milliseconds);
-    await utimes(join(harness.directory, 'cache', file.id), then, then);
-  }
-
-  it('deletes old unattached files only, and keeps what pending work still needs', async () => {
-    const abandoned = await harness.attachments.cache(png(3, 3), { filename: 'old.png' });
-    const fresh = await harness.attachments.cache(png(4, 4), { filename: 'new.png' });
-    const pending = photos.create({ title: 'waiting for a worker' });
-    await harness.attachments.attach(pending, 'image', png(5, 5), { filename: 'pending.png' });
-    await photos.save(pending);
-    await age(abandoned.file, 2 * DAY);
-    await age(pending.image!, 2 * DAY);
-
-    const incomplete = join(harness.directory, 'cache', RESERVED_TEMP_DIR, 'interrupted-upload');
-    await mkdir(join(incomplete, '..'), { recursive: true });
-    await writeFile(incomplete, 'half a file');
-    await utimes(incomplete, new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
-
-    const claims = db.dataSource.getRepository(AttachmentClaim);
-    await claims.insert({ fileId: 'long-gone.png', claimedAt: 0, expiresAt: Date.now() - 1 });
-
-    const result = await harness.work.sweep();
-    assert.deepEqual(result, {
-      deletedCachedFiles: 1,
-      removedIncompleteUploads: 1,
-      removedClaims: 1,
-      droppedFailedWork: 0,
+    const suite = useHarness(kind, [Photo], { worker: false });
+    before(() => {
+      ({ db, harness } = suite);
+      photos = db.dataSource.getRepository(Photo);
     });
-    assert.deepEqual(
-      await listFiles(harness.storages.cache!),
-      [fresh.file.id, pending.image!.id].sort(),
-    );
-    assert.deepEqual(
-      (await claims.find()).map((claim) => claim.fileId),
-      [pending.image!.id],
-      'the claim of the attached file stays: its token must not work twice',
-    );
-  });
 
-  it('is scheduled as a repeating BullMQ job by worker processes', async () => {
-    assert.deepEqual(await harness.queue.getJobSchedulers(), [], 'web-only processes do not');
-    const worker = await startHarness({ dataSource: db.dataSource, sweepInterval: 60_000 });
-    try {
-      // Set once Redis answers, without holding up the app's start.
-      const schedulers = await waitFor(async () => {
-        const found = await worker.queue.getJobSchedulers();
-        return found.length > 0 && found;
-      }, 'the sweep schedule');
-      assert.deepEqual(
-        schedulers.map((scheduler) => ({ name: scheduler.name, every: Number(scheduler.every) })),
-        [{ name: 'sweep', every: 60_000 }],
-      );
-    } finally {
-      await worker.close();
+    /** Makes a cached file look as if it was uploaded `age` milliseconds ago. */
+    async function age(file: UploadedFile, milliseconds: number) {
+      const then = new Date(Date.now() - milliseconds);
+      await utimes(join(harness.directory, 'cache', file.id), then, then);
     }
+
+    it('deletes old unattached files only, and keeps what pending work still needs', async () => {
+      const abandoned = await harness.attachments.cache(png(3, 3), { filename: 'old.png' });
+      const fresh = await harness.attachments.cache(png(4, 4), { filename: 'new.png' });
+      const pending = photos.create({ title: 'waiting for a worker' });
+      await harness.attachments.attach(pending, 'image', png(5, 5), { filename: 'pending.png' });
+      await photos.save(pending);
+      await age(abandoned.file, 2 * DAY);
+      await age(pending.image!, 2 * DAY);
+
+      const incomplete = join(harness.directory, 'cache', RESERVED_TEMP_DIR, 'interrupted-upload');
+      await mkdir(join(incomplete, '..'), { recursive: true });
+      await writeFile(incomplete, 'half a file');
+      await utimes(incomplete, new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
+
+      const claims = db.dataSource.getRepository(AttachmentClaim);
+      await claims.insert(claimOf('long-gone.png', 0, Date.now() - 1));
+
+      const result = await harness.work.sweep();
+      assert.deepEqual(result, {
+        deletedCachedFiles: 1,
+        removedIncompleteUploads: 1,
+        removedClaims: 1,
+        droppedFailedWork: 0,
+      });
+      assert.deepEqual(
+        await listFiles(harness.storages.cache!),
+        [fresh.file.id, pending.image!.id].sort(),
+      );
+      assert.deepEqual(
+        (await claims.find()).map((claim) => claim.fileId),
+        [pending.image!.id],
+        'the claim of the attached file stays: its token must not work twice',
+      );
+    });
+
+    it('is scheduled as a repeating BullMQ job by worker processes', async () => {
+      assert.deepEqual(await harness.queue.getJobSchedulers(), [], 'web-only processes do not');
+      const worker = await startHarness({ dataSource: db.dataSource, sweepInterval: 60_000 });
+      try {
+        // Set once Redis answers, without holding up the app's start.
+        const schedulers = await waitFor(async () => {
+          const found = await worker.queue.getJobSchedulers();
+          return found.length > 0 && found;
+        }, 'the sweep schedule');
+        assert.deepEqual(
+          schedulers.map((scheduler) => ({ name: scheduler.name, every: Number(scheduler.every) })),
+          [{ name: 'sweep', every: 60_000 }],
+        );
+      } finally {
+        await worker.close();
+      }
+    });
   });
-});
+}
 
 describe('the cache sweep on S3', () => {
   const s3 = useS3Storages();
@@ -125,142 +127,145 @@ describe('the cache sweep on S3', () => {
   });
 });
 
-describe('the cache sweep over many files and old failures', () => {
-  const suite = useHarness('postgres', [Photo], {
-    worker: false,
-    failedWorkRetention: 60_000,
-  });
+for (const kind of SERVER_DATABASES) {
+  describe(`the cache sweep over many files and old failures, on ${kind}`, () => {
+    const suite = useHarness(kind, [Photo], {
+      worker: false,
+      failedWorkRetention: 60_000,
+    });
 
-  /** A row as the outbox writes it, for states that take many jobs to reach. */
-  function workRow(
-    id: string,
-    payload: WorkPayload,
-    extra: Partial<AttachmentWork> = {},
-  ): AttachmentWork {
-    return Object.assign(new AttachmentWork(), {
+    /** A row as the outbox writes it, for states that take many jobs to reach. */
+    function workRow(
+      id: string,
+      payload: WorkPayload,
+      extra: Partial<AttachmentWork> = {},
+    ): AttachmentWork {
+      return Object.assign(new AttachmentWork(), {
+        id,
+        kind: payload.kind,
+        entity: 'Photo',
+        recordId: JSON.stringify({ id: 1 }),
+        cachedFileId: payload.kind === 'promote' ? payload.file.id : null,
+        payload,
+        status: 'pending' as const,
+        attempts: 0,
+        lastError: null,
+        createdAt: 0,
+        availableAt: 0,
+        relayAt: 0,
+        failedAt: null,
+        ...extra,
+      });
+    }
+
+    const cachedFile = (id: string): UploadedFile => ({
       id,
-      kind: payload.kind,
+      storage: 'cache',
+      metadata: { filename: null, size: 1, mimeType: 'application/octet-stream' },
+    });
+
+    const promotion = (file: UploadedFile): WorkPayload => ({
+      kind: 'promote',
       entity: 'Photo',
-      recordId: JSON.stringify({ id: 1 }),
-      cachedFileId: payload.kind === 'promote' ? payload.file.id : null,
-      payload,
-      status: 'pending' as const,
-      attempts: 0,
-      lastError: null,
-      createdAt: 0,
-      availableAt: 0,
-      relayAt: 0,
-      failedAt: null,
-      ...extra,
+      recordId: { id: 1 },
+      attachment: 'image',
+      file,
+      target: { storage: 'store', id: `photo/1/image/${file.id}` },
     });
-  }
 
-  const cachedFile = (id: string): UploadedFile => ({
-    id,
-    storage: 'cache',
-    metadata: { filename: null, size: 1, mimeType: 'application/octet-stream' },
-  });
+    it('reads the outbox a batch at a time, and keeps every file that work still reads', async () => {
+      const { harness, db } = suite;
+      const cache = harness.storages.cache!;
+      const referenced: string[] = [];
+      const abandoned: string[] = [];
+      for (let n = 0; n < 2100; n++) {
+        const id = `f${String(n).padStart(5, '0')}.bin`;
+        await cache.upload(id, Buffer.from('x'));
+        (n % 3 === 0 ? abandoned : referenced).push(id);
+      }
+      const rows = referenced.map((id, n) =>
+        workRow(
+          `w${n}`,
+          promotion(cachedFile(id)),
+          n % 2 ? { status: 'failed', failedAt: Date.now() } : {},
+        ),
+      );
+      for (let n = 0; n < rows.length; n += 500) {
+        await db.dataSource.getRepository(AttachmentWork).save(rows.slice(n, n + 500));
+      }
 
-  const promotion = (file: UploadedFile): WorkPayload => ({
-    kind: 'promote',
-    entity: 'Photo',
-    recordId: { id: 1 },
-    attachment: 'image',
-    file,
-    target: { storage: 'store', id: `photo/1/image/${file.id}` },
-  });
-
-  it('reads the outbox a batch at a time, and keeps every file that work still reads', async () => {
-    const { harness, db } = suite;
-    const cache = harness.storages.cache!;
-    const referenced: string[] = [];
-    const abandoned: string[] = [];
-    for (let n = 0; n < 2100; n++) {
-      const id = `f${String(n).padStart(5, '0')}.bin`;
-      await cache.upload(id, Buffer.from('x'));
-      (n % 3 === 0 ? abandoned : referenced).push(id);
-    }
-    const rows = referenced.map((id, n) =>
-      workRow(
-        `w${n}`,
-        promotion(cachedFile(id)),
-        n % 2 ? { status: 'failed', failedAt: Date.now() } : {},
-      ),
-    );
-    for (let n = 0; n < rows.length; n += 500) {
-      await db.dataSource.getRepository(AttachmentWork).save(rows.slice(n, n + 500));
-    }
-
-    const reads: string[] = [];
-    const logger = db.dataSource.logger;
-    Object.defineProperty(db.dataSource, 'logger', {
-      configurable: true,
-      value: {
-        ...logger,
-        logQuery: (query: string) => {
-          if (/FROM "attachment_work"/.test(query) && /^SELECT/.test(query)) reads.push(query);
+      const reads: string[] = [];
+      const logger = db.dataSource.logger;
+      Object.defineProperty(db.dataSource, 'logger', {
+        configurable: true,
+        value: {
+          ...logger,
+          logQuery: (query: string) => {
+            if (/FROM ["`]attachment_work["`]/.test(query) && /^SELECT/.test(query))
+              reads.push(query);
+          },
         },
-      },
+      });
+      let result;
+      try {
+        result = await harness.app.get(SweepHandler, { strict: false }).run(Date.now() + 2 * DAY);
+      } finally {
+        Object.defineProperty(db.dataSource, 'logger', { configurable: true, value: logger });
+      }
+      assert.equal(result.deletedCachedFiles, abandoned.length);
+      assert.deepEqual(await listFiles(cache), referenced.sort());
+      assert.ok(reads.length > 0);
+      for (const query of reads) {
+        const bounded = /\bLIMIT\b/.test(query) || (query.match(/\$\d+|\?/g)?.length ?? 0) <= 1000;
+        assert.ok(/WHERE/.test(query) && bounded, `an unbounded read of the outbox: ${query}`);
+      }
     });
-    let result;
-    try {
-      result = await harness.app.get(SweepHandler, { strict: false }).run(Date.now() + 2 * DAY);
-    } finally {
-      Object.defineProperty(db.dataSource, 'logger', { configurable: true, value: logger });
-    }
-    assert.equal(result.deletedCachedFiles, abandoned.length);
-    assert.deepEqual(await listFiles(cache), referenced.sort());
-    assert.ok(reads.length > 0);
-    for (const query of reads) {
-      const bounded = /\bLIMIT\b/.test(query) || (query.match(/\$\d+/g)?.length ?? 0) <= 1000;
-      assert.ok(/WHERE/.test(query) && bounded, `an unbounded read of the outbox: ${query}`);
-    }
-  });
 
-  it('drops failed work past its retention only where nothing is lost', async () => {
-    const { harness, db } = suite;
-    const photos = db.dataSource.getRepository(Photo);
-    const repository = db.dataSource.getRepository(AttachmentWork);
-    await repository.clear();
-    const attached = await photos.save(
-      photos.create({ title: 'still failed', image: cachedFile('still-attached.png') }),
-    );
-    const moved = await photos.save(photos.create({ title: 'moved on', image: null }));
-    const old = { status: 'failed' as const, failedAt: Date.now() - 120_000 };
-    const promotionOf = (record: Photo, id: string): WorkPayload => ({
-      ...(promotion(cachedFile(id)) as PromotePayload),
-      recordId: { id: record.id },
+    it('drops failed work past its retention only where nothing is lost', async () => {
+      const { harness, db } = suite;
+      const photos = db.dataSource.getRepository(Photo);
+      const repository = db.dataSource.getRepository(AttachmentWork);
+      await repository.clear();
+      const attached = await photos.save(
+        photos.create({ title: 'still failed', image: cachedFile('still-attached.png') }),
+      );
+      const moved = await photos.save(photos.create({ title: 'moved on', image: null }));
+      const old = { status: 'failed' as const, failedAt: Date.now() - 120_000 };
+      const promotionOf = (record: Photo, id: string): WorkPayload => ({
+        ...(promotion(cachedFile(id)) as PromotePayload),
+        recordId: { id: record.id },
+      });
+      await repository.save([
+        workRow('keep-attached', promotionOf(attached, 'still-attached.png'), old),
+        workRow('drop-moved', promotionOf(moved, 'replaced-since.png'), old),
+        workRow(
+          'drop-derive',
+          {
+            kind: 'derive',
+            entity: 'Photo',
+            recordId: { id: attached.id },
+            attachment: 'image',
+            original: cachedFile('x.png'),
+            name: 'thumb',
+            target: { storage: 'store', stem: 'x/thumb' },
+          },
+          old,
+        ),
+        workRow('keep-delete', { kind: 'delete', reason: 'removed', files: [] }, old),
+        workRow('keep-recent', promotionOf(moved, 'recent.png'), {
+          status: 'failed',
+          failedAt: Date.now(),
+        }),
+      ]);
+
+      const result = await harness.work.sweep();
+      assert.equal(result.droppedFailedWork, 2);
+      assert.deepEqual(
+        (await repository.find({ where: { status: 'failed' }, order: { id: 'ASC' } })).map(
+          (row) => row.id,
+        ),
+        ['keep-attached', 'keep-delete', 'keep-recent'],
+      );
     });
-    await repository.save([
-      workRow('keep-attached', promotionOf(attached, 'still-attached.png'), old),
-      workRow('drop-moved', promotionOf(moved, 'replaced-since.png'), old),
-      workRow(
-        'drop-derive',
-        {
-          kind: 'derive',
-          entity: 'Photo',
-          recordId: { id: attached.id },
-          attachment: 'image',
-          original: cachedFile('x.png'),
-          name: 'thumb',
-          target: { storage: 'store', stem: 'x/thumb' },
-        },
-        old,
-      ),
-      workRow('keep-delete', { kind: 'delete', reason: 'removed', files: [] }, old),
-      workRow('keep-recent', promotionOf(moved, 'recent.png'), {
-        status: 'failed',
-        failedAt: Date.now(),
-      }),
-    ]);
-
-    const result = await harness.work.sweep();
-    assert.equal(result.droppedFailedWork, 2);
-    assert.deepEqual(
-      (await repository.find({ where: { status: 'failed' }, order: { id: 'ASC' } })).map(
-        (row) => row.id,
-      ),
-      ['keep-attached', 'keep-delete', 'keep-recent'],
-    );
   });
-});
+}

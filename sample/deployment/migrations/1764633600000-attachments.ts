@@ -4,7 +4,7 @@ export class Attachments1764633600000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     // The library's two tables (attachmentEntities): token claims and the work outbox.
     await queryRunner.query(
-      `CREATE TABLE "attachment_claims" ("fileId" character varying(1024) NOT NULL, "claimedAt" bigint NOT NULL, "expiresAt" bigint NOT NULL, CONSTRAINT "PK_8ac334290582d165f2d438ea4da" PRIMARY KEY ("fileId"))`,
+      `CREATE TABLE "attachment_claims" ("fileKey" character varying(64) NOT NULL, "fileId" character varying(1024) NOT NULL, "claimedAt" bigint NOT NULL, "expiresAt" bigint NOT NULL, CONSTRAINT "PK_e8a03cd01f49635f4902d70d81c" PRIMARY KEY ("fileKey"))`,
     );
     await queryRunner.query(
       `CREATE TABLE "attachment_work" ("id" character varying(64) NOT NULL, "kind" character varying(16) NOT NULL, "entity" character varying(255), "recordId" character varying(512), "cachedFileId" character varying(255), "payload" text NOT NULL, "status" character varying(16) NOT NULL DEFAULT 'pending', "attempts" integer NOT NULL DEFAULT '0', "lastError" text, "createdAt" bigint NOT NULL, "availableAt" bigint NOT NULL, "relayAt" bigint NOT NULL, "failedAt" bigint, CONSTRAINT "PK_bf80dbfd9606afefe39259e440c" PRIMARY KEY ("id"))`,

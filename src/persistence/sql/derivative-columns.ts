@@ -19,10 +19,12 @@ export function mergeDerivative(
 ): Promise<boolean> {
   const statement = statementFor(runner, metadata, idMap, property);
   const { dialect, table, column, where, params } = statement;
+  const next = dialect.mergeDerivative(column, statement.name);
   const sql =
-    `UPDATE ${table} SET ${statement.name} = ${dialect.mergeDerivative(column, statement.name)}` +
+    `UPDATE ${table} SET ${statement.name} = ${next}` +
     ` WHERE ${where} AND ${dialect.jsonText(statement.name, 'id')} = :originalId` +
-    ` AND ${dialect.jsonText(statement.name, 'storage')} = :originalStorage`;
+    ` AND ${dialect.jsonText(statement.name, 'storage')} = :originalStorage` +
+    dialect.changes(column, statement.name, next);
   return update(runner, sql, {
     ...params,
     name,

@@ -21,9 +21,11 @@ export function replaceListElement(
     idMap,
     property,
   );
+  const next = dialect.replaceElement(column, name);
   const sql =
-    `UPDATE ${table} SET ${name} = ${dialect.replaceElement(column, name)}` +
-    ` WHERE ${where} AND ${dialect.holdsElement(column, name)}`;
+    `UPDATE ${table} SET ${name} = ${next}` +
+    ` WHERE ${where} AND ${dialect.holdsElement(column, name)}` +
+    dialect.changes(column, name, next);
   return update(runner, sql, {
     ...params,
     stored: JSON.stringify(stored),

@@ -9,6 +9,7 @@ const asColumn = (column: ColumnMetadata, sql: string) =>
   `(${sql})::${column.type === 'json' ? 'json' : 'jsonb'}`;
 
 export const postgresDialect: SqlDialect = {
+  jsonColumnType: 'jsonb',
   jsonText: (column, field) => `((${column})::jsonb ->> '${field}')`,
   readJson: (_column, escaped) => escaped,
   writeJson: (_column, json) => json,
@@ -28,5 +29,7 @@ export const postgresDialect: SqlDialect = {
         `jsonb_build_object(CAST(:name AS text), CAST(:derivative AS jsonb)))`,
     ),
   rowLock: ' FOR UPDATE',
+  changes: () => '',
+  snapshotReads: false,
   oneConnection: false,
 };

@@ -73,10 +73,12 @@ export function compareAndSetAttachment(
     idMap,
     property,
   );
+  const value = dialect.writeJson(column, ':next');
   const sql =
-    `UPDATE ${table} SET ${name} = ${dialect.writeJson(column, ':next')}` +
+    `UPDATE ${table} SET ${name} = ${value}` +
     ` WHERE ${where} AND ${dialect.jsonText(name, 'id')} = :expectedId` +
-    ` AND ${dialect.jsonText(name, 'storage')} = :expectedStorage`;
+    ` AND ${dialect.jsonText(name, 'storage')} = :expectedStorage` +
+    dialect.changes(column, name, value);
   return update(runner, sql, {
     ...params,
     next: runner.connection.driver.preparePersistentValue(next, column),

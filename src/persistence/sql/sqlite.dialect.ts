@@ -15,6 +15,7 @@ const matches =
   `json_extract(value, '$.storage') = :cachedStorage`;
 
 export const sqliteDialect: SqlDialect = {
+  jsonColumnType: 'jsonb',
   jsonText: (column, field) => `json_extract(${column}, '$.${field}')`,
   readJson: read,
   writeJson: write,
@@ -35,5 +36,7 @@ export const sqliteDialect: SqlDialect = {
   },
   // SQLite has no row locks; its single writer serializes the transactions instead.
   rowLock: '',
+  changes: () => '',
+  snapshotReads: false,
   oneConnection: true,
 };

@@ -28,10 +28,12 @@ export function inTransaction<T>(
   dataSource: DataSource,
   work: (runner: QueryRunner) => Promise<T>,
 ): Promise<T> {
+  // Each statement sees what others committed before it, as a job's checks need.
+  const isolation = dialectOf(dataSource).snapshotReads ? 'READ COMMITTED' : undefined;
   return serialized(dataSource, async () => {
     const runner = dataSource.createQueryRunner();
     try {
-      await runner.startTransaction();
+      await runner.startTransaction(isolation);
       try {
         const result = await work(runner);
         await runner.commitTransaction();

@@ -1,7 +1,7 @@
 /** The web apps (worker: false) the lanes operate through: the main one and those booted late. */
 import { DataSource } from 'typeorm';
 import { attachmentEntities } from '../../../src/index.js';
-import type { TestDatabase } from '../databases.js';
+import { urlOptions, type TestDatabase } from '../databases.js';
 import { Photo } from '../entities.js';
 import { startHarness, type Harness } from '../harness.js';
 import type { RedisServer } from '../processes.js';
@@ -39,11 +39,9 @@ export class Webs {
 
   /** A web app booted now, with a DataSource of its own for its subscriber. */
   async boot(name: string): Promise<Web> {
-    const dataSource = await new DataSource({
-      type: 'postgres',
-      url: (this.db.options as { url: string }).url,
-      entities: [Photo, ...attachmentEntities],
-    }).initialize();
+    const dataSource = await new DataSource(
+      urlOptions(this.db.url!, { entities: [Photo, ...attachmentEntities] }),
+    ).initialize();
     this.lateDataSources.push(dataSource);
     const main = this.main.harness;
     const harness = await startHarness({
