@@ -2,17 +2,21 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { FileSystemStorage, type UploadedFile } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { multipart, rawRequest } from '../support/http-client.js';
+import { PLATFORMS } from '../support/platforms.js';
 import { useHarness } from '../support/suite.js';
 
 @Injectable()
 class ApiKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    return context.switchToHttp().getRequest<Request>().headers['x-api-key'] === 'let-me-in';
+    return (
+      context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>().headers['x-api-key'] ===
+      'let-me-in'
+    );
   }
 }
 
@@ -24,59 +28,66 @@ function upload(baseUrl: string, path: string, headers: Record<string, string> =
   });
 }
 
-describe('controller options', () => {
-  describe('a custom path, guards and URL prefix', () => {
-    const suite = useHarness('sqlite', [Photo], {
-      http: true,
-      extras: {
-        controller: { path: '/files-api/', guards: [ApiKeyGuard], urlPrefix: '/api/files-api' },
-      },
+for (const platform of PLATFORMS) {
+  describe(`controller options on ${platform}`, () => {
+    describe('a custom path, guards and URL prefix', () => {
+      const suite = useHarness('sqlite', [Photo], {
+        http: true,
+        platform,
+        extras: {
+          controller: { path: '/files-api/', guards: [ApiKeyGuard], urlPrefix: '/api/files-api' },
+        },
+      });
+
+      it('mounts under the path, runs the guards first, and builds URLs with the prefix', async () => {
+        const { baseUrl } = suite.harness;
+        const denied = await upload(baseUrl, '/files-api/upload');
+        assert.equal(denied?.status, 403);
+        assert.deepEqual(
+          await suite.harness.storages.cache!.list()[Symbol.asyncIterator]().next(),
+          {
+            done: true,
+            value: undefined,
+          },
+        );
+        const allowed = await upload(baseUrl, '/files-api/upload', { 'x-api-key': 'let-me-in' });
+        assert.equal(allowed?.status, 201);
+        const { url, file } = allowed!.json as { url: string; file: UploadedFile };
+        assert.equal(url, `/api/files-api/files/cache/${file.id}?filename=a.png`);
+        assert.equal((await upload(baseUrl, '/attachments/upload'))?.status, 404);
+      });
     });
 
-    it('mounts under the path, runs the guards first, and builds URLs with the prefix', async () => {
-      const { baseUrl } = suite.harness;
-      const denied = await upload(baseUrl, '/files-api/upload');
-      assert.equal(denied?.status, 403);
-      assert.deepEqual(await suite.harness.storages.cache!.list()[Symbol.asyncIterator]().next(), {
-        done: true,
-        value: undefined,
+    describe('controller: false', () => {
+      const suite = useHarness('sqlite', [Photo], {
+        http: true,
+        platform,
+        extras: { controller: false },
+        storages: {
+          cache: new FileSystemStorage({
+            directory: '/tmp/unused-cache',
+            baseUrl: 'https://cdn.test/c',
+          }),
+          store: new FileSystemStorage({ directory: '/tmp/unused-store' }),
+        },
       });
-      const allowed = await upload(baseUrl, '/files-api/upload', { 'x-api-key': 'let-me-in' });
-      assert.equal(allowed?.status, 201);
-      const { url, file } = allowed!.json as { url: string; file: UploadedFile };
-      assert.equal(url, `/api/files-api/files/cache/${file.id}?filename=a.png`);
-      assert.equal((await upload(baseUrl, '/attachments/upload'))?.status, 404);
+
+      it('mounts no routes, and URLs come from the storages themselves', async () => {
+        assert.equal((await upload(suite.harness.baseUrl, '/attachments/upload'))?.status, 404);
+        const file = (id: string, storage: string): UploadedFile => ({
+          id,
+          storage,
+          metadata: { filename: null, size: 1, mimeType: 'image/png' },
+        });
+        assert.equal(
+          await suite.harness.attachments.url(file('a b.png', 'cache')),
+          'https://cdn.test/c/a%20b.png',
+        );
+        assert.equal(
+          await suite.harness.attachments.url(file('x.png', 'store')),
+          'file:///tmp/unused-store/x.png',
+        );
+      });
     });
   });
-
-  describe('controller: false', () => {
-    const suite = useHarness('sqlite', [Photo], {
-      http: true,
-      extras: { controller: false },
-      storages: {
-        cache: new FileSystemStorage({
-          directory: '/tmp/unused-cache',
-          baseUrl: 'https://cdn.test/c',
-        }),
-        store: new FileSystemStorage({ directory: '/tmp/unused-store' }),
-      },
-    });
-
-    it('mounts no routes, and URLs come from the storages themselves', async () => {
-      assert.equal((await upload(suite.harness.baseUrl, '/attachments/upload'))?.status, 404);
-      const file = (id: string, storage: string): UploadedFile => ({
-        id,
-        storage,
-        metadata: { filename: null, size: 1, mimeType: 'image/png' },
-      });
-      assert.equal(
-        await suite.harness.attachments.url(file('a b.png', 'cache')),
-        'https://cdn.test/c/a%20b.png',
-      );
-      assert.equal(
-        await suite.harness.attachments.url(file('x.png', 'store')),
-        'file:///tmp/unused-store/x.png',
-      );
-    });
-  });
-});
+}

@@ -20,6 +20,7 @@ import {
   type Storage,
 } from '../../src/index.js';
 import { type AttachmentsModuleExtras } from '../../src/config/index.js';
+import { createHttpApp, type HttpPlatform } from './platforms.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -44,6 +45,8 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   logger?: LoggerService;
   /** Serve HTTP (the upload and files controller) on a free port of 127.0.0.1. */
   http?: boolean;
+  /** The HTTP adapter under the app when `http` is set: Express unless told otherwise. */
+  platform?: HttpPlatform;
   /** Module extras such as `controller`. */
   extras?: AttachmentsModuleExtras;
 }
@@ -60,7 +63,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cache: new FileSystemStorage({ directory: join(directory, 'cache') }),
     store: new FileSystemStorage({ directory: join(directory, 'store') }),
   };
-  const { directory: _directory, logger, http, extras, ...overrides } = options;
+  const { directory: _directory, logger, http, platform, extras, ...overrides } = options;
   const moduleOptions: AttachmentsModuleOptions = {
     secret: SECRET,
     connection: redisConnection(),
@@ -80,7 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   let baseUrl = '';
   let app: INestApplicationContext;
   if (http) {
-    const server = await NestFactory.create(TestModule, logging);
+    const server = await createHttpApp(TestModule, platform ?? 'express', logging);
     await server.listen(0, '127.0.0.1');
     baseUrl = (await server.getUrl()).replace('[::1]', '127.0.0.1');
     app = server;
