@@ -5,6 +5,7 @@ import { AttachmentsConfig, type AttachmentsControllerOptions } from '../config/
 import { FileNotFoundError, verifyFileUrl } from '../core/index.js';
 
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { FILES_ROUTE, matchedFileId } from './fastify-routes.js';
 import { serveFile } from './file-responder.js';
 import { NodeRequest, nodeResponse } from './node-http.js';
 
@@ -20,15 +21,15 @@ export function createFilesController(options: AttachmentsControllerOptions): Ty
   class FilesController {
     constructor(private readonly config: AttachmentsConfig) {}
 
-    @Get('files/:storage/*id')
+    @Get(FILES_ROUTE)
     async download(
       @NodeRequest() request: IncomingMessage,
       @Res() reply: unknown,
-      @Param('storage') storageName: string,
-      @Param('id') segments: string[] | string,
+      @Param() params: Record<string, unknown>,
       @Query() query: Record<string, unknown>,
     ): Promise<void> {
-      const id = Array.isArray(segments) ? segments.join('/') : segments;
+      const storageName = String(params.storage);
+      const id = matchedFileId(params);
       if (!this.config.hasStorage(storageName)) throw new FileNotFoundError(id, storageName);
       const filename = typeof query.filename === 'string' ? query.filename : undefined;
       const signed = this.config.signedStorages.has(storageName);
