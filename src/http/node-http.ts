@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { AttachmentsRequest } from '../config/index.js';
 import { AttachmentConfigurationError } from '../core/index.js';
 
 /**
@@ -15,10 +16,20 @@ export function nodeResponse(response: unknown): ServerResponse {
   return unwrap(response, ServerResponse, 'response');
 }
 
-/** A route parameter that is Node's request, on any adapter. */
-export const NodeRequest = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  nodeRequest(context.switchToHttp().getRequest<unknown>()),
-);
+/**
+ * A route parameter that is Node's request, on any adapter. Auth guards and middleware record
+ * the user on the adapter's request; on Fastify that is not Node's, so its `user` is carried over
+ * for `upload.owner` to read, as it would on Express.
+ */
+export const NodeRequest = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  const adapterRequest = context.switchToHttp().getRequest<unknown>();
+  const request: AttachmentsRequest = nodeRequest(adapterRequest);
+  if (request !== adapterRequest && request.user === undefined) {
+    const { user } = adapterRequest as { user?: unknown };
+    if (user !== undefined) request.user = user;
+  }
+  return request;
+});
 
 function unwrap<T>(value: unknown, type: abstract new (...args: never[]) => T, what: string): T {
   if (value instanceof type) return value;

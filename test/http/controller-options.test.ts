@@ -1,22 +1,27 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { FileSystemStorage, type UploadedFile } from '../../src/index.js';
+import { verifyUploadToken } from '../../src/core/index.js';
 import { Photo } from '../support/entities.js';
+import { SECRET } from '../support/harness.js';
 import { png } from '../support/fixtures.js';
 import { multipart, rawRequest } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { useHarness } from '../support/suite.js';
 
+/** Lets in who sends the key, and records who that is on the adapter's request, as auth does. */
 @Injectable()
 class ApiKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    return (
-      context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>().headers['x-api-key'] ===
-      'let-me-in'
-    );
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: IncomingHttpHeaders; user?: { id: string } }>();
+    if (request.headers['x-api-key'] !== 'let-me-in') return false;
+    request.user = { id: 'key-holder' };
+    return true;
   }
 }
 
@@ -37,6 +42,7 @@ for (const platform of PLATFORMS) {
         extras: {
           controller: { path: '/files-api/', guards: [ApiKeyGuard], urlPrefix: '/api/files-api' },
         },
+        upload: { owner: (request) => (request.user as { id?: string } | undefined)?.id },
       });
 
       it('mounts under the path, runs the guards first, and builds URLs with the prefix', async () => {
@@ -52,8 +58,14 @@ for (const platform of PLATFORMS) {
         );
         const allowed = await upload(baseUrl, '/files-api/upload', { 'x-api-key': 'let-me-in' });
         assert.equal(allowed?.status, 201);
-        const { url, file } = allowed!.json as { url: string; file: UploadedFile };
+        const { url, file, token } = allowed!.json as {
+          url: string;
+          file: UploadedFile;
+          token: string;
+        };
         assert.equal(url, `/api/files-api/files/cache/${file.id}?filename=a.png`);
+        // The owner resolver sees the user the guard put on the adapter's own request.
+        assert.equal(verifyUploadToken(token, SECRET).owner, 'key-holder');
         assert.equal((await upload(baseUrl, '/attachments/upload'))?.status, 404);
       });
     });
