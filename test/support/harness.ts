@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
+import {
+  Module,
+  type INestApplicationContext,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -20,7 +25,7 @@ import {
   type Storage,
 } from '../../src/index.js';
 import { type AttachmentsModuleExtras } from '../../src/config/index.js';
-import { createHttpApp, type HttpPlatform } from './platforms.js';
+import { createHttpApp, type FastifyAdapterOptions, type HttpPlatform } from './platforms.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -47,6 +52,10 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   http?: boolean;
   /** The HTTP adapter under the app when `http` is set: Express unless told otherwise. */
   platform?: HttpPlatform;
+  /** Options of Fastify's adapter, on that platform. */
+  fastify?: FastifyAdapterOptions;
+  /** The app's own controllers, next to the module's routes. */
+  controllers?: Type[];
   /** Module extras such as `controller`. */
   extras?: AttachmentsModuleExtras;
 }
@@ -63,7 +72,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cache: new FileSystemStorage({ directory: join(directory, 'cache') }),
     store: new FileSystemStorage({ directory: join(directory, 'store') }),
   };
-  const { directory: _directory, logger, http, platform, extras, ...overrides } = options;
+  const {
+    directory: _directory,
+    logger,
+    http,
+    platform,
+    fastify,
+    controllers,
+    extras,
+    ...overrides
+  } = options;
   const moduleOptions: AttachmentsModuleOptions = {
     secret: SECRET,
     connection: redisConnection(),
@@ -76,14 +94,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     storages,
   };
 
-  @Module({ imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })] })
+  @Module({
+    imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })],
+    controllers: controllers ?? [],
+  })
   class TestModule {}
 
   const logging = { logger: logger ?? (process.env.TEST_LOGS ? undefined : false) } as const;
   let baseUrl = '';
   let app: INestApplicationContext;
   if (http) {
-    const server = await createHttpApp(TestModule, platform ?? 'express', logging);
+    const server = await createHttpApp(TestModule, platform ?? 'express', logging, fastify);
     await server.listen(0, '127.0.0.1');
     baseUrl = (await server.getUrl()).replace('[::1]', '127.0.0.1');
     app = server;

@@ -1,5 +1,9 @@
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
+
+/** What Fastify's adapter takes, such as `multipart: true` for Nest's upload interceptors. */
+export type FastifyAdapterOptions = NonNullable<ConstructorParameters<typeof FastifyAdapter>[0]>;
 
 /** The HTTP adapters the library supports; every HTTP test runs once on each. */
 export const PLATFORMS = ['express', 'fastify'] as const;
@@ -19,8 +23,9 @@ export async function createHttpApp(
   module: object,
   platform: HttpPlatform,
   options: NestApplicationOptions = {},
+  fastify?: FastifyAdapterOptions,
 ): Promise<INestApplication> {
   if (platform === 'express') return NestFactory.create(module, options);
   const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-  return NestFactory.create(module, new FastifyAdapter(), options);
+  return NestFactory.create(module, new FastifyAdapter(fastify), options);
 }
