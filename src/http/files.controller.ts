@@ -7,7 +7,7 @@ import { FileNotFoundError, verifyFileUrl } from '../core/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
 import { FILES_ROUTE, matchedFileId } from './fastify-routes.js';
 import { serveFile } from './file-responder.js';
-import { NodeRequest, nodeResponse } from './node-http.js';
+import { NodeRequest, directResponse } from './node-http.js';
 
 /** Seconds a browser may keep a file of a public storage: its id never names other bytes. */
 const PUBLIC_MAX_AGE = 365 * 24 * 3600;
@@ -37,7 +37,7 @@ export function createFilesController(options: AttachmentsControllerOptions): Ty
       const maxAge = signed
         ? verifyFileUrl(grant, query.signature, this.config.secret)
         : PUBLIC_MAX_AGE;
-      await serveFile(request, nodeResponse(reply), this.config.storage(storageName), id, {
+      await serveFile(request, directResponse(reply), this.config.storage(storageName), id, {
         filename,
         maxAge,
         visibility: signed ? 'private' : 'public',

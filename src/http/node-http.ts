@@ -1,4 +1,4 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { AttachmentsRequest } from '../config/index.js';
 import { AttachmentConfigurationError } from '../core/index.js';
@@ -14,6 +14,31 @@ export function nodeRequest(request: unknown): IncomingMessage {
 /** Node's response under the adapter's: the files endpoint streams into it and sets its headers. */
 export function nodeResponse(response: unknown): ServerResponse {
   return unwrap(response, ServerResponse, 'response');
+}
+
+/**
+ * Node's response, for a route that writes its answer there itself. Fastify keeps the headers
+ * set through its reply (by hooks, guards or interceptors: security headers, CORS) on the reply
+ * until the reply sends, which such a route never asks it to; they are carried over, so the
+ * answer has them as an answer sent through the reply would. Express sets them on Node's own.
+ */
+export function directResponse(response: unknown): ServerResponse {
+  const raw = nodeResponse(response);
+  if (raw !== response && hasHeaders(response)) {
+    for (const [name, value] of Object.entries(response.getHeaders())) {
+      if (value !== undefined && !raw.hasHeader(name)) raw.setHeader(name, value);
+    }
+  }
+  return raw;
+}
+
+function hasHeaders(value: unknown): value is { getHeaders(): OutgoingHttpHeaders } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'getHeaders' in value &&
+    typeof value.getHeaders === 'function'
+  );
 }
 
 /**

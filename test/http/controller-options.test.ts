@@ -21,6 +21,11 @@ class ApiKeyGuard implements CanActivate {
       .getRequest<{ headers: IncomingHttpHeaders; user?: { id: string } }>();
     if (request.headers['x-api-key'] !== 'let-me-in') return false;
     request.user = { id: 'key-holder' };
+    // A header set through the adapter's response, as security and CORS hooks do.
+    context
+      .switchToHttp()
+      .getResponse<{ header(name: string, value: string): unknown }>()
+      .header('X-Checked-By', 'api-key');
     return true;
   }
 }
@@ -66,6 +71,16 @@ for (const platform of PLATFORMS) {
         assert.equal(url, `/api/files-api/files/cache/${file.id}?filename=a.png`);
         // The owner resolver sees the user the guard put on the adapter's own request.
         assert.equal(verifyUploadToken(token, SECRET).owner, 'key-holder');
+        assert.equal(allowed?.headers['x-checked-by'], 'api-key');
+        // Answers written straight to Node's response carry the headers set on the adapter's.
+        for (const path of [`/files-api/files/cache/${file.id}`, '/files-api/client.js']) {
+          const served = await rawRequest(`${baseUrl}${path}`, {
+            method: 'GET',
+            headers: { 'x-api-key': 'let-me-in' },
+          });
+          assert.equal(served?.status, 200, path);
+          assert.equal(served?.headers['x-checked-by'], 'api-key', path);
+        }
         assert.equal((await upload(baseUrl, '/attachments/upload'))?.status, 404);
       });
     });
