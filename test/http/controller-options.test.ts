@@ -85,6 +85,26 @@ for (const platform of PLATFORMS) {
       });
     });
 
+    describe("under the app's global prefix", () => {
+      const suite = useHarness('sqlite', [Photo], {
+        http: true,
+        platform,
+        globalPrefix: 'api',
+        extras: { controller: { urlPrefix: '/api/attachments' } },
+      });
+
+      it('uploads and serves files under the prefix', async () => {
+        const { baseUrl } = suite.harness;
+        const uploaded = await upload(baseUrl, '/api/attachments/upload');
+        assert.equal(uploaded?.status, 201, uploaded?.body.toString());
+        const { url } = uploaded!.json as { url: string };
+        assert.match(url, /^\/api\/attachments\/files\/cache\//);
+        const served = await rawRequest(`${baseUrl}${url}`, { method: 'GET' });
+        assert.equal(served?.status, 200);
+        assert.deepEqual(served?.body, png(3, 3));
+      });
+    });
+
     describe('controller: false', () => {
       const suite = useHarness('sqlite', [Photo], {
         http: true,

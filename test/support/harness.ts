@@ -54,6 +54,8 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   platform?: HttpPlatform;
   /** Options of Fastify's adapter, on that platform. */
   fastify?: FastifyAdapterOptions;
+  /** The app's global route prefix (`app.setGlobalPrefix`). */
+  globalPrefix?: string;
   /** The app's own controllers, next to the module's routes. */
   controllers?: Type[];
   /** Module extras such as `controller`. */
@@ -78,6 +80,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     http,
     platform,
     fastify,
+    globalPrefix,
     controllers,
     extras,
     ...overrides
@@ -105,6 +108,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   let app: INestApplicationContext;
   if (http) {
     const server = await createHttpApp(TestModule, platform ?? 'express', logging, fastify);
+    if (globalPrefix) server.setGlobalPrefix(globalPrefix);
     await server.listen(0, '127.0.0.1');
     baseUrl = (await server.getUrl()).replace('[::1]', '127.0.0.1');
     app = server;
