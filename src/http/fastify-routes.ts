@@ -1,9 +1,12 @@
 import { Inject, Injectable, UnsupportedMediaTypeException } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { ATTACHMENTS_HTTP, type AttachmentsHttpSettings } from '../config/index.js';
 
 /** The files route as the controller declares it, in the syntax of Express's router. */
 export const FILES_ROUTE = 'files/:storage/*id';
+
+/** The same route in Fastify's syntax: its router takes only a bare `*`, and only at the end. */
+const FILES_ROUTE_ON_FASTIFY = 'files/:storage/*';
 
 /** What Fastify calls the part of a path its trailing wildcard matched. */
 const FASTIFY_WILDCARD = '*';
@@ -32,7 +35,7 @@ interface FastifyInstance {
   ): unknown;
 }
 
-/** Fastify's instances already set up, for apps that declare the module more than once. */
+/** The upload routes per Fastify instance, for apps that declare the module more than once. */
 const prepared = new WeakMap<object, Set<string>>();
 
 /**
@@ -56,7 +59,7 @@ export class FastifyRoutes {
     @Inject(ATTACHMENTS_HTTP) http: AttachmentsHttpSettings | null,
   ) {
     // An application context without HTTP has no adapter.
-    const adapter = adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    const adapter: AbstractHttpAdapter | undefined = adapterHost.httpAdapter;
     if (!http || adapter?.getType() !== 'fastify') return;
     prepare(adapter.getInstance<FastifyInstance>(), http.path);
   }
@@ -64,24 +67,28 @@ export class FastifyRoutes {
 
 function prepare(fastify: FastifyInstance, path: string): void {
   const prefix = path ? `/${path}/` : '/';
-  let uploads = prepared.get(fastify);
-  if (!uploads) {
-    const routes = new Set<string>();
-    prepared.set(fastify, (uploads = routes));
-    fastify.addContentTypeParser(/^multipart\/form-data(?:\s*;|$)/i, (request, _payload, done) => {
-      const url = request.routeOptions?.url;
-      if (request.is404 || (url !== undefined && routes.has(url))) done(null);
-      else done(new UnsupportedMediaTypeException());
-    });
-  }
-  const routes = uploads;
+  const uploads = uploadRoutesOf(fastify);
   fastify.addHook('onRoute', (route) => {
     if (route.url.endsWith(`${prefix}${FILES_ROUTE}`)) {
-      route.url = `${route.url.slice(0, -'*id'.length)}${FASTIFY_WILDCARD}`;
+      route.url = `${route.url.slice(0, -FILES_ROUTE.length)}${FILES_ROUTE_ON_FASTIFY}`;
     } else if (route.url.endsWith(`${prefix}upload`) && methods(route).includes('POST')) {
-      routes.add(route.url);
+      uploads.add(route.url);
     }
   });
+}
+
+/** The upload routes of the module on this instance, whose bodies its one parser lets through. */
+function uploadRoutesOf(fastify: FastifyInstance): Set<string> {
+  const known = prepared.get(fastify);
+  if (known) return known;
+  const uploads = new Set<string>();
+  prepared.set(fastify, uploads);
+  fastify.addContentTypeParser(/^multipart\/form-data(?:\s*;|$)/i, (request, _payload, done) => {
+    const url = request.routeOptions?.url;
+    if (request.is404 || (url !== undefined && uploads.has(url))) done(null);
+    else done(new UnsupportedMediaTypeException());
+  });
+  return uploads;
 }
 
 function methods(route: FastifyRoute): string[] {
