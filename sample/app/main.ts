@@ -3,8 +3,10 @@
  * JSON API around a Photo entity. `npm run sample`, then open the printed URL.
  *
  * Environment (all optional): PORT (3000), UPLOADS_DIR (sample/uploads), DATABASE_URL (a
- * postgres://, mysql:// or mariadb:// URL; SQLite in UPLOADS_DIR otherwise), REDIS_URL (redis://127.0.0.1:6379),
- * QUEUE_PREFIX (sample), ATTACHMENTS_SECRET (at least 32 characters).
+ * postgres://, mysql:// or mariadb:// URL; SQLite in UPLOADS_DIR otherwise), REDIS_URL
+ * (redis://127.0.0.1:6379), QUEUE_PREFIX (sample), ATTACHMENTS_SECRET (at least 32 characters),
+ * HTTP_PLATFORM (`express`, or `fastify` to run on @nestjs/platform-fastify; the app and the
+ * module are the same on both).
  *
  * S3 instead of folders: S3_BUCKET turns it on; then S3_ENDPOINT (an S3-compatible server such
  * as MinIO; AWS when unset), S3_REGION (us-east-1), S3_FORCE_PATH_STYLE (true when S3_ENDPOINT
@@ -17,8 +19,8 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, databaseType, type SampleSettings } from './app.module.js';
 import { bucketProblem, describeStorage, type SampleS3Settings } from './storage.js';
 
@@ -43,7 +45,10 @@ function s3FromEnvironment(): SampleS3Settings | undefined | string {
   };
 }
 
-function settingsFromEnvironment(): SampleSettings | string {
+/** The HTTP adapter under the app: the module and the app's code are the same on both. */
+type HttpPlatform = 'express' | 'fastify';
+
+function settingsFromEnvironment(): (SampleSettings & { platform: HttpPlatform }) | string {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (databaseUrl && !databaseType(databaseUrl)) {
     return (
@@ -53,8 +58,13 @@ function settingsFromEnvironment(): SampleSettings | string {
   }
   const s3 = s3FromEnvironment();
   if (typeof s3 === 'string') return s3;
+  const platform = (process.env.HTTP_PLATFORM || 'express').toLowerCase();
+  if (platform !== 'express' && platform !== 'fastify') {
+    return 'HTTP_PLATFORM must be express or fastify.';
+  }
   const defaultUploads = fileURLToPath(new URL('../../../sample/uploads', import.meta.url));
   return {
+    platform,
     uploads: resolve(process.env.UPLOADS_DIR || defaultUploads),
     s3,
     databaseUrl,
@@ -64,6 +74,14 @@ function settingsFromEnvironment(): SampleSettings | string {
     secret:
       process.env.ATTACHMENTS_SECRET || 'sample-only-secret-set-ATTACHMENTS_SECRET-in-production',
   };
+}
+
+/** The app on Express, or on Fastify; each adapter is loaded only when it is the one used. */
+async function createApp(module: object, platform: HttpPlatform): Promise<INestApplication> {
+  const options: NestApplicationOptions = { logger: ['error', 'warn'] };
+  if (platform === 'express') return NestFactory.create(module, options);
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  return NestFactory.create(module, new FastifyAdapter(), options);
 }
 
 async function main(): Promise<void> {
@@ -81,9 +99,7 @@ async function main(): Promise<void> {
     return;
   }
   await mkdir(settings.uploads, { recursive: true }); // SQLite does not create folders
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(settings), {
-    logger: ['error', 'warn'],
-  });
+  const app = await createApp(AppModule.register(settings), settings.platform);
   app.enableShutdownHooks(); // Ctrl-C closes the workers, so their jobs are not left locked
   await app.listen(Number(process.env.PORT || 3000));
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Controller, Get, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 
 // The page's files are plain HTML and browser JS, served from the source tree (tsc only
 // compiles TypeScript): build/sample/app/ is three levels below the repository root.
@@ -24,7 +24,10 @@ export interface PageSettings {
 export class PageController {
   private readonly policy: string;
 
-  constructor(@Inject(PAGE_SETTINGS) private readonly settings: PageSettings) {
+  constructor(
+    @Inject(PAGE_SETTINGS) private readonly settings: PageSettings,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
     // Only the app's own script runs: the page has no inline script and builds no markup
     // from data, so even a title that slipped through as HTML could not execute. In S3 mode it
     // also talks to the bucket, and nothing else.
@@ -34,18 +37,21 @@ export class PageController {
       (origins ? `; connect-src 'self'${origins}; img-src 'self'${origins}` : '');
   }
 
+  // Read on every request: an edited page shows without a restart. Headers go through Nest's
+  // adapter, so the page serves the same on Express and on Fastify.
   @Get()
-  async page(@Res() response: Response): Promise<void> {
-    // Read on every request, like page.js: an edited page shows without a restart.
-    const html = render(await readFile(`${pageDirectory}index.html`, 'utf8'), this.settings);
-    response.setHeader('Content-Security-Policy', this.policy);
-    response.setHeader('Cache-Control', 'no-cache');
-    response.type('html').send(html);
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  async page(@Res({ passthrough: true }) response: unknown): Promise<string> {
+    this.adapterHost.httpAdapter.setHeader(response, 'Content-Security-Policy', this.policy);
+    return render(await readFile(`${pageDirectory}index.html`, 'utf8'), this.settings);
   }
 
   @Get('page.js')
-  script(@Res() response: Response): void {
-    response.sendFile('page.js', { root: pageDirectory, headers: { 'Cache-Control': 'no-cache' } });
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  script(): Promise<string> {
+    return readFile(`${pageDirectory}page.js`, 'utf8');
   }
 }
 

@@ -5,7 +5,7 @@ import { Get, Res, type Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { FileNotFoundError } from '../core/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
-import { nodeResponse } from './node-http.js';
+import { directResponse } from './node-http.js';
 import { streamToClient } from './stream-to-client.js';
 
 /**
@@ -18,7 +18,7 @@ export function createClientScriptController(options: AttachmentsControllerOptio
     @Get('client.js')
     async client(@Res() reply: unknown): Promise<void> {
       const script = await clientScriptPath();
-      const response = nodeResponse(reply);
+      const response = directResponse(reply);
       response.setHeader('Content-Type', 'text/javascript; charset=utf-8');
       response.setHeader('Cache-Control', 'public, max-age=3600');
       await streamToClient(createReadStream(script), response);

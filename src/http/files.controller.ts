@@ -5,8 +5,9 @@ import { AttachmentsConfig, type AttachmentsControllerOptions } from '../config/
 import { FileNotFoundError, verifyFileUrl } from '../core/index.js';
 
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { FILES_ROUTE, matchedFileId } from './fastify-routes.js';
 import { serveFile } from './file-responder.js';
-import { NodeRequest, nodeResponse } from './node-http.js';
+import { NodeRequest, directResponse } from './node-http.js';
 
 /** Seconds a browser may keep a file of a public storage: its id never names other bytes. */
 const PUBLIC_MAX_AGE = 365 * 24 * 3600;
@@ -20,15 +21,15 @@ export function createFilesController(options: AttachmentsControllerOptions): Ty
   class FilesController {
     constructor(private readonly config: AttachmentsConfig) {}
 
-    @Get('files/:storage/*id')
+    @Get(FILES_ROUTE)
     async download(
       @NodeRequest() request: IncomingMessage,
       @Res() reply: unknown,
-      @Param('storage') storageName: string,
-      @Param('id') segments: string[] | string,
+      @Param() params: Record<string, unknown>,
       @Query() query: Record<string, unknown>,
     ): Promise<void> {
-      const id = Array.isArray(segments) ? segments.join('/') : segments;
+      const storageName = String(params.storage);
+      const id = matchedFileId(params);
       if (!this.config.hasStorage(storageName)) throw new FileNotFoundError(id, storageName);
       const filename = typeof query.filename === 'string' ? query.filename : undefined;
       const signed = this.config.signedStorages.has(storageName);
@@ -36,7 +37,7 @@ export function createFilesController(options: AttachmentsControllerOptions): Ty
       const maxAge = signed
         ? verifyFileUrl(grant, query.signature, this.config.secret)
         : PUBLIC_MAX_AGE;
-      await serveFile(request, nodeResponse(reply), this.config.storage(storageName), id, {
+      await serveFile(request, directResponse(reply), this.config.storage(storageName), id, {
         filename,
         maxAge,
         visibility: signed ? 'private' : 'public',

@@ -9,7 +9,7 @@ import {
   AttachmentErrorFilter,
   FileTooLargeError,
 } from '../../src/index.js';
-import { nodeRequest, nodeResponse } from '../../src/http/node-http.js';
+import { directResponse, nodeRequest, nodeResponse } from '../../src/http/node-http.js';
 
 function nodePair() {
   const request = new IncomingMessage(new Socket());
@@ -23,6 +23,27 @@ describe("Node's request and response under any HTTP adapter", () => {
     assert.equal(nodeResponse(response), response);
     assert.equal(nodeRequest({ raw: request, headers: {} }), request);
     assert.equal(nodeResponse({ raw: response, sent: false }), response);
+  });
+
+  it("answers written to Node's response carry what was set on Fastify's reply, not over it", () => {
+    const { response } = nodePair();
+    response.setHeader('Content-Type', 'image/png');
+    const reply = {
+      raw: response,
+      getHeaders: () => ({
+        'x-frame-options': 'DENY',
+        'content-type': 'text/html',
+        gone: undefined,
+      }),
+    };
+    assert.equal(directResponse(reply), response);
+    assert.deepEqual(
+      { ...response.getHeaders() },
+      {
+        'content-type': 'image/png',
+        'x-frame-options': 'DENY',
+      },
+    );
   });
 
   it('refuses anything else with a configuration error', () => {

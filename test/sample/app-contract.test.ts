@@ -10,14 +10,17 @@ import { signUploadToken } from '../../src/core/index.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { pdf, png } from '../support/fixtures.js';
 import { referencedFiles, waitFor } from '../support/harness.js';
+import { PLATFORMS } from '../support/platforms.js';
 import { freePort, RedisServer } from '../support/processes.js';
 import { api, oversizedUpload, upload } from './http.js';
 import { filesUnder, LISTENING, startSampleApp, type SampleApp } from './sample-app.js';
 
 const MB = 1024 * 1024;
 
-for (const kind of DATABASES) {
-  describe(`the sample app's HTTP contract on ${kind} (npm run sample)`, () => {
+for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
+  DATABASES.map((kind) => [platform, kind] as const),
+)) {
+  describe(`the sample app's HTTP contract on ${kind} and ${platform} (npm run sample)`, () => {
     let uploads: string;
     let database: TestDatabase | undefined;
     let dataSource: DataSource;
@@ -59,7 +62,7 @@ for (const kind of DATABASES) {
       if (kind !== 'sqlite') database = await createTestDatabase(kind, entities);
       // MariaDB through TypeORM's `mysql` driver name, which the sample maps mysql:// to.
       const databaseUrl = database?.url?.replace(/^mariadb:/, 'mysql:');
-      app = await startSampleApp({ uploads, databaseUrl });
+      app = await startSampleApp({ uploads, databaseUrl, platform });
       dataSource =
         database?.dataSource ??
         (await new DataSource({
@@ -268,39 +271,45 @@ for (const kind of DATABASES) {
   });
 }
 
-describe('the sample app without Redis', () => {
-  it('starts, says so in one line, takes photos, and promotes them once Redis is up', async () => {
-    const uploads = await mkdtemp(join(tmpdir(), 'sample-app-no-redis-'));
-    const port = await freePort();
-    const app = await startSampleApp({ uploads, env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
-    let redis: RedisServer | undefined;
-    try {
-      const sent = await upload(app.baseUrl, png(12, 12, 4), 'offline.png');
-      assert.equal(sent.status, 201, JSON.stringify(sent.body));
-      const created = await api(app.baseUrl, 'POST', '/photos', {
-        title: 'saved while Redis is down',
-        image: sent.body.token,
+for (const platform of PLATFORMS) {
+  describe(`the sample app without Redis on ${platform}`, () => {
+    it('starts, says so in one line, takes photos, and promotes them once Redis is up', async () => {
+      const uploads = await mkdtemp(join(tmpdir(), 'sample-app-no-redis-'));
+      const port = await freePort();
+      const app = await startSampleApp({
+        uploads,
+        platform,
+        env: { REDIS_URL: `redis://127.0.0.1:${port}` },
       });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const id = created.body!.id as number;
-      assert.equal((created.body!.image as { state: string }).state, 'cached');
-      const warnings = app
-        .output()
-        .split('\n')
-        .filter((line) => /Redis/.test(line));
-      assert.equal(warnings.length, 1, app.output());
-      assert.match(warnings[0]!, new RegExp(`Redis at 127\\.0\\.0\\.1:${port} is unreachable`));
+      let redis: RedisServer | undefined;
+      try {
+        const sent = await upload(app.baseUrl, png(12, 12, 4), 'offline.png');
+        assert.equal(sent.status, 201, JSON.stringify(sent.body));
+        const created = await api(app.baseUrl, 'POST', '/photos', {
+          title: 'saved while Redis is down',
+          image: sent.body.token,
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const id = created.body!.id as number;
+        assert.equal((created.body!.image as { state: string }).state, 'cached');
+        const warnings = app
+          .output()
+          .split('\n')
+          .filter((line) => /Redis/.test(line));
+        assert.equal(warnings.length, 1, app.output());
+        assert.match(warnings[0]!, new RegExp(`Redis at 127\\.0\\.0\\.1:${port} is unreachable`));
 
-      redis = new RedisServer(port);
-      await redis.start();
-      await waitFor(async () => {
-        const { body } = await api(app.baseUrl, 'GET', `/photos/${id}`);
-        return (body?.image as { state: string } | null)?.state === 'stored';
-      }, 'the photo to be stored once Redis is up');
-    } finally {
-      await app.stop();
-      await redis?.kill();
-      await rm(uploads, { recursive: true, force: true });
-    }
+        redis = new RedisServer(port);
+        await redis.start();
+        await waitFor(async () => {
+          const { body } = await api(app.baseUrl, 'GET', `/photos/${id}`);
+          return (body?.image as { state: string } | null)?.state === 'stored';
+        }, 'the photo to be stored once Redis is up');
+      } finally {
+        await app.stop();
+        await redis?.kill();
+        await rm(uploads, { recursive: true, force: true });
+      }
+    });
   });
-});
+}

@@ -12,6 +12,7 @@ import { api } from './http.js';
 import { noisyPng } from './noisy-png.js';
 import { keysUnder, startS3SampleApp } from './s3-sample.js';
 import type { SampleApp } from './sample-app.js';
+import { PLATFORMS } from '../support/platforms.js';
 
 // The callbacks given to page.evaluate() run in Chromium; the tests compile without the DOM
 // library, so the little they use is declared (as in browser.test.ts).
@@ -48,278 +49,282 @@ interface Sent {
   body: Buffer | null;
 }
 
-describe('the sample page in Chromium, in S3 mode (uploads straight to the bucket)', () => {
-  let uploads: string;
-  let s3: TestS3Server;
-  let client: S3Client;
-  let app: SampleApp;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: Error[] = [];
-  const consoleErrors: string[] = [];
-  /** Every request the page sent, with its body. */
-  const sent: Sent[] = [];
+for (const platform of PLATFORMS) {
+  describe(`the sample page in Chromium, in S3 mode (uploads straight to the bucket) on ${platform}`, () => {
+    let uploads: string;
+    let s3: TestS3Server;
+    let client: S3Client;
+    let app: SampleApp;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: Error[] = [];
+    const consoleErrors: string[] = [];
+    /** Every request the page sent, with its body. */
+    const sent: Sent[] = [];
 
-  const keys = (prefix = '') => keysUnder(client, s3.bucket, prefix);
-  const toApp = () => sent.filter((request) => request.url.startsWith(app.baseUrl));
-  const toBucket = () => sent.filter((request) => request.url.startsWith(s3.endpoint));
+    const keys = (prefix = '') => keysUnder(client, s3.bucket, prefix);
+    const toApp = () => sent.filter((request) => request.url.startsWith(app.baseUrl));
+    const toBucket = () => sent.filter((request) => request.url.startsWith(s3.endpoint));
 
-  async function objectBytes(key: string): Promise<Buffer> {
-    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-    return Buffer.from(await object.Body!.transformToByteArray());
-  }
+    async function objectBytes(key: string): Promise<Buffer> {
+      const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    }
 
-  async function bucketEmptied() {
-    await waitFor(async () => (await keys()).length === 0, 'an empty bucket').catch(() => null);
-    assert.deepEqual(await keys(), []);
-  }
+    async function bucketEmptied() {
+      await waitFor(async () => (await keys()).length === 0, 'an empty bucket').catch(() => null);
+      assert.deepEqual(await keys(), []);
+    }
 
-  before(async () => {
-    uploads = await mkdtemp(join(tmpdir(), 'sample-browser-s3-'));
-    s3 = await startS3rver({ bucket: 'sample-photos', cors: true });
-    client = s3.client();
-    app = await startS3SampleApp(uploads, s3);
-    browser = await launchBrowser();
-    page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error));
-    // A Content-Security-Policy or CORS refusal shows only as a console error.
-    page.on('console', (message: ConsoleMessage) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('request', (request: Request) => {
-      sent.push({
-        method: request.method(),
-        url: request.url(),
-        headers: request.headers(),
-        body: request.postDataBuffer(),
+    before(async () => {
+      uploads = await mkdtemp(join(tmpdir(), 'sample-browser-s3-'));
+      s3 = await startS3rver({ bucket: 'sample-photos', cors: true });
+      client = s3.client();
+      app = await startS3SampleApp(uploads, s3, platform);
+      browser = await launchBrowser();
+      page = await browser.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error));
+      // A Content-Security-Policy or CORS refusal shows only as a console error.
+      page.on('console', (message: ConsoleMessage) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+      page.on('request', (request: Request) => {
+        sent.push({
+          method: request.method(),
+          url: request.url(),
+          headers: request.headers(),
+          body: request.postDataBuffer(),
+        });
+      });
+      await page.goto(`${app.baseUrl}/`);
+      await page.waitForSelector('[data-testid="file"][data-direct-upload-wired]', {
+        state: 'attached',
+      });
+      await page.evaluate(() => {
+        window.percents = [];
+        document.addEventListener('direct-upload:progress', (event) => {
+          window.percents.push(event.detail.percent);
+          window.total = event.detail.total; // bytes of the request body, as XHR counts them
+        });
       });
     });
-    await page.goto(`${app.baseUrl}/`);
-    await page.waitForSelector('[data-testid="file"][data-direct-upload-wired]', {
-      state: 'attached',
+
+    after(async () => {
+      await browser?.close();
+      await app?.stop();
+      await s3?.stop();
+      await rm(uploads, { recursive: true, force: true });
+      assert.deepEqual(pageErrors, []);
     });
-    await page.evaluate(() => {
-      window.percents = [];
-      document.addEventListener('direct-upload:progress', (event) => {
-        window.percents.push(event.detail.percent);
-        window.total = event.detail.total; // bytes of the request body, as XHR counts them
+
+    it('serves the file input in S3 mode', async () => {
+      const mode = await page.$eval(
+        '[data-testid="file"]',
+        (input) => (input as unknown as { dataset: { directUpload: string } }).dataset.directUpload,
+      );
+      assert.equal(mode, 's3');
+    });
+
+    it('uploads a multi-megabyte PNG to the bucket with progress, never through the app; it is stored, shown and deleted', async () => {
+      const image = noisyPng(1100, 1000);
+      assert.ok(image.length > 3 * MB && image.length <= 10 * MB, `${image.length} bytes`);
+      sent.splice(0);
+      await page.fill('[data-testid="title"]', 'Straight to the bucket');
+      await page.setInputFiles('[data-testid="file"]', {
+        name: 'bucket.png',
+        mimeType: 'image/png',
+        buffer: image,
       });
-    });
-  });
 
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
-    await s3?.stop();
-    await rm(uploads, { recursive: true, force: true });
-    assert.deepEqual(pageErrors, []);
-  });
-
-  it('serves the file input in S3 mode', async () => {
-    const mode = await page.$eval(
-      '[data-testid="file"]',
-      (input) => (input as unknown as { dataset: { directUpload: string } }).dataset.directUpload,
-    );
-    assert.equal(mode, 's3');
-  });
-
-  it('uploads a multi-megabyte PNG to the bucket with progress, never through the app; it is stored, shown and deleted', async () => {
-    const image = noisyPng(1100, 1000);
-    assert.ok(image.length > 3 * MB && image.length <= 10 * MB, `${image.length} bytes`);
-    sent.splice(0);
-    await page.fill('[data-testid="title"]', 'Straight to the bucket');
-    await page.setInputFiles('[data-testid="file"]', {
-      name: 'bucket.png',
-      mimeType: 'image/png',
-      buffer: image,
-    });
-
-    await page.waitForFunction(() => {
-      const progress = document.querySelector('[data-testid="progress"]');
-      return progress !== null && progress.max > 0 && progress.value === progress.max;
-    });
-    const token = await page.waitForFunction(() => {
-      const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
-        'image',
+      await page.waitForFunction(() => {
+        const progress = document.querySelector('[data-testid="progress"]');
+        return progress !== null && progress.max > 0 && progress.value === progress.max;
+      });
+      const token = await page.waitForFunction(() => {
+        const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
+          'image',
+        );
+        return typeof value === 'string' && value !== '' ? value : null;
+      });
+      const sentToken = String(await token.jsonValue());
+      const percents = await page.evaluate(() => window.percents);
+      assert.ok(percents.length > 0, 'progress events were dispatched');
+      assert.deepEqual(
+        percents,
+        [...percents].sort((a, b) => a - b),
+        'progress never goes back',
       );
-      return typeof value === 'string' && value !== '' ? value : null;
-    });
-    const sentToken = String(await token.jsonValue());
-    const percents = await page.evaluate(() => window.percents);
-    assert.ok(percents.length > 0, 'progress events were dispatched');
-    assert.deepEqual(
-      percents,
-      [...percents].sort((a, b) => a - b),
-      'progress never goes back',
-    );
-    assert.equal(percents.at(-1), 100);
+      assert.equal(percents.at(-1), 100);
 
-    // The app was only asked for the presigned request; the bytes went to s3rver.
-    const [params, ...otherAppRequests] = toApp();
-    assert.equal(otherAppRequests.length, 0, JSON.stringify(otherAppRequests.map((r) => r.url)));
-    const query = new URL(params!.url).searchParams;
-    assert.equal(new URL(params!.url).pathname, '/attachments/s3/params');
-    assert.deepEqual(Object.fromEntries(query), {
-      filename: 'bucket.png',
-      type: 'image/png',
-      entity: 'Photo',
-      attachment: 'image',
-    });
-    const uploadsToBucket = toBucket();
-    assert.deepEqual(
-      uploadsToBucket.map(({ method, url }) => [method, url]),
-      [['POST', `${s3.endpoint}/sample-photos`]],
-    );
-    // Chromium reports no file bytes in requests; the upload's own progress counts them, and
-    // the POST to the bucket was the page's one upload request.
-    const total = await page.evaluate(() => window.total);
-    assert.ok(total > image.length, `the upload request carried ${total} bytes`);
-    const [cachedKey] = await keys('cache/');
-    assert.deepEqual(await objectBytes(cachedKey!), image, 'the bucket holds the very bytes');
-
-    sent.splice(0);
-    const posting = page.waitForRequest(
-      (request) => request.method() === 'POST' && request.url() === `${app.baseUrl}/photos`,
-    );
-    await page.click('[data-testid="submit"]');
-    assert.deepEqual((await posting).postDataJSON(), {
-      title: 'Straight to the bucket',
-      image: sentToken,
-    });
-
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid="photo-state"]')?.textContent === 'stored',
-    );
-    const src = await page.waitForFunction((endpoint) => {
-      const shown = document.querySelector('[data-testid="photo-image"]');
-      const loaded = shown?.complete && shown.naturalWidth > 0;
-      return loaded && shown.currentSrc.startsWith(`${endpoint}/sample-photos/store/`)
-        ? shown.currentSrc
-        : null;
-    }, s3.endpoint);
-    assert.ok(String(await src.jsonValue()).includes('X-Amz-Signature='), 'a presigned URL');
-    assert.equal(
-      await page.$eval(
-        '[data-testid="photo-image"]',
-        (shown) => (shown as InPageElement).naturalWidth,
-      ),
-      1100,
-    );
-    // Since then the app got the JSON form, then only GETs of the list: still no file bytes.
-    const [form, ...later] = toApp();
-    assert.deepEqual([form?.method, new URL(form!.url).pathname], ['POST', '/photos']);
-    const withBodies = later.filter((request) => request.method !== 'GET' || request.body);
-    assert.deepEqual(withBodies, []);
-
-    await page.click('[data-testid="photo-delete"]');
-    await page.waitForFunction(
-      () => document.querySelectorAll('[data-testid="photo"]').length === 0,
-    );
-    assert.deepEqual((await api(app.baseUrl, 'GET', '/photos')).body, []);
-    await bucketEmptied();
-  });
-
-  it('shows the refusal of a non-image when the form is sent, and keeps nothing', async () => {
-    await page.fill('[data-testid="title"]', 'Not a picture');
-    await page.setInputFiles('[data-testid="file"]', {
-      name: 'notes.png',
-      mimeType: 'image/png',
-      buffer: Buffer.from('Only text, whatever the name says.\n'),
-    });
-    // The storage takes any bytes the policy allows; the app judges them when they are used.
-    await page.waitForFunction(() => {
-      const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
-        'image',
-      );
-      return typeof value === 'string' && value !== '';
-    });
-    await page.click('[data-testid="submit"]');
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid="form-error"]')?.hidden === false,
-    );
-    assert.match(
-      String(await page.textContent('[data-testid="form-error"]')),
-      /text\/plain .*is not allowed/,
-    );
-    assert.deepEqual((await api(app.baseUrl, 'GET', '/photos')).body, []);
-    await bucketEmptied();
-  });
-
-  it('uploadFileToStorage() resolves with the token and key, sends app headers to the app only, and rejects on abort', async () => {
-    sent.splice(0);
-    const outcome = await page.evaluate(async (url) => {
-      const client = await import(url);
-      const file = new File(['plain bytes'], 'notes.txt', { type: 'text/plain' });
-      const done = await client.uploadFileToStorage(file, {
+      // The app was only asked for the presigned request; the bytes went to s3rver.
+      const [params, ...otherAppRequests] = toApp();
+      assert.equal(otherAppRequests.length, 0, JSON.stringify(otherAppRequests.map((r) => r.url)));
+      const query = new URL(params!.url).searchParams;
+      assert.equal(new URL(params!.url).pathname, '/attachments/s3/params');
+      assert.deepEqual(Object.fromEntries(query), {
+        filename: 'bucket.png',
+        type: 'image/png',
         entity: 'Photo',
         attachment: 'image',
-        headers: { 'X-Csrf-Token': 'sample-csrf' },
       });
-      const aborted = await client.uploadFileToStorage(file, { signal: AbortSignal.abort() }).then(
-        () => null,
-        (error: { name: string }) => error.name,
+      const uploadsToBucket = toBucket();
+      assert.deepEqual(
+        uploadsToBucket.map(({ method, url }) => [method, url]),
+        [['POST', `${s3.endpoint}/sample-photos`]],
       );
-      return { done, aborted };
-    }, CLIENT_URL);
-    assert.match(outcome.done.token, /^v1\./);
-    assert.match(outcome.done.key, /^[0-9a-f-]{36}\.txt$/);
-    assert.equal(outcome.done.url, `${s3.endpoint}/sample-photos/cache/${outcome.done.key}`);
-    assert.equal(outcome.aborted, 'AbortError');
-    assert.deepEqual(await keys(), [`cache/${outcome.done.key}`]);
+      // Chromium reports no file bytes in requests; the upload's own progress counts them, and
+      // the POST to the bucket was the page's one upload request.
+      const total = await page.evaluate(() => window.total);
+      assert.ok(total > image.length, `the upload request carried ${total} bytes`);
+      const [cachedKey] = await keys('cache/');
+      assert.deepEqual(await objectBytes(cachedKey!), image, 'the bucket holds the very bytes');
 
-    const [params] = toApp();
-    assert.equal(params?.headers['x-csrf-token'], 'sample-csrf');
-    assert.deepEqual(
-      toBucket().map((request) => [request.method, request.headers['x-csrf-token']]),
-      [['POST', undefined]],
-    );
-    // No record took the token: delete the object, as the cleanup of stale cache files would.
-    await client.send(
-      new DeleteObjectCommand({ Bucket: s3.bucket, Key: `cache/${outcome.done.key}` }),
-    );
-    await bucketEmptied();
-  });
-
-  it("uploadFileToStorage() rejects with the storage's status, code and message when it refuses", async () => {
-    // The presigned request loses its key on the way to the page, a request S3 refuses.
-    await page.route('**/attachments/s3/params**', async (route) => {
-      const response = await route.fetch();
-      const answer = (await response.json()) as { fields: Record<string, string> };
-      delete answer.fields.key;
-      await route.fulfill({ response, json: answer });
-    });
-    try {
-      const failure = await page.evaluate(async (url) => {
-        const client = await import(url);
-        const file = new File(['x'], 'x.png', { type: 'image/png' });
-        return client.uploadFileToStorage(file).then(
-          () => null,
-          (error: { name: string; status: number; code: string; message: string }) => ({
-            name: error.name,
-            status: error.status,
-            code: error.code,
-            message: error.message,
-            typed: error instanceof client.DirectUploadError,
-          }),
-        );
-      }, CLIENT_URL);
-      assert.deepEqual(failure, {
-        name: 'DirectUploadError',
-        status: 400,
-        code: 'InvalidArgument',
-        message:
-          "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields",
-        typed: true,
+      sent.splice(0);
+      const posting = page.waitForRequest(
+        (request) => request.method() === 'POST' && request.url() === `${app.baseUrl}/photos`,
+      );
+      await page.click('[data-testid="submit"]');
+      assert.deepEqual((await posting).postDataJSON(), {
+        title: 'Straight to the bucket',
+        image: sentToken,
       });
-    } finally {
-      await page.unroute('**/attachments/s3/params**');
-    }
-    assert.deepEqual(await keys(), []);
-    // Refused requests are logged (400 here, 415 for the text file); no CSP or CORS refusal is.
-    assert.ok(consoleErrors.some((text) => /status of 400/.test(text)));
-    assert.deepEqual(
-      consoleErrors.filter((text) => /Content Security Policy|CORS|Access-Control/i.test(text)),
-      [],
-    );
+
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="photo-state"]')?.textContent === 'stored',
+      );
+      const src = await page.waitForFunction((endpoint) => {
+        const shown = document.querySelector('[data-testid="photo-image"]');
+        const loaded = shown?.complete && shown.naturalWidth > 0;
+        return loaded && shown.currentSrc.startsWith(`${endpoint}/sample-photos/store/`)
+          ? shown.currentSrc
+          : null;
+      }, s3.endpoint);
+      assert.ok(String(await src.jsonValue()).includes('X-Amz-Signature='), 'a presigned URL');
+      assert.equal(
+        await page.$eval(
+          '[data-testid="photo-image"]',
+          (shown) => (shown as InPageElement).naturalWidth,
+        ),
+        1100,
+      );
+      // Since then the app got the JSON form, then only GETs of the list: still no file bytes.
+      const [form, ...later] = toApp();
+      assert.deepEqual([form?.method, new URL(form!.url).pathname], ['POST', '/photos']);
+      const withBodies = later.filter((request) => request.method !== 'GET' || request.body);
+      assert.deepEqual(withBodies, []);
+
+      await page.click('[data-testid="photo-delete"]');
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="photo"]').length === 0,
+      );
+      assert.deepEqual((await api(app.baseUrl, 'GET', '/photos')).body, []);
+      await bucketEmptied();
+    });
+
+    it('shows the refusal of a non-image when the form is sent, and keeps nothing', async () => {
+      await page.fill('[data-testid="title"]', 'Not a picture');
+      await page.setInputFiles('[data-testid="file"]', {
+        name: 'notes.png',
+        mimeType: 'image/png',
+        buffer: Buffer.from('Only text, whatever the name says.\n'),
+      });
+      // The storage takes any bytes the policy allows; the app judges them when they are used.
+      await page.waitForFunction(() => {
+        const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
+          'image',
+        );
+        return typeof value === 'string' && value !== '';
+      });
+      await page.click('[data-testid="submit"]');
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="form-error"]')?.hidden === false,
+      );
+      assert.match(
+        String(await page.textContent('[data-testid="form-error"]')),
+        /text\/plain .*is not allowed/,
+      );
+      assert.deepEqual((await api(app.baseUrl, 'GET', '/photos')).body, []);
+      await bucketEmptied();
+    });
+
+    it('uploadFileToStorage() resolves with the token and key, sends app headers to the app only, and rejects on abort', async () => {
+      sent.splice(0);
+      const outcome = await page.evaluate(async (url) => {
+        const client = await import(url);
+        const file = new File(['plain bytes'], 'notes.txt', { type: 'text/plain' });
+        const done = await client.uploadFileToStorage(file, {
+          entity: 'Photo',
+          attachment: 'image',
+          headers: { 'X-Csrf-Token': 'sample-csrf' },
+        });
+        const aborted = await client
+          .uploadFileToStorage(file, { signal: AbortSignal.abort() })
+          .then(
+            () => null,
+            (error: { name: string }) => error.name,
+          );
+        return { done, aborted };
+      }, CLIENT_URL);
+      assert.match(outcome.done.token, /^v1\./);
+      assert.match(outcome.done.key, /^[0-9a-f-]{36}\.txt$/);
+      assert.equal(outcome.done.url, `${s3.endpoint}/sample-photos/cache/${outcome.done.key}`);
+      assert.equal(outcome.aborted, 'AbortError');
+      assert.deepEqual(await keys(), [`cache/${outcome.done.key}`]);
+
+      const [params] = toApp();
+      assert.equal(params?.headers['x-csrf-token'], 'sample-csrf');
+      assert.deepEqual(
+        toBucket().map((request) => [request.method, request.headers['x-csrf-token']]),
+        [['POST', undefined]],
+      );
+      // No record took the token: delete the object, as the cleanup of stale cache files would.
+      await client.send(
+        new DeleteObjectCommand({ Bucket: s3.bucket, Key: `cache/${outcome.done.key}` }),
+      );
+      await bucketEmptied();
+    });
+
+    it("uploadFileToStorage() rejects with the storage's status, code and message when it refuses", async () => {
+      // The presigned request loses its key on the way to the page, a request S3 refuses.
+      await page.route('**/attachments/s3/params**', async (route) => {
+        const response = await route.fetch();
+        const answer = (await response.json()) as { fields: Record<string, string> };
+        delete answer.fields.key;
+        await route.fulfill({ response, json: answer });
+      });
+      try {
+        const failure = await page.evaluate(async (url) => {
+          const client = await import(url);
+          const file = new File(['x'], 'x.png', { type: 'image/png' });
+          return client.uploadFileToStorage(file).then(
+            () => null,
+            (error: { name: string; status: number; code: string; message: string }) => ({
+              name: error.name,
+              status: error.status,
+              code: error.code,
+              message: error.message,
+              typed: error instanceof client.DirectUploadError,
+            }),
+          );
+        }, CLIENT_URL);
+        assert.deepEqual(failure, {
+          name: 'DirectUploadError',
+          status: 400,
+          code: 'InvalidArgument',
+          message:
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields",
+          typed: true,
+        });
+      } finally {
+        await page.unroute('**/attachments/s3/params**');
+      }
+      assert.deepEqual(await keys(), []);
+      // Refused requests are logged (400 here, 415 for the text file); no CSP or CORS refusal is.
+      assert.ok(consoleErrors.some((text) => /status of 400/.test(text)));
+      assert.deepEqual(
+        consoleErrors.filter((text) => /Content Security Policy|CORS|Access-Control/i.test(text)),
+        [],
+      );
+    });
   });
-});
+}

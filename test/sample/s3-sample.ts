@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { HttpPlatform } from '../support/platforms.js';
 import type { TestS3Server } from '../support/s3rver.js';
 import { startSampleApp, type SampleApp } from './sample-app.js';
 
@@ -19,8 +20,12 @@ export function s3Environment(s3: TestS3Server): Record<string, string> {
 }
 
 /** Runs the sample (`npm run sample`) with its files in `s3`'s bucket. */
-export function startS3SampleApp(uploads: string, s3: TestS3Server): Promise<SampleApp> {
-  return startSampleApp({ uploads, env: s3Environment(s3) });
+export function startS3SampleApp(
+  uploads: string,
+  s3: TestS3Server,
+  platform?: HttpPlatform,
+): Promise<SampleApp> {
+  return startSampleApp({ uploads, env: s3Environment(s3), platform });
 }
 
 /** Every key in the bucket under `prefix`, sorted. */

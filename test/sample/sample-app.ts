@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { ATTACHMENTS_QUEUE } from '../../src/index.js';
 import { REDIS_URL, redisConnection } from '../support/harness.js';
+import type { HttpPlatform } from '../support/platforms.js';
 
 export const SAMPLE_MAIN = fileURLToPath(new URL('../../sample/app/main.js', import.meta.url));
 
@@ -25,6 +26,8 @@ export interface SampleAppOptions {
   databaseUrl?: string;
   /** More environment, e.g. S3_BUCKET and S3_ENDPOINT; S3_* variables are unset otherwise. */
   env?: Record<string, string>;
+  /** The HTTP adapter, as HTTP_PLATFORM tells the sample; Express when absent. */
+  platform?: HttpPlatform;
 }
 
 /** The line the sample prints once it listens; S3 mode adds where the files are. */
@@ -45,6 +48,7 @@ export async function startSampleApp(options: SampleAppOptions): Promise<SampleA
     REDIS_URL,
   };
   delete env.DATABASE_URL;
+  env.HTTP_PLATFORM = options.platform ?? 'express';
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   for (const name of Object.keys(env)) if (name.startsWith('S3_')) delete env[name];
   Object.assign(env, options.env);

@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
+import {
+  Module,
+  type INestApplicationContext,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -20,6 +25,7 @@ import {
   type Storage,
 } from '../../src/index.js';
 import { type AttachmentsModuleExtras } from '../../src/config/index.js';
+import { createHttpApp, type FastifyAdapterOptions, type HttpPlatform } from './platforms.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -44,6 +50,14 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   logger?: LoggerService;
   /** Serve HTTP (the upload and files controller) on a free port of 127.0.0.1. */
   http?: boolean;
+  /** The HTTP adapter under the app when `http` is set: Express unless told otherwise. */
+  platform?: HttpPlatform;
+  /** Options of Fastify's adapter, on that platform. */
+  fastify?: FastifyAdapterOptions;
+  /** The app's global route prefix (`app.setGlobalPrefix`). */
+  globalPrefix?: string;
+  /** The app's own controllers, next to the module's routes. */
+  controllers?: Type[];
   /** Module extras such as `controller`. */
   extras?: AttachmentsModuleExtras;
 }
@@ -60,7 +74,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cache: new FileSystemStorage({ directory: join(directory, 'cache') }),
     store: new FileSystemStorage({ directory: join(directory, 'store') }),
   };
-  const { directory: _directory, logger, http, extras, ...overrides } = options;
+  const {
+    directory: _directory,
+    logger,
+    http,
+    platform,
+    fastify,
+    globalPrefix,
+    controllers,
+    extras,
+    ...overrides
+  } = options;
   const moduleOptions: AttachmentsModuleOptions = {
     secret: SECRET,
     connection: redisConnection(),
@@ -73,14 +97,18 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     storages,
   };
 
-  @Module({ imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })] })
+  @Module({
+    imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })],
+    controllers: controllers ?? [],
+  })
   class TestModule {}
 
   const logging = { logger: logger ?? (process.env.TEST_LOGS ? undefined : false) } as const;
   let baseUrl = '';
   let app: INestApplicationContext;
   if (http) {
-    const server = await NestFactory.create(TestModule, logging);
+    const server = await createHttpApp(TestModule, platform ?? 'express', logging, fastify);
+    if (globalPrefix) server.setGlobalPrefix(globalPrefix);
     await server.listen(0, '127.0.0.1');
     baseUrl = (await server.getUrl()).replace('[::1]', '127.0.0.1');
     app = server;

@@ -16,6 +16,8 @@ export interface RawRequest {
   body?: Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
   /** Destroy the socket after sending the body instead of finishing the request. */
   abortAfterBody?: boolean;
+  /** Send on a connection of its own, never reused: for answers after which the server closes it. */
+  ownConnection?: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawRe
     const request = httpRequest(url, {
       method: options.method ?? 'POST',
       headers: options.headers,
+      ...(options.ownConnection ? { agent: false } : {}),
     });
     let answered = false;
     request.on('response', (response) => {

@@ -29,9 +29,13 @@ form.addEventListener('submit', async (event) => {
 async function send(method, url, body) {
   let answer;
   try {
+    // A request without a body must not say it carries JSON: Fastify refuses that with a 400.
     answer = await fetch(url, {
       method,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: {
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
