@@ -108,7 +108,14 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
 ]);
 
+/**
+ * What ioredis says when no server can be reached. A cluster client reports it in its own
+ * words: no node answered for the slot map, or none of the startup nodes at start.
+ */
+const UNREACHABLE =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready/;
+
 function isConnectionError(error: Error & { code?: unknown }): boolean {
   if (typeof error.code === 'string' && CONNECTION_CODES.has(error.code)) return true;
-  return /Connection is closed|Stream isn't writeable|ECONNREFUSED/.test(error.message);
+  return error.name === 'ClusterAllFailedError' || UNREACHABLE.test(error.message);
 }
