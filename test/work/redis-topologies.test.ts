@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { AttachmentWork, attachmentEntities } from '../../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
@@ -104,6 +104,25 @@ describe('on a three-node Redis Cluster', () => {
       assert.equal(keysPerNode.filter((count) => count > 0).length, 1, `keys: ${keysPerNode}`);
     } finally {
       await harness.close();
+    }
+  });
+
+  it('takes an ioredis Cluster instance, and leaves it open to the app', async () => {
+    const instance = new Cluster(cluster.startupNodes);
+    const harness = await startHarness({
+      dataSource: db.dataSource,
+      connection: instance,
+      queuePrefix: tagged(),
+    });
+    try {
+      await runLifecycle(harness, db);
+    } finally {
+      await harness.close();
+    }
+    try {
+      assert.equal(await instance.ping(), 'PONG', 'the app still uses its own client');
+    } finally {
+      instance.disconnect();
     }
   });
 
