@@ -57,9 +57,15 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     this.worker.run().catch((error) => this.logger.error(`Worker stopped: ${String(error)}`));
   }
 
-  /** Lets running jobs finish while the database and the queue are still there. */
+  /**
+   * Lets running jobs finish while the database and the queue are still there. While Redis is
+   * known to be down, that close would wait for Redis to take the jobs' ends and the worker's
+   * goodbye, and the process could never exit: the worker is then closed at once. Its running
+   * jobs, which cannot be recorded as done anyway, are taken over by another worker once their
+   * locks expire.
+   */
   async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
+    await this.worker?.close(!this.connection.ready);
   }
 
   private async process(job: Job<JobData>): Promise<unknown> {
