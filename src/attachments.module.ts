@@ -10,6 +10,7 @@ import {
   ATTACHMENTS_HTTP,
   ATTACHMENTS_QUEUE,
   type AttachmentsHttpSettings,
+  RedisConnections,
 } from './config/index.js';
 import { AttachmentsService, AttachmentSerializer, FileUrls } from './attaching/index.js';
 import { DerivativeMaker } from './derivatives/index.js';
@@ -35,14 +36,15 @@ const providers: Provider[] = [
 
 /**
  * A module that resolves and checks the options once and exports them, imported both by the
- * attachments module and by the BullMQ queue registration, which needs the Redis connection.
+ * attachments module and by the BullMQ queue registration, which needs the Redis connection
+ * (and owns the connections it makes: one instance of it serves both).
  */
 function optionsHost(base: DynamicModule): DynamicModule {
   return {
     module: class AttachmentsOptionsHostModule {},
     imports: base.imports ?? [],
-    providers: [...(base.providers ?? []), AttachmentsConfig],
-    exports: [AttachmentsConfig, ATTACHMENTS_MODULE_OPTIONS],
+    providers: [...(base.providers ?? []), AttachmentsConfig, RedisConnections],
+    exports: [AttachmentsConfig, RedisConnections, ATTACHMENTS_MODULE_OPTIONS],
   };
 }
 
@@ -50,10 +52,9 @@ function queueRegistration(host: DynamicModule): DynamicModule {
   return BullModule.registerQueueAsync({
     name: ATTACHMENTS_QUEUE,
     imports: [host],
-    inject: [AttachmentsConfig],
-    useFactory: (config: AttachmentsConfig) => ({
-      // Fail fast when Redis is down: the outbox keeps the work and the relay re-sends it.
-      connection: { ...config.connection, enableOfflineQueue: false },
+    inject: [AttachmentsConfig, RedisConnections],
+    useFactory: (config: AttachmentsConfig, connections: RedisConnections) => ({
+      connection: connections.forQueue(),
       prefix: config.queuePrefix,
     }),
   });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ConnectionOptions, DefaultJobOptions } from 'bullmq';
+import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
 import { AttachmentConfigurationError } from '../core/index.js';
@@ -12,6 +12,14 @@ import type {
   JobStepData,
 } from './attachments-module-options.js';
 import { cacheOverlap, type Storage } from '../storage/index.js';
+import {
+  describeConnection,
+  hasHashTag,
+  isClusterConnection,
+  resolveConnection,
+  type AttachmentsRedisConnection,
+  type ResolvedConnection,
+} from './redis-connection.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -36,8 +44,9 @@ export class AttachmentsConfig {
   readonly signedUrlTtl: number;
   readonly dataSource: DataSource;
   readonly secret: string;
-  /** The Redis connection as given, and the BullMQ key prefix (BullMQ's `bull` by default). */
-  readonly connection: ConnectionOptions;
+  /** The Redis connection as given, what it describes, and the BullMQ key prefix. */
+  readonly connection: AttachmentsRedisConnection;
+  readonly redis: ResolvedConnection;
   readonly queuePrefix: string | undefined;
   private readonly storages: Readonly<Record<string, Storage>>;
   private readonly hooks: AttachmentsModuleOptions['jobHooks'];
@@ -48,7 +57,10 @@ export class AttachmentsConfig {
     this.secret = options.secret;
     this.storages = options.storages;
     this.connection = options.connection;
-    this.queuePrefix = options.queuePrefix;
+    this.redis = resolveConnection(options.connection ?? {});
+    // BullMQ's own default, tagged, so that a cluster works without one.
+    this.queuePrefix =
+      options.queuePrefix ?? (isClusterConnection(this.redis) ? '{bull}' : undefined);
     this.hooks = options.jobHooks;
     this.owner = options.upload?.owner;
     this.cacheStorage = options.cacheStorage ?? 'cache';
@@ -97,12 +109,9 @@ export class AttachmentsConfig {
     return Promise.resolve(this.owner?.(request));
   }
 
-  /** `host:port` of the Redis connection, for messages. */
+  /** Where Redis is reached (`host:port`, the sentinels or the cluster's nodes), for messages. */
   get redisAddress(): string {
-    const connection = this.connection as { host?: unknown; port?: unknown; url?: unknown };
-    if (typeof connection.url === 'string') return new URL(connection.url).host;
-    const host = typeof connection.host === 'string' ? connection.host : '127.0.0.1';
-    return `${host}:${typeof connection.port === 'number' ? connection.port : 6379}`;
+    return describeConnection(this.redis);
   }
 
   storage(name: string): Storage {
@@ -139,6 +148,16 @@ export class AttachmentsConfig {
     }
     const overlap = cacheOverlap(this.storages, this.cacheStorage);
     if (overlap) fail(overlap);
+    if (
+      isClusterConnection(this.redis) &&
+      this.queuePrefix !== undefined &&
+      !hasHashTag(this.queuePrefix)
+    ) {
+      fail(
+        `on a Redis Cluster, \`queuePrefix\` must hold a hash tag, such as "{${this.queuePrefix}}", ` +
+          `so that all the keys of the queue live in one slot; got "${this.queuePrefix}"`,
+      );
+    }
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
     }

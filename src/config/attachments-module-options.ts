@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { CanActivate, Type } from '@nestjs/common';
-import type { DefaultJobOptions, ConnectionOptions } from 'bullmq';
+import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import type { DeleteJobData, DeriveJobData, PromoteJobData } from '../core/index.js';
 import type { Storage } from '../storage/index.js';
+import type { AttachmentsRedisConnection } from './redis-connection.js';
 
 /** How this process runs jobs (`worker`); `worker: false` runs none. */
 export interface AttachmentsWorkerOptions {
@@ -32,9 +33,16 @@ export interface AttachmentsModuleOptions {
   storeStorage?: string;
   /** The initialized TypeORM DataSource holding the attached entities. */
   dataSource: DataSource;
-  /** Redis connection for BullMQ (ioredis options or instance). */
-  connection: ConnectionOptions;
-  /** BullMQ key prefix, to share one Redis between apps. Default `bull`. */
+  /**
+   * Redis connection for BullMQ: ioredis options (`{ host, port }`, or `{ sentinels, name }`
+   * for Sentinel), `{ cluster: { nodes, options } }` for a Redis Cluster, or an ioredis
+   * `Redis` or `Cluster` instance, which the module copies and leaves to the app to close.
+   */
+  connection: AttachmentsRedisConnection;
+  /**
+   * BullMQ key prefix, to share one Redis between apps. Default `bull`, or `{bull}` on a
+   * cluster, where the prefix must hold a hash tag (`{name}`) so the queue's keys share a slot.
+   */
   queuePrefix?: string;
   /** Job options (attempts, backoff, retention). Default: 8 attempts, exponential from 1 s. */
   jobOptions?: DefaultJobOptions;

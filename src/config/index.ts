@@ -19,4 +19,6 @@ export type {
   AttachmentsModuleExtras,
 } from './attachments.module-definition.js';
 export { ATTACHMENTS_HTTP, ATTACHMENTS_QUEUE } from './constants.js';
+export { RedisConnections } from './redis-connections.js';
+export type { AttachmentsRedisConnection, RedisClusterConnection } from './redis-connection.js';
 export type { AttachmentsHttpSettings } from './constants.js';

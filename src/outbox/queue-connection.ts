@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Queue, QueueBase } from 'bullmq';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
 
@@ -10,7 +10,7 @@ import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
  * is logged once, and its end once, instead of once per reconnection attempt.
  */
 @Injectable()
-export class QueueConnection implements OnModuleInit {
+export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Attachments');
   private everReady = false;
   private down = false;
@@ -28,6 +28,14 @@ export class QueueConnection implements OnModuleInit {
       () => (this.everReady = true),
       () => undefined, // closed before Redis was ever reached
     );
+  }
+
+  /**
+   * While Redis is down, closing the queue gives up on its goodbye to Redis but leaves its
+   * client trying to reconnect, which keeps the process alive: that client is stopped here.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.everReady && this.down) (await this.queue.getBackend().client).disconnect();
   }
 
   /** Takes over the errors of a queue or worker, which would each print a trace. */
@@ -108,7 +116,14 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
 ]);
 
+/**
+ * What ioredis says when no server can be reached. A cluster client reports it in its own
+ * words: no node answered for the slot map, or none of the startup nodes at start.
+ */
+const UNREACHABLE =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready/;
+
 function isConnectionError(error: Error & { code?: unknown }): boolean {
   if (typeof error.code === 'string' && CONNECTION_CODES.has(error.code)) return true;
-  return /Connection is closed|Stream isn't writeable|ECONNREFUSED/.test(error.message);
+  return error.name === 'ClusterAllFailedError' || UNREACHABLE.test(error.message);
 }

@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { ATTACHMENTS_QUEUE, AttachmentsConfig } from '../config/index.js';
+import { ATTACHMENTS_QUEUE, AttachmentsConfig, RedisConnections } from '../config/index.js';
 import type { SweepJobData, WorkJobData } from '../core/index.js';
 import { QueueConnection } from '../outbox/index.js';
 import { DeleteHandler } from './handlers/delete.handler.js';
@@ -32,6 +32,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly connection: QueueConnection,
+    private readonly connections: RedisConnections,
     private readonly failures: WorkFailures,
     private readonly promote: PromoteHandler,
     private readonly derive: DeriveHandler,
@@ -44,7 +45,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     const options = this.config.worker;
     if (!options) return;
     this.worker = new Worker<JobData>(ATTACHMENTS_QUEUE, (job) => this.process(job), {
-      connection: this.config.connection,
+      connection: this.connections.forWorker(),
       prefix: this.config.queuePrefix,
       autorun: false,
       concurrency: options.concurrency,
@@ -56,9 +57,15 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     this.worker.run().catch((error) => this.logger.error(`Worker stopped: ${String(error)}`));
   }
 
-  /** Lets running jobs finish while the database and the queue are still there. */
+  /**
+   * Lets running jobs finish while the database and the queue are still there. While Redis is
+   * known to be down, that close would wait for Redis to take the jobs' ends and the worker's
+   * goodbye, and the process could never exit: the worker is then closed at once. Its running
+   * jobs, which cannot be recorded as done anyway, are taken over by another worker once their
+   * locks expire.
+   */
   async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
+    await this.worker?.close(!this.connection.ready);
   }
 
   private async process(job: Job<JobData>): Promise<unknown> {

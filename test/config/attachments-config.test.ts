@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
+import { Cluster, Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import {
   AttachmentConfigurationError,
@@ -172,6 +173,84 @@ describe('the cache storage kept apart from the other storages', () => {
     refuses(
       { storages: { cache: storage, store: storage } },
       /cache storage "cache" is also "store"/,
+    );
+  });
+});
+
+describe('the Redis connection', () => {
+  const cluster = { cluster: { nodes: [{ host: '127.0.0.1', port: 7000 }] } };
+
+  it('tags the default prefix on a cluster, so the queue keys share a slot', () => {
+    assert.equal(new AttachmentsConfig({ ...valid, connection: cluster }).queuePrefix, '{bull}');
+    assert.equal(new AttachmentsConfig(valid).queuePrefix, undefined, "BullMQ's own default");
+  });
+
+  it('refuses a prefix without a hash tag on a cluster, saying what to write', () => {
+    refuses(
+      { connection: cluster, queuePrefix: 'myapp' },
+      /Redis Cluster.*hash tag.*"\{myapp\}".*one slot; got "myapp"/,
+    );
+    for (const prefix of ['{}myapp', 'my{app', 'my}app{']) {
+      refuses({ connection: cluster, queuePrefix: prefix }, /hash tag/);
+    }
+    for (const prefix of ['{myapp}', 'myapp:{eu}', '{a}b']) {
+      assert.equal(
+        new AttachmentsConfig({ ...valid, connection: cluster, queuePrefix: prefix }).queuePrefix,
+        prefix,
+      );
+    }
+  });
+
+  it('reads an ioredis Cluster instance as a cluster, and a single server as not one', () => {
+    // Lazy: built for the check, it never connects.
+    const instance = new Cluster([{ host: '127.0.0.1', port: 7000 }], { lazyConnect: true });
+    refuses({ connection: instance, queuePrefix: 'myapp' }, /hash tag/);
+    const single = new Redis({ lazyConnect: true });
+    assert.equal(
+      new AttachmentsConfig({ ...valid, connection: single, queuePrefix: 'myapp' }).queuePrefix,
+      'myapp',
+    );
+  });
+
+  it('names where Redis is reached in messages: server, sentinels or cluster nodes', () => {
+    const address = (connection: AttachmentsModuleOptions['connection']) =>
+      new AttachmentsConfig({ ...valid, connection }).redisAddress;
+    assert.equal(address({ host: '10.0.0.5', port: 6380 }), '10.0.0.5:6380');
+    assert.equal(
+      address({ sentinels: [{ host: '10.0.0.7', port: 26379 }], name: 'main' }),
+      '"main" through sentinels 10.0.0.7:26379',
+    );
+    assert.equal(address(cluster), 'cluster 127.0.0.1:7000');
+  });
+});
+
+describe('the Redis options the README shows', () => {
+  it('are accepted as they are written there', () => {
+    const onCluster: Partial<AttachmentsModuleOptions> = {
+      connection: {
+        cluster: {
+          nodes: [
+            { host: '10.0.0.1', port: 6379 },
+            { host: '10.0.0.2', port: 6379 },
+          ],
+          options: { redisOptions: { password: process.env.REDIS_PASSWORD } },
+        },
+      },
+      queuePrefix: '{attachments}',
+    };
+    const throughSentinel: Partial<AttachmentsModuleOptions> = {
+      connection: {
+        sentinels: [
+          { host: '10.0.0.1', port: 26379 },
+          { host: '10.0.0.2', port: 26379 },
+        ],
+        name: 'mymaster',
+      },
+    };
+    assert.equal(new AttachmentsConfig({ ...valid, ...onCluster }).queuePrefix, '{attachments}');
+    assert.equal(
+      new AttachmentsConfig({ ...valid, ...throughSentinel }).redisAddress,
+      '"mymaster" through sentinels 10.0.0.1:26379, 10.0.0.2:26379',
     );
   });
 });

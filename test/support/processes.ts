@@ -116,11 +116,17 @@ export class Child {
   }
 }
 
-/** A Redis server of the test's own (nothing kept on disk), so stopping it disturbs nothing else. */
+/**
+ * A Redis server of the test's own (nothing kept on disk), so stopping it disturbs nothing else.
+ * `args` are more `redis-server` arguments, such as those of a cluster node.
+ */
 export class RedisServer {
   private server?: Child;
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly args: readonly string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -135,7 +141,17 @@ export class RedisServer {
     this.server = new Child(
       spawn(
         'redis-server',
-        ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          ...this.args,
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),
     );

@@ -8,19 +8,7 @@ import { png } from '../support/fixtures.js';
 import { startHarness, waitFor, type Harness } from '../support/harness.js';
 import { freePort, RedisServer } from '../support/processes.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-
-/** Fails if `promise` has not settled within `ms`: a bound on what must not hang. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../support/within.js';
 
 describe('starting while Redis is down', () => {
   let db: TestDatabase;
@@ -90,5 +78,38 @@ describe('starting while Redis is down', () => {
     } finally {
       await harness.close();
     }
+  });
+});
+
+describe('shutting down while Redis is down', () => {
+  let db: TestDatabase;
+  let redis: RedisServer;
+
+  before(async () => {
+    db = await createTestDatabase('postgres', [Photo, ...attachmentEntities]);
+    redis = new RedisServer(await freePort());
+    await redis.start();
+  });
+
+  after(async () => {
+    await redis?.kill();
+    await db?.close();
+  });
+
+  it('closes the app with its worker, as on SIGTERM during an outage', async () => {
+    const logger = new RecordingLogger();
+    const harness = await startHarness({
+      dataSource: db.dataSource,
+      connection: { host: '127.0.0.1', port: redis.port },
+      logger,
+    });
+    await harness.queue.waitUntilReady();
+    await redis.kill();
+    await waitFor(
+      async () => logger.warnings.some((line) => /unreachable/.test(line)),
+      'the outage to be noticed',
+    );
+    // Closing waits for nothing Redis would have to answer: the process can exit.
+    await within(20_000, harness.app.close(), 'the shutdown');
   });
 });
