@@ -80,36 +80,3 @@ describe('starting while Redis is down', () => {
     }
   });
 });
-
-describe('shutting down while Redis is down', () => {
-  let db: TestDatabase;
-  let redis: RedisServer;
-
-  before(async () => {
-    db = await createTestDatabase('postgres', [Photo, ...attachmentEntities]);
-    redis = new RedisServer(await freePort());
-    await redis.start();
-  });
-
-  after(async () => {
-    await redis?.kill();
-    await db?.close();
-  });
-
-  it('closes the app with its worker, as on SIGTERM during an outage', async () => {
-    const logger = new RecordingLogger();
-    const harness = await startHarness({
-      dataSource: db.dataSource,
-      connection: { host: '127.0.0.1', port: redis.port },
-      logger,
-    });
-    await harness.queue.waitUntilReady();
-    await redis.kill();
-    await waitFor(
-      async () => logger.warnings.some((line) => /unreachable/.test(line)),
-      'the outage to be noticed',
-    );
-    // Closing waits for nothing Redis would have to answer: the process can exit.
-    await within(20_000, harness.app.close(), 'the shutdown');
-  });
-});

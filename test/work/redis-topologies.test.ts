@@ -18,7 +18,6 @@ import {
 } from '../support/harness.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { RedisCluster, RedisSentinel } from '../support/redis-topologies.js';
-import { within } from '../support/within.js';
 
 const tagged = () => `{test${randomBytes(4).toString('hex')}}`;
 
@@ -162,22 +161,6 @@ describe('on a three-node Redis Cluster', () => {
       assert.ok(logger.logs.some((line) => /reachable again/.test(line)));
     } finally {
       await closeOnLiveCluster(harness);
-    }
-  });
-
-  it('shuts down while the cluster is down, as on SIGTERM during an outage', async () => {
-    const logger = new RecordingLogger();
-    const harness = await onCluster({ logger });
-    await harness.queue.waitUntilReady();
-    await cluster.kill();
-    try {
-      await waitFor(
-        async () => logger.warnings.some((line) => /unreachable/.test(line)),
-        'the outage to be noticed',
-      );
-      await within(20_000, harness.app.close(), 'the shutdown');
-    } finally {
-      await cluster.restart();
     }
   });
 
