@@ -1,0 +1,122 @@
+import '../support/harness.js';
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { UploadResponse } from '../../src/index.js';
+import { Photo } from '../support/entities.js';
+import { fetchUpload, type FetchUpload } from '../support/fetch-upload-process.js';
+import { pdf, png } from '../support/fixtures.js';
+import { filesOnDisk, type Harness } from '../support/harness.js';
+import { multipart, multipartHead } from '../support/http-client.js';
+import { PLATFORMS } from '../support/platforms.js';
+import { useHarness } from '../support/suite.js';
+
+const MiB = 1024 * 1024;
+
+type Body = Omit<FetchUpload, 'url' | 'contentLength'>;
+
+/**
+ * A one-file form whose file opens with `first` and goes on for `filler` more bytes; `trailing`
+ * bytes follow the form's end, which the parser reads past the point where the file is judged.
+ */
+function oneFile(first: Buffer, filler: number, trailing = 0): Body {
+  const { head, tail, contentType } = multipartHead('big.png');
+  const bytes = (chunk: Buffer) => chunk.toString('base64');
+  return { contentType, body: [bytes(head), bytes(first), filler, bytes(tail), trailing] };
+}
+
+for (const platform of PLATFORMS) {
+  describe(`refusals of POST /attachments/upload, read by fetch, on ${platform}`, () => {
+    const suite = useHarness('sqlite', [Photo], {
+      http: true,
+      platform,
+      worker: false,
+      upload: { maxSize: 4 * MiB },
+    });
+    let harness: Harness;
+    let endpoint: string;
+    before(() => {
+      harness = suite.harness;
+      endpoint = `${harness.baseUrl}/attachments/upload`;
+    });
+
+    /** fetch read the library's JSON refusal, nothing was kept, and the next upload works. */
+    async function refused(
+      upload: Omit<FetchUpload, 'url'>,
+      query: string,
+      status: number,
+      message: RegExp,
+    ) {
+      const outcome = await fetchUpload({ ...upload, url: `${endpoint}${query}` });
+      assert.ok('status' in outcome, `fetch read no answer: ${JSON.stringify(outcome)}`);
+      assert.equal(outcome.status, status, JSON.stringify(outcome.body));
+      assert.equal(outcome.body.statusCode, status);
+      assert.match(String(outcome.body.message), message);
+      assert.deepEqual(await filesOnDisk(harness, 'cache'), [], 'no partial file is left');
+      const { body, contentType } = multipart([
+        { name: 'file', filename: 'ok.png', data: png(3, 3) },
+      ]);
+      const next = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+      assert.equal(next.status, 201, 'the server keeps serving');
+      const { file } = (await next.json()) as UploadResponse;
+      await harness.storages.cache!.delete(file.id);
+    }
+
+    it("answers 413 to a stream over the attachment's maxSize", async () => {
+      await refused(
+        { ...oneFile(png(8, 8), 48 * MiB), contentLength: false },
+        '?entity=Photo&attachment=image',
+        413,
+        /larger than the limit of 1048576 bytes/,
+      );
+    });
+
+    it('answers 413 to a stream over the module-wide maxSize, sent without Content-Length', async () => {
+      await refused(
+        { ...oneFile(png(8, 8), 48 * MiB), contentLength: false },
+        '',
+        413,
+        /limit of 4194304 bytes/,
+      );
+    });
+
+    it('answers 413 before reading a body whose Content-Length is over the module-wide maxSize', async () => {
+      await refused(
+        { ...oneFile(png(8, 8), 48 * MiB), contentLength: true },
+        '',
+        413,
+        /limit of 4194304 bytes/,
+      );
+    });
+
+    it('answers 415 to a file of a refused type with more of the body still coming', async () => {
+      await refused(
+        { ...oneFile(pdf(), 0, 48 * MiB), contentLength: false },
+        '?entity=Photo&attachment=image',
+        415,
+        /application\/pdf .*not allowed/,
+      );
+    });
+
+    it('answers 400 to a second file part with more of the body still coming', async () => {
+      const { head, contentType } = multipartHead('a.png');
+      const delimiter = head.toString('latin1').split('\r\n')[0]!;
+      const second = Buffer.from(
+        `\r\n${delimiter}\r\nContent-Disposition: form-data; name="file"; filename="b.png"\r\n\r\n`,
+      );
+      await refused(
+        {
+          contentType,
+          body: [...[head, png(4, 4), second].map((chunk) => chunk.toString('base64')), 48 * MiB],
+          contentLength: false,
+        },
+        '',
+        400,
+        /exactly one file/,
+      );
+    });
+  });
+}
