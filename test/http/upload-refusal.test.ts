@@ -1,5 +1,6 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { before, describe, it } from 'node:test';
 import type { UploadResponse } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
@@ -117,6 +118,95 @@ for (const platform of PLATFORMS) {
         400,
         /exactly one file/,
       );
+    });
+  });
+}
+
+interface CutOff {
+  /** Bytes of the body the server took before the connection ended. */
+  written: number;
+  /** What the server sent back. */
+  received: string;
+}
+
+/**
+ * Announces a body of `declared` bytes (over the module's maxSize, so it is refused before a
+ * byte is read) and sends it with `send`, until the connection ends. Resolves when it does.
+ */
+function sendUntilCut(
+  baseUrl: string,
+  declared: number,
+  send: (write: (chunk: Buffer) => Promise<void>) => Promise<void>,
+): Promise<CutOff> {
+  const { host, port } = new URL(baseUrl);
+  const { contentType } = multipartHead('endless.png');
+  return new Promise((resolve) => {
+    const socket = connect({ host: host.split(':')[0], port: Number(port) });
+    const outcome: CutOff = { written: 0, received: '' };
+    socket.on('data', (data: Buffer) => (outcome.received += data.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(outcome));
+    const write = (chunk: Buffer) =>
+      new Promise<void>((done, fail) => {
+        if (socket.destroyed) return fail(new Error('closed'));
+        socket.write(chunk, (error) => {
+          if (error) return fail(error);
+          outcome.written += chunk.length;
+          done();
+        });
+      });
+    const head =
+      `POST /attachments/upload HTTP/1.1\r\nHost: ${host}\r\n` +
+      `Content-Type: ${contentType}\r\nContent-Length: ${declared}\r\n\r\n`;
+    socket.once('connect', () => {
+      void write(Buffer.from(head))
+        .then(() => send(write))
+        .then(
+          () => socket.end(),
+          () => undefined, // the server closed the connection: what the test waits for
+        );
+    });
+  });
+}
+
+const GiB = 1024 * MiB;
+
+for (const platform of PLATFORMS) {
+  describe(`a refused client that keeps sending, on ${platform}`, () => {
+    const bytes = useHarness('sqlite', [Photo], {
+      http: true,
+      platform,
+      worker: false,
+      upload: { maxSize: 4 * MiB, drain: { maxBytes: 2 * MiB, timeout: 300_000 } },
+    });
+    const time = useHarness('sqlite', [Photo], {
+      http: true,
+      platform,
+      worker: false,
+      upload: { maxSize: 4 * MiB, drain: { maxBytes: GiB, timeout: 300 } },
+    });
+
+    it('is answered, then cut off once it sent drain.maxBytes more', async () => {
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const cut = await sendUntilCut(bytes.harness.baseUrl, GiB, async (write) => {
+        for (let sent = 0; sent < GiB; sent += chunk.length) await write(chunk);
+      });
+      assert.match(cut.received, /^HTTP\/1\.1 413 /);
+      // What the socket buffers on both sides hold comes on top of the 2 MiB read.
+      assert.ok(cut.written < 64 * MiB, `the server took ${cut.written} bytes before closing`);
+    });
+
+    it('is answered, then cut off drain.timeout after the refusal, however slowly it sends', async () => {
+      const cut = await sendUntilCut(time.harness.baseUrl, GiB, async (write) => {
+        // A byte at a time, so that the connection is never idle long enough for Node's own
+        // keep-alive timeout to close it: only the drain's bound can.
+        for (let sent = 0; sent < GiB; sent++) {
+          await write(Buffer.from('x'));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+      assert.match(cut.received, /^HTTP\/1\.1 413 /);
+      assert.ok(cut.written < GiB);
     });
   });
 }
