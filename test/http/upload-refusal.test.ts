@@ -2,6 +2,12 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { before, describe, it } from 'node:test';
+import {
+  ForbiddenException,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { UploadResponse } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
 import { fetchUpload, type FetchUpload } from '../support/fetch-upload-process.js';
@@ -12,6 +18,16 @@ import { PLATFORMS } from '../support/platforms.js';
 import { useHarness } from '../support/suite.js';
 
 const MiB = 1024 * 1024;
+
+/** Refuses the requests that ask for it, before the route reads a byte of their body. */
+@Injectable()
+class RefusingGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
+    if (request.headers['x-refuse'] === 'yes') throw new ForbiddenException('Not you');
+    return true;
+  }
+}
 
 type Body = Omit<FetchUpload, 'url' | 'contentLength'>;
 
@@ -32,6 +48,7 @@ for (const platform of PLATFORMS) {
       platform,
       worker: false,
       upload: { maxSize: 4 * MiB },
+      extras: { controller: { guards: [RefusingGuard] } },
     });
     let harness: Harness;
     let endpoint: string;
@@ -99,6 +116,15 @@ for (const platform of PLATFORMS) {
         '?entity=Photo&attachment=image',
         415,
         /application\/pdf .*not allowed/,
+      );
+    });
+
+    it("answers a guard's 403 to an upload whose body it never read", async () => {
+      await refused(
+        { ...oneFile(png(8, 8), 48 * MiB), contentLength: false, headers: { 'x-refuse': 'yes' } },
+        '',
+        403,
+        /Not you/,
       );
     });
 

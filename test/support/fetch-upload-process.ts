@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export interface FetchUpload {
   url: string;
   contentType: string;
+  /** More request headers. */
+  headers?: Record<string, string>;
   /** The body in order: a string is bytes in base64, a number that many bytes of filler. */
   body: (string | number)[];
   /** Send the body whole, with its Content-Length; otherwise as a stream, without one. */
@@ -44,7 +46,7 @@ async function run(upload: FetchUpload): Promise<FetchOutcome> {
   try {
     const answer = await fetch(upload.url, {
       method: 'POST',
-      headers: { 'content-type': upload.contentType },
+      headers: { ...upload.headers, 'content-type': upload.contentType },
       body,
       duplex: 'half',
     });
