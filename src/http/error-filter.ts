@@ -35,6 +35,8 @@ export function attachmentErrorStatus(error: AttachmentError): number {
 /**
  * Answers AttachmentErrors (and HttpExceptions) as JSON: `{statusCode, code, message}`.
  * Bind it to your own controllers that call `attach()`; every controller of the library uses it.
+ * A request answered before its body was read to the end has the rest read and thrown away,
+ * within `upload.drain` (its defaults where the module's options are out of reach).
  */
 @Catch()
 export class AttachmentErrorFilter implements ExceptionFilter {
