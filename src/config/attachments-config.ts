@@ -23,6 +23,15 @@ import {
 
 const HOUR = 60 * 60 * 1000;
 
+/** How long the rest of a refused request's body is read before its connection is closed. */
+export interface DrainBounds {
+  readonly maxBytes: number;
+  readonly timeout: number;
+}
+
+/** `upload.drain` when it is not given. */
+export const DEFAULT_DRAIN: DrainBounds = { maxBytes: 64 * 1024 * 1024, timeout: 10_000 };
+
 /** The module options with defaults applied and checked once, at startup. */
 @Injectable()
 export class AttachmentsConfig {
@@ -40,6 +49,7 @@ export class AttachmentsConfig {
   readonly jobOptions: DefaultJobOptions;
   readonly uploadMaxSize: number;
   readonly uploadAllowedTypes: readonly string[] | undefined;
+  readonly uploadDrain: DrainBounds;
   readonly signedStorages: ReadonlySet<string>;
   readonly signedUrlTtl: number;
   readonly dataSource: DataSource;
@@ -82,6 +92,7 @@ export class AttachmentsConfig {
     };
     this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
     this.uploadAllowedTypes = options.upload?.allowedTypes;
+    this.uploadDrain = { ...DEFAULT_DRAIN, ...options.upload?.drain };
     this.signedStorages = new Set(options.signedStorages ?? []);
     this.signedUrlTtl = options.signedUrlTtl ?? 3600;
     const worker = options.worker ?? true;
@@ -157,6 +168,12 @@ export class AttachmentsConfig {
         `on a Redis Cluster, \`queuePrefix\` must hold a hash tag, such as "{${this.queuePrefix}}", ` +
           `so that all the keys of the queue live in one slot; got "${this.queuePrefix}"`,
       );
+    }
+    for (const bound of ['maxBytes', 'timeout'] as const) {
+      const value = this.uploadDrain[bound];
+      if (!Number.isFinite(value) || value < 0) {
+        fail(`\`upload.drain.${bound}\` must be a finite number, 0 or more; got ${String(value)}`);
+      }
     }
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');

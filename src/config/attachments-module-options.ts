@@ -109,6 +109,18 @@ export interface AttachmentsUploadOptions {
    * bound to it, and `attach()` then needs the same `owner`. Undefined leaves tokens unbound.
    */
   owner?: (request: AttachmentsRequest) => string | undefined | Promise<string | undefined>;
+  /**
+   * How much of a refused upload's body is still read (and thrown away) after the refusal, so
+   * that a client still sending reads the answer: a server that closes while bytes arrive
+   * resets the connection, and Node's `fetch` then reports `fetch failed` instead of the 413.
+   * Past either bound the connection is closed. Defaults: 64 MiB, 10 seconds.
+   */
+  drain?: {
+    /** Bytes read after the refusal before the connection is closed. Default 64 MiB. */
+    maxBytes?: number;
+    /** Milliseconds after the refusal before the connection is closed. Default 10,000. */
+    timeout?: number;
+  };
 }
 
 /** The upload and files controller, fixed when the module is declared (it shapes routes). */

@@ -1,4 +1,4 @@
-export { AttachmentsConfig } from './attachments-config.js';
+export { AttachmentsConfig, DEFAULT_DRAIN, type DrainBounds } from './attachments-config.js';
 export type {
   AttachmentsControllerOptions,
   AttachmentsJobHooks,

@@ -3,12 +3,15 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  Optional,
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { AttachmentsConfig, DEFAULT_DRAIN } from '../config/index.js';
 import { AttachmentError } from '../core/index.js';
 import { nodeRequest, nodeResponse } from './node-http.js';
+import { drainRefusedBody } from './refused-body.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   invalid_upload: HttpStatus.BAD_REQUEST,
@@ -32,12 +35,18 @@ export function attachmentErrorStatus(error: AttachmentError): number {
 /**
  * Answers AttachmentErrors (and HttpExceptions) as JSON: `{statusCode, code, message}`.
  * Bind it to your own controllers that call `attach()`; every controller of the library uses it.
+ * A request answered before its body was read to the end has the rest read and thrown away,
+ * within `upload.drain` (its defaults where the module's options are out of reach).
  */
 @Catch()
 export class AttachmentErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Attachments');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    // Absent where the filter is bound to an app's controller outside the module's reach.
+    @Optional() private readonly config?: AttachmentsConfig,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -50,13 +59,13 @@ export class AttachmentErrorFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
-    const adapter = this.adapterHost.httpAdapter;
-    // A request whose body was not read to the end (a file cut off at its limit) is not drained:
-    // closing the connection after the answer stops the upload instead of swallowing it.
-    if (!nodeRequest(http.getRequest<unknown>()).complete) {
-      adapter.setHeader(reply, 'Connection', 'close');
-    }
-    adapter.reply(reply, body, status);
+    // A body refused before its end (a file cut off at its limit, a guard's refusal) is read on
+    // for a bounded while, so that a client still sending reads this answer.
+    drainRefusedBody(
+      nodeRequest(http.getRequest<unknown>()),
+      this.config?.uploadDrain ?? DEFAULT_DRAIN,
+    );
+    this.adapterHost.httpAdapter.reply(reply, body, status);
   }
 }
 

@@ -59,6 +59,11 @@ describe('module options', () => {
     assert.equal(config.sendTimeout, 2000);
     assert.equal(config.failedWorkRetention, 30 * 24 * 3_600_000);
     assert.equal(new AttachmentsConfig({ ...valid, worker: false }).worker, null);
+    assert.deepEqual(config.uploadDrain, { maxBytes: 64 * 1024 * 1024, timeout: 10_000 });
+    assert.deepEqual(
+      new AttachmentsConfig({ ...valid, upload: { drain: { timeout: 0 } } }).uploadDrain,
+      { maxBytes: 64 * 1024 * 1024, timeout: 0 },
+    );
   });
 
   it('refuse what cannot work, saying why', () => {
@@ -67,6 +72,8 @@ describe('module options', () => {
     refuses({ storeStorage: 'cache' }, /cache and store storages must be different/);
     refuses({ tokenTtl: 10_000, cacheTtl: 10_000 }, /`cacheTtl` must be longer than `tokenTtl`/);
     refuses({ dataSource: undefined as unknown as DataSource }, /`dataSource` is required/);
+    refuses({ upload: { drain: { maxBytes: -1 } } }, /`upload\.drain\.maxBytes` must be .* got -1/);
+    refuses({ upload: { drain: { timeout: Infinity } } }, /`upload\.drain\.timeout` must be/);
   });
 
   it('name the configured storages when an unknown one is asked for', () => {

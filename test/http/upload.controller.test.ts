@@ -131,7 +131,7 @@ for (const platform of PLATFORMS) {
       );
     });
 
-    it('cuts off a file over the limit while it streams: 413, connection closed, nothing kept', async () => {
+    it('cuts off a file over the limit while it streams: 413, nothing kept', async () => {
       const { head, tail, contentType } = multipartHead('huge.png');
       // Chunked, so the size is unknown until the bytes arrive; 1 MiB is Photo.image's limit.
       const answer = await rawRequest(`${endpoint}?entity=Photo&attachment=image`, {
@@ -139,7 +139,6 @@ for (const platform of PLATFORMS) {
         body: streamed(head, 64 * MiB, tail),
       });
       await refused(answer, 413, /larger than the limit of 1048576 bytes/);
-      assert.equal(answer!.headers.connection, 'close');
     });
 
     it('refuses a body announced as too large before reading it', async () => {
@@ -147,6 +146,8 @@ for (const platform of PLATFORMS) {
       const answer = await rawRequest(endpoint, {
         headers: { 'content-type': contentType, 'content-length': 5 * 1024 * MiB },
         body: streamed(head, 1 * MiB),
+        // It sends far less than it announced: its connection can carry nothing after this.
+        ownConnection: true,
       });
       await refused(answer, 413, /limit of 4194304 bytes/);
     });

@@ -35,9 +35,9 @@ export async function upload(baseUrl: string, data: Buffer, filename: string) {
 }
 
 /**
- * An upload too large to be read: the server answers while the body is still being sent, then
- * closes the connection, which fetch() reports as a failure instead of the answer. `chunked`
- * leaves out Content-Length, so the server can only find out by counting the bytes.
+ * An upload too large to be read: the server answers while the body is still being sent, and
+ * this client then stops sending and drops the connection, as a browser does. `chunked` leaves
+ * out Content-Length, so the server can only find out by counting the bytes.
  */
 export function oversizedUpload(
   baseUrl: string,
@@ -65,6 +65,8 @@ export function oversizedUpload(
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
+        // Answered before it sent all its body, the client stops: the connection is dropped.
+        if (!outgoing.writableEnded) outgoing.destroy();
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
         resolve({ status: response.statusCode ?? 0, body });
       });

@@ -33,6 +33,7 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawRe
       ...(options.ownConnection ? { agent: false } : {}),
     });
     let answered = false;
+    let sent = false;
     request.on('response', (response) => {
       answered = true;
       const chunks: Buffer[] = [];
@@ -46,6 +47,9 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawRe
         } catch {
           json = undefined;
         }
+        // A client that stopped sending once answered leaves its request unfinished: its
+        // connection can carry nothing more.
+        if (!sent) request.destroy();
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body, json });
       });
     });
@@ -68,7 +72,10 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawRe
       if (options.abortAfterBody) {
         setTimeout(() => request.destroy(), 50);
         setTimeout(() => resolve(null), 100);
-      } else request.end();
+      } else {
+        sent = true;
+        request.end();
+      }
     }
 
     function write(chunk: Buffer): Promise<void> {
