@@ -131,6 +131,28 @@ for (const platform of PLATFORMS) {
       );
     });
 
+    it("names the cached file by the type measured on its bytes, not by the client's filename", async () => {
+      const cases: { filename: string; data: Buffer; id: RegExp }[] = [
+        { filename: 'invoice.html', data: png(5, 5), id: /^[0-9a-f-]{36}\.png$/ },
+        { filename: 'photo.png', data: pdf(), id: /^[0-9a-f-]{36}\.pdf$/ },
+        {
+          filename: 'page.svg',
+          data: Buffer.from('just some words\n'),
+          id: /^[0-9a-f-]{36}\.txt$/,
+        },
+        // No type the bytes show, so no extension to claim one.
+        { filename: 'run.exe.png', data: Buffer.from([0, 1, 2, 3, 0, 5]), id: /^[0-9a-f-]{36}$/ },
+      ];
+      for (const { filename, data, id } of cases) {
+        const answer = await post([{ name: 'file', filename, data }]);
+        assert.equal(answer?.status, 201, answer?.body.toString());
+        const { file } = answer!.json as unknown as UploadResponse;
+        assert.match(file.id, id, filename);
+        assert.equal(file.metadata.filename, filename, 'the name the user gave is kept');
+        await harness.storages.cache!.delete(file.id);
+      }
+    });
+
     it('cuts off a file over the limit while it streams: 413, connection closed, nothing kept', async () => {
       const { head, tail, contentType } = multipartHead('huge.png');
       // Chunked, so the size is unknown until the bytes arrive; 1 MiB is Photo.image's limit.
