@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { AttachmentError, InvalidUploadError } from '../core/index.js';
+import { multipartBoundary, PartHeaderGuard } from './part-headers.js';
 
 /** The one file of a multipart request, while it streams, with the fields sent before it. */
 export interface IncomingFile {
@@ -43,6 +44,8 @@ export function receiveSingleFile<T>(
   } catch (error) {
     throw new InvalidUploadError(`Unreadable multipart header: ${(error as Error).message}`);
   }
+  // busboy found a boundary, so this does too.
+  const guard = new PartHeaderGuard(multipartBoundary(contentType) ?? '');
 
   return new Promise<T>((resolve, reject) => {
     const fields: Record<string, string> = {};
@@ -109,6 +112,10 @@ export function receiveSingleFile<T>(
       parsed = true;
       finish();
     });
+    guard.on('error', (error: Error) => {
+      fail(error instanceof InvalidUploadError ? error : new InvalidUploadError(error.message));
+      finish();
+    });
     // A client that disconnects mid-file leaves no complete body: the stored part is undone.
     request.on('close', () => {
       if (request.complete) return;
@@ -121,7 +128,8 @@ export function receiveSingleFile<T>(
     function settle(action: () => void) {
       if (settled) return;
       settled = true;
-      request.unpipe(parser);
+      request.unpipe(guard);
+      guard.unpipe(parser);
       action();
     }
 
@@ -148,7 +156,7 @@ export function receiveSingleFile<T>(
       );
     }
 
-    request.pipe(parser);
+    request.pipe(guard).pipe(parser);
   });
 }
 
