@@ -40,6 +40,7 @@ export class AttachmentsConfig {
   readonly jobOptions: DefaultJobOptions;
   readonly uploadMaxSize: number;
   readonly uploadAllowedTypes: readonly string[] | undefined;
+  readonly uploadIdleTimeout: number;
   readonly signedStorages: ReadonlySet<string>;
   readonly signedUrlTtl: number;
   readonly dataSource: DataSource;
@@ -82,6 +83,7 @@ export class AttachmentsConfig {
     };
     this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
     this.uploadAllowedTypes = options.upload?.allowedTypes;
+    this.uploadIdleTimeout = options.upload?.idleTimeout ?? 30_000;
     this.signedStorages = new Set(options.signedStorages ?? []);
     this.signedUrlTtl = options.signedUrlTtl ?? 3600;
     const worker = options.worker ?? true;
@@ -156,6 +158,11 @@ export class AttachmentsConfig {
       fail(
         `on a Redis Cluster, \`queuePrefix\` must hold a hash tag, such as "{${this.queuePrefix}}", ` +
           `so that all the keys of the queue live in one slot; got "${this.queuePrefix}"`,
+      );
+    }
+    if (!(this.uploadIdleTimeout > 0) || !Number.isFinite(this.uploadIdleTimeout)) {
+      fail(
+        `\`upload.idleTimeout\` must be a positive number of milliseconds, got ${this.uploadIdleTimeout}`,
       );
     }
     if (this.cacheTtl <= this.tokenTtl) {

@@ -109,6 +109,12 @@ export interface AttachmentsUploadOptions {
    * bound to it, and `attach()` then needs the same `owner`. Undefined leaves tokens unbound.
    */
   owner?: (request: AttachmentsRequest) => string | undefined | Promise<string | undefined>;
+  /**
+   * Milliseconds an upload through the app may go without receiving a byte before it is ended
+   * with 408 and its partial file removed, so a client trickling bytes cannot hold a request
+   * open for ever. Default 30 s.
+   */
+  idleTimeout?: number;
 }
 
 /** The upload and files controller, fixed when the module is declared (it shapes routes). */

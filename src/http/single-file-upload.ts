@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { AttachmentError, InvalidUploadError } from '../core/index.js';
+import { AttachmentError, InvalidUploadError, UploadTimeoutError } from '../core/index.js';
 import { multipartBoundary, PartHeaderGuard } from './part-headers.js';
 
 /** The one file of a multipart request, while it streams, with the fields sent before it. */
@@ -17,6 +17,11 @@ export interface IncomingFile {
 /** Form field holding the file: what Uppy's XHRUpload and the browser client send. */
 const FIELD_NAME = 'file';
 
+export interface ReceiveOptions {
+  /** Milliseconds the body may go without a byte, while it is read, before the upload ends. */
+  idleTimeout: number;
+}
+
 /**
  * Reads a `multipart/form-data` request that carries exactly one file, handing the file's stream
  * to `handle` as it arrives (never buffering it). When the request turns out to be malformed
@@ -26,6 +31,7 @@ export function receiveSingleFile<T>(
   request: IncomingMessage,
   handle: (file: IncomingFile) => Promise<T>,
   discard: (result: T) => Promise<void>,
+  options: ReceiveOptions,
 ): Promise<T> {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
@@ -51,9 +57,9 @@ export function receiveSingleFile<T>(
     const fields: Record<string, string> = {};
     let handled: Promise<T> | undefined;
     let current: Readable | undefined;
-    let problem: InvalidUploadError | undefined;
+    let problem: InvalidUploadError | UploadTimeoutError | undefined;
 
-    const fail = (error: InvalidUploadError) => {
+    const fail = (error: InvalidUploadError | UploadTimeoutError) => {
       problem ??= error;
       // Only a file still arriving is cut; one already read is undone by `discard`.
       if (current && !current.readableEnded) current.destroy(problem);
@@ -116,6 +122,10 @@ export function receiveSingleFile<T>(
       fail(error instanceof InvalidUploadError ? error : new InvalidUploadError(error.message));
       finish();
     });
+    const idle = idleTimer(request, options.idleTimeout, () => {
+      fail(new UploadTimeoutError(options.idleTimeout));
+      finish();
+    });
     // A client that disconnects mid-file leaves no complete body: the stored part is undone.
     request.on('close', () => {
       if (request.complete) return;
@@ -128,6 +138,7 @@ export function receiveSingleFile<T>(
     function settle(action: () => void) {
       if (settled) return;
       settled = true;
+      idle.stop();
       request.unpipe(guard);
       guard.unpipe(parser);
       action();
@@ -158,6 +169,39 @@ export function receiveSingleFile<T>(
 
     request.pipe(guard).pipe(parser);
   });
+}
+
+/**
+ * Calls `expire` once the request has gone `timeout` ms without a byte while it was being read.
+ * Time the request spends paused (the storage is slower than the client) does not count: only
+ * a client that stops sending runs the clock down.
+ */
+function idleTimer(request: IncomingMessage, timeout: number, expire: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = () => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  const restart = () => {
+    stop();
+    if (!stopped && !request.isPaused()) timer = setTimeout(expire, timeout);
+  };
+  request.on('data', restart);
+  request.on('resume', restart);
+  request.on('pause', stop);
+  request.on('end', stop);
+  restart();
+  return {
+    stop() {
+      stopped = true;
+      stop();
+      request.off('data', restart);
+      request.off('resume', restart);
+      request.off('pause', stop);
+      request.off('end', stop);
+    },
+  };
 }
 
 /**

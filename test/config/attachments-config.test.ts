@@ -58,6 +58,7 @@ describe('module options', () => {
     assert.equal(config.jobOptions.attempts, 8);
     assert.equal(config.sendTimeout, 2000);
     assert.equal(config.failedWorkRetention, 30 * 24 * 3_600_000);
+    assert.equal(config.uploadIdleTimeout, 30_000);
     assert.equal(new AttachmentsConfig({ ...valid, worker: false }).worker, null);
   });
 
@@ -67,6 +68,9 @@ describe('module options', () => {
     refuses({ storeStorage: 'cache' }, /cache and store storages must be different/);
     refuses({ tokenTtl: 10_000, cacheTtl: 10_000 }, /`cacheTtl` must be longer than `tokenTtl`/);
     refuses({ dataSource: undefined as unknown as DataSource }, /`dataSource` is required/);
+    for (const idleTimeout of [0, -1, Number.NaN, Infinity]) {
+      refuses({ upload: { idleTimeout } }, /`upload.idleTimeout` must be a positive number/);
+    }
   });
 
   it('name the configured storages when an unknown one is asked for', () => {
