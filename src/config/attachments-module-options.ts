@@ -110,9 +110,9 @@ export interface AttachmentsUploadOptions {
    */
   owner?: (request: AttachmentsRequest) => string | undefined | Promise<string | undefined>;
   /**
-   * Milliseconds an upload through the app may go without receiving a byte before it is ended
-   * with 408 and its partial file removed, so a client trickling bytes cannot hold a request
-   * open for ever. Default 30 s.
+   * Milliseconds in which an upload through the app must receive at least 1 KiB, or it is
+   * ended with 408 and its partial file removed, so a client that stops or trickles bytes
+   * cannot hold a request open for ever. Default 30 s.
    */
   idleTimeout?: number;
 }

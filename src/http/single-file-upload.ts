@@ -14,6 +14,9 @@ export interface IncomingFile {
   fields: Record<string, string>;
 }
 
+/** Less than this in a stretch of `idleTimeout` is a client that stopped or trickles. */
+const MIN_BYTES_PER_STRETCH = 1024;
+
 /** Form field holding the file: what Uppy's XHRUpload and the browser client send. */
 const FIELD_NAME = 'file';
 
@@ -122,10 +125,6 @@ export function receiveSingleFile<T>(
       fail(error instanceof InvalidUploadError ? error : new InvalidUploadError(error.message));
       finish();
     });
-    const idle = idleTimer(request, options.idleTimeout, () => {
-      fail(new UploadTimeoutError(options.idleTimeout));
-      finish();
-    });
     // A client that disconnects mid-file leaves no complete body: the stored part is undone.
     request.on('close', () => {
       if (request.complete) return;
@@ -168,36 +167,49 @@ export function receiveSingleFile<T>(
     }
 
     request.pipe(guard).pipe(parser);
+    // Watched once piped: a 'data' listener of its own must not start the flow before the pipe.
+    const idle = idleTimer(request, options.idleTimeout, () => {
+      fail(new UploadTimeoutError(options.idleTimeout));
+      finish();
+    });
   });
 }
 
 /**
- * Calls `expire` once the request has gone `timeout` ms without a byte while it was being read.
- * Time the request spends paused (the storage is slower than the client) does not count: only
- * a client that stops sending runs the clock down.
+ * A slow client may not hold a request open for ever: each stretch of `timeout` ms while the
+ * body is read must bring at least MIN_BYTES_PER_STRETCH bytes (or the body's end), or `expire`
+ * is called. Time the request spends paused (the storage is slower than the client) does not
+ * count, so only a client that stops sending, or trickles, runs the clock down.
  */
 function idleTimer(request: IncomingMessage, timeout: number, expire: () => void) {
   let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
+  let received = 0;
   const stop = () => {
     clearTimeout(timer);
     timer = undefined;
   };
-  const restart = () => {
+  const stretch = () => {
     stop();
-    if (!stopped && !request.isPaused()) timer = setTimeout(expire, timeout);
+    received = 0;
+    timer = setTimeout(() => {
+      if (received < MIN_BYTES_PER_STRETCH) expire();
+      else stretch();
+    }, timeout);
   };
-  request.on('data', restart);
-  request.on('resume', restart);
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+    if (!timer) stretch();
+  };
+  request.on('data', count);
+  request.on('resume', stretch);
   request.on('pause', stop);
   request.on('end', stop);
-  restart();
+  if (!request.isPaused()) stretch();
   return {
     stop() {
-      stopped = true;
       stop();
-      request.off('data', restart);
-      request.off('resume', restart);
+      request.off('data', count);
+      request.off('resume', stretch);
       request.off('pause', stop);
       request.off('end', stop);
     },

@@ -5,12 +5,12 @@ export class InvalidUploadError extends AttachmentError {
   readonly code = 'invalid_upload';
 }
 
-/** An upload whose client stopped sending for longer than `upload.idleTimeout`. */
+/** An upload whose client stopped sending, or sent next to nothing, for `upload.idleTimeout`. */
 export class UploadTimeoutError extends AttachmentError {
   readonly code = 'upload_timeout';
 
   constructor(readonly idleTimeout: number) {
-    super(`The upload sent nothing for ${idleTimeout} ms and was ended`);
+    super(`The upload stalled: less than 1 KiB arrived in ${idleTimeout} ms`);
   }
 }
 
