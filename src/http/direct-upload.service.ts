@@ -69,6 +69,8 @@ export class DirectUploadService {
   ): Promise<DirectUploadParams> {
     const { rules, filename, contentType } = this.describe(target);
     const owner = await this.config.uploadOwner(request);
+    // The key is named before any byte exists, so only the filename can suggest an extension;
+    // the files endpoint still sends any type outside its inert list as a download.
     const id = newFileId(safeExtension(filename));
     const upload: PresignedUpload = await this.cache().presignUpload(id, {
       method,
