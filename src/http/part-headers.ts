@@ -17,9 +17,11 @@ export class PartHeaderGuard extends Transform {
   private pending: Buffer;
   private state: 'body' | 'header' | 'done' = 'body';
 
-  constructor(boundary: string) {
+  /** Without a boundary it reads, it checks nothing and leaves the body to the parser. */
+  constructor(boundary: string | undefined) {
     super();
-    this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    if (!boundary) this.state = 'done';
+    this.delimiter = Buffer.from(`\r\n--${boundary ?? ''}`, 'latin1');
     // The first delimiter may open the body, with no line break before it.
     this.pending = Buffer.from('\r\n');
   }

@@ -53,8 +53,7 @@ export function receiveSingleFile<T>(
   } catch (error) {
     throw new InvalidUploadError(`Unreadable multipart header: ${(error as Error).message}`);
   }
-  // busboy found a boundary, so this does too.
-  const guard = new PartHeaderGuard(multipartBoundary(contentType) ?? '');
+  const guard = new PartHeaderGuard(multipartBoundary(contentType));
 
   return new Promise<T>((resolve, reject) => {
     const fields: Record<string, string> = {};
