@@ -70,6 +70,7 @@ export {
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
   TooManyFilesError,
+  UploadTimeoutError,
 } from './core/index.js';
 
 export { AttachmentWork };

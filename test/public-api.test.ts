@@ -86,6 +86,7 @@ const MAIN = [
   'TokenOwnerMismatchError',
   'TooManyFilesError',
   'UploadResponse',
+  'UploadTimeoutError',
   'UploadedFile',
   'attachmentEntities',
   'attachmentErrorStatus',

@@ -19,7 +19,7 @@ import {
   listOf,
   assertSafeFileId,
 } from '../core/index.js';
-import { inspectStoredFile, uploadMeasured } from '../storage/index.js';
+import { inspectStoredFile, uploadNamedByType } from '../storage/index.js';
 import { attachmentOf, AttachmentClaim, claimKey, claimOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
@@ -85,8 +85,11 @@ export class AttachmentsService {
   async cache(body: Readable | Buffer, options: CacheOptions = {}): Promise<CachedUpload> {
     const cache = this.config.storage(this.config.cacheStorage);
     const filename = sanitizeFilename(options.filename);
-    const id = newFileId(filename);
-    const metadata = await uploadMeasured(cache, id, body, { maxSize: options.maxSize, filename });
+    // Named by the type its bytes show: the client's filename says nothing about what it is.
+    const { id, metadata } = await uploadNamedByType(cache, newFileId, body, {
+      maxSize: options.maxSize,
+      filename,
+    });
     await this.validateOrDelete(id, metadata, options);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);

@@ -50,6 +50,7 @@ export class AttachmentsConfig {
   readonly uploadMaxSize: number;
   readonly uploadAllowedTypes: readonly string[] | undefined;
   readonly uploadDrain: DrainBounds;
+  readonly uploadIdleTimeout: number;
   readonly signedStorages: ReadonlySet<string>;
   readonly signedUrlTtl: number;
   readonly dataSource: DataSource;
@@ -93,6 +94,7 @@ export class AttachmentsConfig {
     this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
     this.uploadAllowedTypes = options.upload?.allowedTypes;
     this.uploadDrain = { ...DEFAULT_DRAIN, ...options.upload?.drain };
+    this.uploadIdleTimeout = options.upload?.idleTimeout ?? 30_000;
     this.signedStorages = new Set(options.signedStorages ?? []);
     this.signedUrlTtl = options.signedUrlTtl ?? 3600;
     const worker = options.worker ?? true;
@@ -174,6 +176,11 @@ export class AttachmentsConfig {
       if (!Number.isFinite(value) || value < 0) {
         fail(`\`upload.drain.${bound}\` must be a finite number, 0 or more; got ${String(value)}`);
       }
+    }
+    if (!(this.uploadIdleTimeout > 0) || !Number.isFinite(this.uploadIdleTimeout)) {
+      fail(
+        `\`upload.idleTimeout\` must be a positive number of milliseconds, got ${this.uploadIdleTimeout}`,
+      );
     }
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');

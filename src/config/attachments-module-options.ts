@@ -121,6 +121,12 @@ export interface AttachmentsUploadOptions {
     /** Milliseconds after the refusal before the connection is closed. Default 10,000. */
     timeout?: number;
   };
+  /**
+   * Milliseconds in which an upload through the app must receive at least 1 KiB, or it is
+   * ended with 408 and its partial file removed, so a client that stops or trickles bytes
+   * cannot hold a request open for ever. Default 30 s.
+   */
+  idleTimeout?: number;
 }
 
 /** The upload and files controller, fixed when the module is declared (it shapes routes). */

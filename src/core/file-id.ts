@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidFileIdError } from './errors/index.js';
-import { safeExtension } from './filename.js';
 
 /** Folder of the file-system storage that holds uploads in progress; never a valid id. */
 export const RESERVED_TEMP_DIR = '.uploading';
@@ -34,11 +33,14 @@ export function assertSafeFileId(id: string): void {
 }
 
 /**
- * A new id for an uploaded file: unique, and keeping the extension of the name the client gave
- * (only when it is safe), so the cache and the store show what a file is.
+ * A new id for an uploaded file: unique, ending in `extension` (with its dot) when it is a short
+ * alphanumeric one, so the cache and the store show what a file is. Give the extension of the
+ * type measured on the bytes where the server has them: the files endpoint picks the served
+ * type by the id's extension, so a client's `invoice.html` must not decide it.
  */
-export function newFileId(filename: string | null): string {
-  return `${randomUUID()}${safeExtension(filename)}`;
+export function newFileId(extension: string): string {
+  const suffix = extension.toLowerCase();
+  return `${randomUUID()}${/^\.[a-z0-9]{1,10}$/.test(suffix) ? suffix : ''}`;
 }
 
 /** The shape of the ids `newFileId` hands out: a UUID and a short extension. */

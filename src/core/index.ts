@@ -6,7 +6,7 @@ export { safeExtension, sanitizeFilename } from './filename.js';
 export { kebabCase, pathSafeRecordId, storedFileId } from './location.js';
 export type { LocationContext, LocationFunction, LocationStrategy } from './location.js';
 export { HEAD_BYTES, HeadTap } from './head-bytes.js';
-export { MetadataProbe, describeHead } from './metadata-probe.js';
+export { MetadataProbe, describeHead, measuredExtension } from './metadata-probe.js';
 export { signFileUrl, verifyFileUrl } from './signed-file-url.js';
 export { signUploadToken, verifyUploadToken } from './upload-token.js';
 export type { UploadTokenPayload } from './upload-token.js';

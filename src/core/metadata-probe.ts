@@ -46,15 +46,25 @@ export class MetadataProbe extends Transform {
 export async function describeHead(
   head: Buffer,
 ): Promise<Pick<FileMetadata, 'mimeType' | 'width' | 'height'>> {
-  const mimeType = await detectMimeType(head);
+  const { mimeType } = await detectType(head);
   return { mimeType, ...(mimeType.startsWith('image/') ? readDimensions(head) : {}) };
 }
 
-async function detectMimeType(head: Buffer): Promise<string> {
-  if (head.length === 0) return OCTET_STREAM;
+/**
+ * The extension (with its dot) of the type the first bytes of a file show, the same judgement
+ * as `describeHead`; '' for bytes of no known type, so no name claims one.
+ */
+export async function measuredExtension(head: Buffer): Promise<string> {
+  return (await detectType(head)).extension;
+}
+
+async function detectType(head: Buffer): Promise<{ mimeType: string; extension: string }> {
+  if (head.length === 0) return { mimeType: OCTET_STREAM, extension: '' };
   const detected = await fileTypeFromBuffer(head);
-  if (detected) return detected.mime;
-  return looksLikeText(head) ? 'text/plain' : OCTET_STREAM;
+  if (detected) return { mimeType: detected.mime, extension: `.${detected.ext}` };
+  return looksLikeText(head)
+    ? { mimeType: 'text/plain', extension: '.txt' }
+    : { mimeType: OCTET_STREAM, extension: '' };
 }
 
 function looksLikeText(head: Buffer): boolean {

@@ -49,6 +49,7 @@ export class AppUploadService {
         return this.attachments.cache(stream, { ...rules, filename, owner });
       },
       ({ file }) => this.config.storage(file.storage).delete(file.id),
+      { idleTimeout: this.config.uploadIdleTimeout },
     );
     return { ...upload, url: await this.urls.url(upload.file) };
   }

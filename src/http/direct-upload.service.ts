@@ -6,6 +6,7 @@ import {
   InvalidUploadError,
   isNewFileId,
   newFileId,
+  safeExtension,
   sanitizeFilename,
   type UploadedFile,
 } from '../core/index.js';
@@ -68,7 +69,9 @@ export class DirectUploadService {
   ): Promise<DirectUploadParams> {
     const { rules, filename, contentType } = this.describe(target);
     const owner = await this.config.uploadOwner(request);
-    const id = newFileId(filename);
+    // The key is named before any byte exists, so only the filename can suggest an extension;
+    // the files endpoint still sends any type outside its inert list as a download.
+    const id = newFileId(safeExtension(filename));
     const upload: PresignedUpload = await this.cache().presignUpload(id, {
       method,
       expiresIn: PRESIGN_TTL,
@@ -81,7 +84,7 @@ export class DirectUploadService {
 
   async createMultipart(target: UploadTarget) {
     const { filename, contentType } = this.describe(target);
-    const id = newFileId(filename);
+    const id = newFileId(safeExtension(filename));
     const uploadId = await this.cache().createMultipartUpload(id, { contentType });
     return { uploadId, key: id };
   }

@@ -15,6 +15,7 @@ import { drainRefusedBody } from './refused-body.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   invalid_upload: HttpStatus.BAD_REQUEST,
+  upload_timeout: HttpStatus.REQUEST_TIMEOUT,
   invalid_token: HttpStatus.BAD_REQUEST,
   expired_token: HttpStatus.BAD_REQUEST,
   invalid_file_id: HttpStatus.BAD_REQUEST,

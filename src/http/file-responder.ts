@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FileNotFoundError, contentDisposition } from '../core/index.js';
 import type { ByteRange, Storage, StoredObjectStat } from '../storage/index.js';
+import { parseHttpDate } from './http-date.js';
 import { servedContentType } from './served-content-type.js';
 import { streamToClient } from './stream-to-client.js';
 
@@ -40,6 +41,11 @@ export async function serveFile(
     contentDisposition(inline ? 'inline' : 'attachment', options.filename),
   );
 
+  if (modifiedSince(request, stat)) {
+    response.statusCode = 412;
+    response.end();
+    return;
+  }
   if (notModified(request, stat, etag)) {
     response.statusCode = 304;
     response.end();
@@ -72,8 +78,26 @@ function notModified(request: IncomingMessage, stat: StoredObjectStat, etag: str
   if (ifNoneMatch !== undefined) {
     return ifNoneMatch === '*' || ifNoneMatch.split(',').some((tag) => sameTag(tag, etag));
   }
-  const since = Date.parse(request.headers['if-modified-since'] ?? '');
-  return !Number.isNaN(since) && Math.floor(stat.lastModified.getTime() / 1000) * 1000 <= since;
+  const since = parseHttpDate(request.headers['if-modified-since']);
+  return since !== undefined && lastModifiedSecond(stat) <= since;
+}
+
+/** If-Unmodified-Since names a time the file has changed since: the client's copy is stale. */
+function modifiedSince(request: IncomingMessage, stat: StoredObjectStat): boolean {
+  const since = parseHttpDate(request.headers['if-unmodified-since']);
+  return since !== undefined && lastModifiedSecond(stat) > since;
+}
+
+/** Last-Modified as the header says it: HTTP-dates have no fraction of a second. */
+function lastModifiedSecond(stat: StoredObjectStat): number {
+  return Math.floor(stat.lastModified.getTime() / 1000) * 1000;
+}
+
+/** If-Range names the file as it is now, by its entity tag or its exact Last-Modified date. */
+function sameVersion(ifRange: string, stat: StoredObjectStat, etag: string): boolean {
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) return sameTag(value, etag);
+  return parseHttpDate(value) === lastModifiedSecond(stat);
 }
 
 /** Weak comparison, as RFC 9110 asks of If-None-Match. */
@@ -93,9 +117,7 @@ function requestedRange(
   const header = request.headers.range;
   if (!header) return null;
   const ifRange = request.headers['if-range']?.toString();
-  if (ifRange && !sameTag(ifRange, etag) && ifRange !== stat.lastModified.toUTCString()) {
-    return null;
-  }
+  if (ifRange && !sameVersion(ifRange, stat, etag)) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return null;
   const size = stat.size;

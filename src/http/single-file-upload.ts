@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { AttachmentError, InvalidUploadError } from '../core/index.js';
+import { AttachmentError, InvalidUploadError, UploadTimeoutError } from '../core/index.js';
+import { multipartBoundary, PartHeaderGuard } from './part-headers.js';
 
 /** The one file of a multipart request, while it streams, with the fields sent before it. */
 export interface IncomingFile {
@@ -13,8 +14,16 @@ export interface IncomingFile {
   fields: Record<string, string>;
 }
 
+/** Less than this in a stretch of `idleTimeout` is a client that stopped or trickles. */
+const MIN_BYTES_PER_STRETCH = 1024;
+
 /** Form field holding the file: what Uppy's XHRUpload and the browser client send. */
 const FIELD_NAME = 'file';
+
+export interface ReceiveOptions {
+  /** Milliseconds the body may go without a byte, while it is read, before the upload ends. */
+  idleTimeout: number;
+}
 
 /**
  * Reads a `multipart/form-data` request that carries exactly one file, handing the file's stream
@@ -25,6 +34,7 @@ export function receiveSingleFile<T>(
   request: IncomingMessage,
   handle: (file: IncomingFile) => Promise<T>,
   discard: (result: T) => Promise<void>,
+  options: ReceiveOptions,
 ): Promise<T> {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\s*;/i.test(contentType)) {
@@ -43,14 +53,15 @@ export function receiveSingleFile<T>(
   } catch (error) {
     throw new InvalidUploadError(`Unreadable multipart header: ${(error as Error).message}`);
   }
+  const guard = new PartHeaderGuard(multipartBoundary(contentType));
 
   return new Promise<T>((resolve, reject) => {
     const fields: Record<string, string> = {};
     let handled: Promise<T> | undefined;
     let current: Readable | undefined;
-    let problem: InvalidUploadError | undefined;
+    let problem: InvalidUploadError | UploadTimeoutError | undefined;
 
-    const fail = (error: InvalidUploadError) => {
+    const fail = (error: InvalidUploadError | UploadTimeoutError) => {
       problem ??= error;
       // Only a file still arriving is cut; one already read is undone by `discard`.
       if (current && !current.readableEnded) current.destroy(problem);
@@ -109,6 +120,10 @@ export function receiveSingleFile<T>(
       parsed = true;
       finish();
     });
+    guard.on('error', (error: Error) => {
+      fail(error instanceof InvalidUploadError ? error : new InvalidUploadError(error.message));
+      finish();
+    });
     // A client that disconnects mid-file leaves no complete body: the stored part is undone.
     request.on('close', () => {
       if (request.complete) return;
@@ -121,7 +136,9 @@ export function receiveSingleFile<T>(
     function settle(action: () => void) {
       if (settled) return;
       settled = true;
-      request.unpipe(parser);
+      idle.stop();
+      request.unpipe(guard);
+      guard.unpipe(parser);
       action();
     }
 
@@ -148,8 +165,54 @@ export function receiveSingleFile<T>(
       );
     }
 
-    request.pipe(parser);
+    request.pipe(guard).pipe(parser);
+    // Watched once piped: a 'data' listener of its own must not start the flow before the pipe.
+    const idle = idleTimer(request, options.idleTimeout, () => {
+      fail(new UploadTimeoutError(options.idleTimeout));
+      finish();
+    });
   });
+}
+
+/**
+ * A slow client may not hold a request open for ever: each stretch of `timeout` ms while the
+ * body is read must bring at least MIN_BYTES_PER_STRETCH bytes (or the body's end), or `expire`
+ * is called. Time the request spends paused (the storage is slower than the client) does not
+ * count, so only a client that stops sending, or trickles, runs the clock down.
+ */
+function idleTimer(request: IncomingMessage, timeout: number, expire: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let received = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  const stretch = () => {
+    stop();
+    received = 0;
+    timer = setTimeout(() => {
+      if (received < MIN_BYTES_PER_STRETCH) expire();
+      else stretch();
+    }, timeout);
+  };
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+    if (!timer) stretch();
+  };
+  request.on('data', count);
+  request.on('resume', stretch);
+  request.on('pause', stop);
+  request.on('end', stop);
+  if (!request.isPaused()) stretch();
+  return {
+    stop() {
+      stop();
+      request.off('data', count);
+      request.off('resume', stretch);
+      request.off('pause', stop);
+      request.off('end', stop);
+    },
+  };
 }
 
 /**

@@ -13,7 +13,7 @@ export { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
 export { encodeIdPath } from './id-path.js';
 export { streamCopy } from './stream-copy.js';
 export { inspectStoredFile } from './inspect-stored-file.js';
-export { uploadMeasured } from './measured-upload.js';
+export { uploadMeasured, uploadNamedByType } from './measured-upload.js';
 export { cacheOverlap } from './storage-overlap.js';
 export { MemoryStorage } from './memory.storage.js';
 export { FileSystemStorage, type FileSystemStorageOptions } from './file-system.storage.js';

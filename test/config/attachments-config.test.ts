@@ -58,6 +58,7 @@ describe('module options', () => {
     assert.equal(config.jobOptions.attempts, 8);
     assert.equal(config.sendTimeout, 2000);
     assert.equal(config.failedWorkRetention, 30 * 24 * 3_600_000);
+    assert.equal(config.uploadIdleTimeout, 30_000);
     assert.equal(new AttachmentsConfig({ ...valid, worker: false }).worker, null);
     assert.deepEqual(config.uploadDrain, { maxBytes: 64 * 1024 * 1024, timeout: 10_000 });
     assert.deepEqual(
@@ -74,6 +75,9 @@ describe('module options', () => {
     refuses({ dataSource: undefined as unknown as DataSource }, /`dataSource` is required/);
     refuses({ upload: { drain: { maxBytes: -1 } } }, /`upload\.drain\.maxBytes` must be .* got -1/);
     refuses({ upload: { drain: { timeout: Infinity } } }, /`upload\.drain\.timeout` must be/);
+    for (const idleTimeout of [0, -1, Number.NaN, Infinity]) {
+      refuses({ upload: { idleTimeout } }, /`upload.idleTimeout` must be a positive number/);
+    }
   });
 
   it('name the configured storages when an unknown one is asked for', () => {

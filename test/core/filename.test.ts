@@ -94,6 +94,44 @@ describe('sanitizeFilename', () => {
     assert.ok(result.endsWith('.png'));
     assert.ok(isWellFormed(result), `lone surrogate in ${JSON.stringify(result.slice(-8))}`);
   });
+
+  it('renames Windows device names, whatever their case and extension', () => {
+    const cases: [string, string][] = [
+      ['CON.png', '_CON.png'],
+      ['nul', '_nul'],
+      ['COM1.png', '_COM1.png'],
+      ['lpt9.txt', '_lpt9.txt'],
+      ['AUX', '_AUX'],
+      ['aux.tar.gz', '_aux.tar.gz'],
+      ['Prn .txt', '_Prn .txt'],
+      ['com\u00b9.txt', '_com\u00b9.txt'],
+      ['CONIN$', '_CONIN$'],
+      ['dir/conout$.log', '_conout$.log'],
+    ];
+    for (const [input, expected] of cases) {
+      assert.equal(sanitizeFilename(input), expected, JSON.stringify(input));
+    }
+  });
+
+  it('keeps names that only start like a device name', () => {
+    for (const name of [
+      'console.png',
+      'CON-1.png',
+      'com10.txt',
+      'lpt.txt',
+      'nullable',
+      'auxiliary',
+    ]) {
+      assert.equal(sanitizeFilename(name), name);
+    }
+  });
+
+  it('keeps a renamed long device name within 255 characters', () => {
+    const result = sanitizeFilename(`CON.${'x'.repeat(300)}`);
+    assert.ok(result !== null);
+    assert.ok(result.startsWith('_CON.'), result);
+    assert.ok(result.length <= 255, `length ${result.length}`);
+  });
 });
 
 describe('safeExtension', () => {

@@ -87,6 +87,46 @@ for (const platform of PLATFORMS) {
       assert.equal(stale.body.length, bytes.length);
     });
 
+    it('ignores If-Modified-Since, If-Unmodified-Since and If-Range dates that do not parse', async () => {
+      const url = '/attachments/files/store/photo/1/image/pic.png';
+      const lastModified = (await get(url))!.headers['last-modified']!;
+      const date = new Date(lastModified);
+      const later = new Date(date.getTime() + 3600_000).toUTCString();
+      const earlier = new Date(date.getTime() - 3600_000).toUTCString();
+      // Strings Date.parse() reads as dates, though none is an HTTP-date.
+      const invalid = [
+        '3000',
+        '2099-01-01',
+        'tomorrow 3000',
+        `${lastModified} junk`,
+        `${later}, ${later}`,
+      ];
+      invalid.push('Mon, 31 Feb 3000 00:00:00 GMT', 'Mon, 01 Jan 3000 25:00:00 GMT');
+      for (const value of invalid) {
+        const full = (await get(url, { 'if-modified-since': value }))!;
+        assert.equal(full.status, 200, `If-Modified-Since: ${value}`);
+        assert.deepEqual(full.body, bytes);
+        const unchecked = (await get(url, { 'if-unmodified-since': value }))!;
+        assert.equal(unchecked.status, 200, `If-Unmodified-Since: ${value}`);
+        const whole = (await get(url, { range: 'bytes=0-9', 'if-range': value }))!;
+        assert.equal(whole.status, 200, `If-Range: ${value}`);
+        assert.equal(whole.body.length, bytes.length);
+      }
+      // The three formats RFC 9110 asks a recipient to read all name the same second.
+      for (const value of [lastModified, later, rfc850(date), asctime(date)]) {
+        assert.equal((await get(url, { 'if-modified-since': value }))!.status, 304, value);
+      }
+      assert.equal((await get(url, { 'if-modified-since': earlier }))!.status, 200);
+      const changed = (await get(url, { 'if-unmodified-since': earlier }))!;
+      assert.equal(changed.status, 412);
+      assert.equal(changed.body.length, 0);
+      assert.equal((await get(url, { 'if-unmodified-since': lastModified }))!.status, 200);
+      for (const value of [lastModified, rfc850(date), asctime(date)]) {
+        const part = (await get(url, { range: 'bytes=0-9', 'if-range': value }))!;
+        assert.equal(part.status, 206, `If-Range: ${value}`);
+      }
+    });
+
     it('cannot be made to inject headers or run content from an upload', async () => {
       await harness.storages.store!.upload('page.html', Buffer.from('<script>alert(1)</script>'));
       const evil = encodeURIComponent('x"\r\nSet-Cookie: a=b\r\n.html');
@@ -212,4 +252,22 @@ for (const platform of PLATFORMS) {
       await stillServes();
     });
   });
+}
+
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+const two = (n: number) => String(n).padStart(2, '0');
+const clock = (d: Date) =>
+  `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+
+/** The obsolete RFC 850 form of an HTTP-date: `Sunday, 06-Nov-94 08:49:37 GMT`. */
+function rfc850(d: Date): string {
+  const year = two(d.getUTCFullYear() % 100);
+  return `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${year} ${clock(d)} GMT`;
+}
+
+/** The obsolete asctime() form of an HTTP-date: `Sun Nov  6 08:49:37 1994`. */
+function asctime(d: Date): string {
+  const day = String(d.getUTCDate()).padStart(2, ' ');
+  return `${DAYS[d.getUTCDay()]!.slice(0, 3)} ${MONTHS[d.getUTCMonth()]} ${day} ${clock(d)} ${d.getUTCFullYear()}`;
 }

@@ -131,6 +131,28 @@ for (const platform of PLATFORMS) {
       );
     });
 
+    it("names the cached file by the type measured on its bytes, not by the client's filename", async () => {
+      const cases: { filename: string; data: Buffer; id: RegExp }[] = [
+        { filename: 'invoice.html', data: png(5, 5), id: /^[0-9a-f-]{36}\.png$/ },
+        { filename: 'photo.png', data: pdf(), id: /^[0-9a-f-]{36}\.pdf$/ },
+        {
+          filename: 'page.svg',
+          data: Buffer.from('just some words\n'),
+          id: /^[0-9a-f-]{36}\.txt$/,
+        },
+        // No type the bytes show, so no extension to claim one.
+        { filename: 'run.exe.png', data: Buffer.from([0, 1, 2, 3, 0, 5]), id: /^[0-9a-f-]{36}$/ },
+      ];
+      for (const { filename, data, id } of cases) {
+        const answer = await post([{ name: 'file', filename, data }]);
+        assert.equal(answer?.status, 201, answer?.body.toString());
+        const { file } = answer!.json as unknown as UploadResponse;
+        assert.match(file.id, id, filename);
+        assert.equal(file.metadata.filename, filename, 'the name the user gave is kept');
+        await harness.storages.cache!.delete(file.id);
+      }
+    });
+
     it('cuts off a file over the limit while it streams: 413, nothing kept', async () => {
       const { head, tail, contentType } = multipartHead('huge.png');
       // Chunked, so the size is unknown until the bytes arrive; 1 MiB is Photo.image's limit.
@@ -202,6 +224,53 @@ for (const platform of PLATFORMS) {
         `Content-Disposition: form-data; name="file"; filename*=UTF-8''a%0D%0Ab.png`,
       ];
       await refused(await post([{ ...file, rawHeaders: encodedNewline }]), 400, /line breaks/);
+    });
+
+    it('refuses ambiguous part headers with 400', async () => {
+      const data = png(4, 4);
+      const ambiguous = [
+        [
+          'Content-Disposition: form-data; name="file"; filename="a.png"',
+          'Content-Disposition: form-data; name="file"; filename="b.html"',
+        ],
+        ['Content-Disposition: form-data; name="file"; filename="a.png"; filename="b.html"'],
+        ['Content-Disposition: form-data; name="file"; name="other"; filename="a.png"'],
+        ['Content-Disposition: form-data; name="file"; filename="a.png"; FILENAME="b.html"'],
+        [
+          `Content-Disposition: form-data; name="file"; filename*=UTF-8''a.png; filename*=UTF-8''b.html`,
+        ],
+        [
+          'Content-Disposition: form-data; name="file"; filename="a.png"',
+          'Content-Type: image/png',
+          'content-type: text/html',
+        ],
+      ];
+      for (const rawHeaders of ambiguous) {
+        await refused(
+          await post([{ name: 'file', rawHeaders, data }]),
+          400,
+          /(twice|more than once)/,
+        );
+      }
+      // A field part is held to the same rule: which name it has must not be a guess.
+      const field = ['Content-Disposition: form-data; name="entity"; name="Photo"'];
+      await refused(
+        await post([
+          { name: 'entity', rawHeaders: field, data: 'Photo' },
+          { name: 'file', filename: 'a.png', data },
+        ]),
+        400,
+        /twice|more than once/,
+      );
+      // filename and filename* together are how RFC 7578 clients send a non-ASCII name: allowed.
+      const both = [
+        `Content-Disposition: form-data; name="file"; filename="cafe.png"; filename*=UTF-8''caf%C3%A9.png`,
+      ];
+      const answer = await post([{ name: 'file', rawHeaders: both, data }]);
+      assert.equal(answer?.status, 201, answer?.body.toString());
+      const { file } = answer!.json as unknown as UploadResponse;
+      assert.equal(file.metadata.filename, 'café.png');
+      await harness.storages.cache!.delete(file.id);
     });
 
     it('removes the partial file of a truncated body and answers 400', async () => {
