@@ -61,6 +61,8 @@ export class Ledger {
     replaced: 0,
     removed: 0,
     operationErrors: 0,
+    /** Saves and removes that InnoDB chose as a deadlock's victim, rolled back and run again. */
+    deadlocksRetried: 0,
     kills: 0,
     killsDuringBoot: 0,
     freezes: 0,

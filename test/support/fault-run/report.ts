@@ -51,7 +51,7 @@ export function figures(ledger: Ledger, results: Results): string[] {
       `worker boot failures ${figures.workerBootFailures}, crashes ${figures.workerCrashes}`,
     `redis outages ${figures.outages.length}: ${outages.join('; ')}`,
     `records saved ${figures.saved}, replaced ${figures.replaced}, removed ${figures.removed}, ` +
-      `operation errors ${figures.operationErrors}`,
+      `operation errors ${figures.operationErrors}, deadlocks retried ${figures.deadlocksRetried}`,
     `at the end: ${records.live} live, ${records.removed} removed, ${records.uncertain} uncertain ` +
       `(an operation did not resolve)`,
     `lost ${records.lost.length}, orphaned files ${results.orphaned.length}, missing files ${results.missing.length}`,
