@@ -12,7 +12,7 @@ import { pdf, png } from '../support/fixtures.js';
 import { referencedFiles, waitFor } from '../support/harness.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { freePort, RedisServer } from '../support/processes.js';
-import { api, oversizedUpload, upload } from './http.js';
+import { api, oversizedUpload, untilStored, upload } from './http.js';
 import { filesUnder, LISTENING, startSampleApp, type SampleApp } from './sample-app.js';
 
 const MB = 1024 * 1024;
@@ -46,14 +46,6 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
       const answer = await upload(app.baseUrl, data, filename);
       assert.equal(answer.status, 201, JSON.stringify(answer.body));
       return answer.body.token as string;
-    }
-
-    async function untilStored(id: number) {
-      return waitFor(async () => {
-        const { body } = await api(app.baseUrl, 'GET', `/photos/${id}`);
-        const image = body?.image as { state: string; url: string } | null;
-        return image?.state === 'stored' ? image : undefined;
-      }, `photo ${id} to be stored`);
     }
 
     before(async () => {
@@ -137,7 +129,7 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
       assert.equal(cached.status, 200);
       assert.deepEqual(Buffer.from(await cached.arrayBuffer()), images.first);
 
-      const stored = await untilStored(photo.id);
+      const stored = await untilStored(app.baseUrl, photo.id);
       assert.match(
         stored.url,
         /^\/attachments\/files\/store\/photo\/\d+\/image\/[0-9a-f-]{36}\.png/,
@@ -223,7 +215,7 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
         ['sunrise.png', 20],
       );
 
-      const stored = await untilStored(first.photoId);
+      const stored = await untilStored(app.baseUrl, first.photoId);
       const served = await fetch(app.baseUrl + stored.url);
       assert.deepEqual(Buffer.from(await served.arrayBuffer()), images.second);
       const image = await imageOf(first.photoId);
@@ -248,7 +240,7 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
       const token = await uploadToken(images.kept, 'kept.png');
       const kept = await api(app.baseUrl, 'POST', '/photos', { title: 'Kept', image: token });
       assert.equal(kept.status, 201);
-      await untilStored(kept.body?.id as number);
+      await untilStored(app.baseUrl, kept.body?.id as number);
 
       const referenced = () =>
         referencedFiles(dataSource, [{ entity: Photo, properties: ['image'] }]);

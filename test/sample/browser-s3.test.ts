@@ -12,6 +12,7 @@ import { api } from './http.js';
 import { noisyPng } from './noisy-png.js';
 import { keysUnder, startS3SampleApp } from './s3-sample.js';
 import type { SampleApp } from './sample-app.js';
+import { tokenOnceUploaded } from './sample-page.js';
 import { PLATFORMS } from '../support/platforms.js';
 
 // The callbacks given to page.evaluate() run in Chromium; the tests compile without the DOM
@@ -136,17 +137,7 @@ for (const platform of PLATFORMS) {
         buffer: image,
       });
 
-      await page.waitForFunction(() => {
-        const progress = document.querySelector('[data-testid="progress"]');
-        return progress !== null && progress.max > 0 && progress.value === progress.max;
-      });
-      const token = await page.waitForFunction(() => {
-        const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
-          'image',
-        );
-        return typeof value === 'string' && value !== '' ? value : null;
-      });
-      const sentToken = String(await token.jsonValue());
+      const sentToken = await tokenOnceUploaded(page);
       const percents = await page.evaluate(() => window.percents);
       assert.ok(percents.length > 0, 'progress events were dispatched');
       assert.deepEqual(

@@ -10,6 +10,7 @@ import { waitFor } from '../support/harness.js';
 import { api } from './http.js';
 import { noisyPng } from './noisy-png.js';
 import { filesUnder, startSampleApp, type SampleApp } from './sample-app.js';
+import { tokenOnceUploaded } from './sample-page.js';
 import { PLATFORMS } from '../support/platforms.js';
 
 // The callbacks given to page.evaluate() run in Chromium. The tests compile without the DOM
@@ -31,7 +32,6 @@ declare const document: {
   addEventListener: InPageElement['addEventListener'];
 };
 declare const window: { percents: number[]; submits: number };
-declare const FormData: new (form: InPageElement) => { get(name: string): unknown };
 declare const File: new (parts: unknown[], name: string, options: { type: string }) => Blob;
 
 const MB = 1024 * 1024;
@@ -124,17 +124,7 @@ for (const platform of PLATFORMS) {
         buffer: image,
       });
 
-      await page.waitForFunction(() => {
-        const progress = document.querySelector('[data-testid="progress"]');
-        return progress !== null && progress.max > 0 && progress.value === progress.max;
-      });
-      const token = await page.waitForFunction(() => {
-        const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
-          'image',
-        );
-        return typeof value === 'string' && value !== '' ? value : null;
-      });
-      const sent = String(await token.jsonValue());
+      const sent = await tokenOnceUploaded(page);
       assert.match(sent, /^v1\.[\w-]+\.[\w-]+$/, 'the form holds the token in place of the file');
       const percents = await page.evaluate(() => window.percents);
       assert.ok(percents.length > 0, 'progress events were dispatched');

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '../support/harness.js';
 
 export interface Answer {
   status: number;
@@ -21,6 +22,15 @@ export async function api(baseUrl: string, method: string, path: string, body?: 
     body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
   };
   return answer;
+}
+
+/** The photo's image once the sample's API reports it stored. */
+export async function untilStored(baseUrl: string, id: number) {
+  return waitFor(async () => {
+    const { body } = await api(baseUrl, 'GET', `/photos/${id}`);
+    const image = body?.image as { state: string; url: string } | null;
+    return image?.state === 'stored' ? image : undefined;
+  }, `photo ${id} to be stored`);
 }
 
 /** Uploads bytes to the library's endpoint, for the Photo entity's `image` attachment. */

@@ -10,7 +10,7 @@ import { type PresignedUpload } from '../../src/storage/authoring.js';
 import { pdf, png } from '../support/fixtures.js';
 import { REDIS_URL, waitFor } from '../support/harness.js';
 import { startS3rver, type TestS3Server } from '../support/s3rver.js';
-import { api, upload } from './http.js';
+import { api, untilStored, upload } from './http.js';
 import { keysUnder, s3Environment, startS3SampleApp } from './s3-sample.js';
 import { LISTENING, SAMPLE_MAIN, type SampleApp } from './sample-app.js';
 import { PLATFORMS } from '../support/platforms.js';
@@ -41,14 +41,6 @@ for (const platform of PLATFORMS) {
       for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
       form.append('file', new Blob([bytes]), filename);
       return fetch(upload.url, { method: 'POST', body: form });
-    }
-
-    async function untilStored(id: number) {
-      return waitFor(async () => {
-        const { body } = await api(app.baseUrl, 'GET', `/photos/${id}`);
-        const image = body?.image as { state: string; url: string } | null;
-        return image?.state === 'stored' ? image : undefined;
-      }, `photo ${id} to be stored`);
     }
 
     async function bytesAt(url: string): Promise<Buffer> {
@@ -136,7 +128,7 @@ for (const platform of PLATFORMS) {
       assert.ok(photo.image.url.startsWith(`${s3.endpoint}/sample-photos/cache/${upload.key}?`));
       assert.deepEqual(await bytesAt(photo.image.url), image);
 
-      const stored = await untilStored(photo.id);
+      const stored = await untilStored(app.baseUrl, photo.id);
       const storedKey = new RegExp(`^store/photo/${photo.id}/image/${UUID}\\.png$`);
       const path = new URL(stored.url).pathname.replace('/sample-photos/', '');
       assert.match(path, storedKey);
@@ -182,7 +174,7 @@ for (const platform of PLATFORMS) {
       const created = await api(app.baseUrl, 'POST', '/photos', { title: 'Via app', image: token });
       assert.equal(created.status, 201);
       const id = created.body?.id as number;
-      assert.deepEqual(await bytesAt((await untilStored(id)).url), image);
+      assert.deepEqual(await bytesAt((await untilStored(app.baseUrl, id)).url), image);
       await deleteAndEmpty(id);
     });
 
