@@ -15,23 +15,23 @@
  * with the processes' own timing still varies). `FAULT_KILLS` sets how many kills (default 40),
  * `FAULT_WORKER_POOL` the size of each worker's database pool (default TypeORM's, 10).
  */
-import '../support/harness.js';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { attachmentEntities } from '../../src/index.js';
-import { createTestDatabase, SERVER_DATABASES, type TestDatabase } from '../support/databases.js';
-import { Photo } from '../support/entities.js';
-import { Chaos } from '../support/fault-run/chaos.js';
-import { Lanes } from '../support/fault-run/lanes.js';
-import { Ledger } from '../support/fault-run/ledger.js';
-import { Outages } from '../support/fault-run/outages.js';
-import { LANES, LANE_STOP_BOUND_MS, SEED } from '../support/fault-run/settings.js';
-import { verdict } from '../support/fault-run/verdict.js';
-import { Webs } from '../support/fault-run/webs.js';
-import { Workers } from '../support/fault-run/workers.js';
-import { freePort, RedisServer } from '../support/processes.js';
-import { Random } from '../support/random.js';
+import { attachmentEntities } from '../../../src/index.js';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../databases.js';
+import { Photo } from '../entities.js';
+import { Chaos } from './chaos.js';
+import { Lanes } from './lanes.js';
+import { Ledger } from './ledger.js';
+import { Outages } from './outages.js';
+import { LANES, LANE_STOP_BOUND_MS, SEED } from './settings.js';
+import { verdict } from './verdict.js';
+import { Webs } from './webs.js';
+import { Workers } from './workers.js';
+import { freePort, RedisServer } from '../processes.js';
+import { Random } from '../random.js';
 
-for (const kind of SERVER_DATABASES) {
+/** Declares the fault run on one database server; each runs in a test file of its own. */
+export function describeFaultRun(kind: DatabaseKind): void {
   describe(`randomized fault run on ${kind}`, () => {
     let db: TestDatabase;
 
