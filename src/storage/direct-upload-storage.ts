@@ -37,6 +37,11 @@ export interface UploadedPart {
  * attaching re-reads the stored object's size and type.
  */
 export interface DirectUploadStorage {
+  /**
+   * What the object key of a direct upload has before the file's id (S3's key prefix), empty or
+   * ending in `/`. Clients such as Uppy report that whole key; the app maps it back to the id.
+   */
+  readonly prefix?: string;
   presignUpload(id: string, options: PresignUploadOptions): Promise<PresignedUpload>;
   createMultipartUpload(id: string, options: { contentType?: string }): Promise<string>;
   presignUploadPart(
