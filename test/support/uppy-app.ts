@@ -69,6 +69,8 @@ export interface UppyUpload {
   plugin: 'AwsS3' | 'XHRUpload';
   /** The plugin's options, as plain JSON. */
   options: Record<string, unknown>;
+  /** Options that are functions, as source text (README shows the same). */
+  functions?: Record<string, string>;
   /** Uppy's `meta` option: fields every file carries (which attachment it is for). */
   meta: Record<string, string>;
   name: string;
@@ -206,7 +208,12 @@ async function runUppy(args: InPageArgs): Promise<Omit<UppyOutcome, 'answers'>> 
   };
   const { Uppy } = scope.UploadClients;
   const blob = await (await scope.fetch(`/fixtures/${args.fixture}`)).blob();
-  const uppy = new Uppy({ meta: args.meta }).use(scope.UploadClients[args.plugin], args.options);
+  const functions = Object.entries(args.functions ?? {}).map(
+    // The test's own source text, compiled in the page as a <script> would.
+    ([name, source]) => [name, new Function(`return (${source})`)()] as const,
+  );
+  const options = { ...args.options, ...Object.fromEntries(functions) };
+  const uppy = new Uppy({ meta: args.meta }).use(scope.UploadClients[args.plugin], options);
   const outcome = new Promise<Omit<UppyOutcome, 'answers'>>((resolve) => {
     uppy.on('upload-success', (_file: never, response: { body: never; uploadURL: never }) =>
       resolve({ ok: true, body: response.body, uploadURL: response.uploadURL }),
