@@ -6,7 +6,7 @@ import type { Storage } from './storage.interface.js';
  */
 export const MAX_PARTS = 10_000;
 
-/** A request the browser sends to the storage itself (Uppy's AwsS3 `getUploadParameters`). */
+/** A request the browser sends to the storage itself, as a Companion-style route answers it. */
 export interface PresignedUpload {
   method: 'PUT' | 'POST';
   url: string;

@@ -223,7 +223,7 @@ for (const platform of PLATFORMS) {
       const stored = await attachAndPromote(upload.fields.key!);
       assert.equal(stored.metadata.filename, 'm.png');
       assert.match(stored.id, /^photo\/\d+\/image\/[0-9a-f-]{36}\.png$/, 'named by its basename');
-      const bare = await presign('filename=n.png&type=image/png');
+      const bare = await presign('filename=n.png&type=image/png&entity=Photo&attachment=image');
       assert.ok((await postTo(bare, png(2, 6))).ok);
       assert.equal((await attachAndPromote(bare.key)).metadata.height, 6);
     });
@@ -255,7 +255,12 @@ for (const platform of PLATFORMS) {
       assert.equal(done.status, 413, 'held to Photo.image, as create said');
       assert.deepEqual(await listFiles(storages.cache!), []);
 
-      const small = (await api('/multipart', json('POST', { filename: 'small.png' }))).body as {
+      const small = (
+        await api(
+          '/multipart',
+          json('POST', { filename: 'small.png', entity: 'Photo', attachment: 'image' }),
+        )
+      ).body as {
         uploadId: string;
         key: string;
       };

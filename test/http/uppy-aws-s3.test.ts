@@ -130,6 +130,34 @@ describe('Uppy 6 AwsS3 in Chromium, through the /attachments/s3 routes', () => {
         }
       });
 
+      it('multipart: only the uploader who started an upload can complete it (403)', async () => {
+        const base = `${suite.harness.baseUrl}/attachments/s3`;
+        const as = (user: string, init: RequestInit = {}) => ({
+          ...init,
+          headers: { cookie: `user=${user}`, 'content-type': 'application/json' },
+        });
+        const started = (await (
+          await fetch(
+            `${base}/multipart`,
+            as('alice', {
+              method: 'POST',
+              body: '{"filename":"a.png","entity":"Shot","attachment":"image"}',
+            }),
+          )
+        ).json()) as { uploadId: string; key: string };
+        const part = `${base}/multipart/${started.uploadId}/1?key=${encodeURIComponent(started.key)}`;
+        const { url } = (await (await fetch(part, as('alice'))).json()) as { url: string };
+        const ETag = (await fetch(url, { method: 'PUT', body: noisyPng(20, 20) })).headers.get(
+          'etag',
+        );
+        const complete = `${base}/multipart/${started.uploadId}/complete?key=${encodeURIComponent(started.key)}`;
+        const body = JSON.stringify({ parts: [{ PartNumber: 1, ETag }] });
+        const refused = await fetch(complete, as('bob', { method: 'POST', body }));
+        assert.equal(refused.status, 403);
+        assert.equal(((await refused.json()) as { code: string }).code, 'token_owner_mismatch');
+        assert.equal((await fetch(complete, as('alice', { method: 'POST', body }))).status, 200);
+      });
+
       for (const [path, options] of [
         ['single request', single],
         ['multipart', multipart],
