@@ -6,15 +6,12 @@ import {
   newFileId,
   sanitizeFilename,
   signUploadToken,
-  verifyUploadToken,
   type UploadedFile,
   validateFile,
   type FileRules,
   AttachmentConfigurationError,
   AttachmentError,
-  InvalidTokenError,
   TokenAlreadyUsedError,
-  TokenOwnerMismatchError,
   TooManyFilesError,
   listOf,
   assertSafeFileId,
@@ -24,6 +21,7 @@ import { attachmentOf, AttachmentClaim, claimKey, claimOf } from '../persistence
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
 import { FileUrls } from './file-urls.js';
+import { verifyUploadClaim } from './upload-claims.js';
 
 /** Options of `cache()`: the rules the file must meet, its name, and who uploads it. */
 export interface CacheOptions extends FileRules {
@@ -195,15 +193,10 @@ export class AttachmentsService {
   }
 
   private async fromToken(token: string, rules: FileRules, owner?: string): Promise<UploadedFile> {
-    const payload = verifyUploadToken(token, this.config.secret);
-    if (payload.storage !== this.config.cacheStorage) {
-      throw new InvalidTokenError(
-        `it names storage "${payload.storage}"; only files in the cache storage can be attached`,
-      );
-    }
+    // A token, or the signed key a direct upload reported (Uppy's AwsS3 keeps only the key).
+    const payload = verifyUploadClaim(this.config, token, owner);
     // Checked before any query: the id goes into SQL parameters and a storage path.
     assertSafeFileId(payload.id);
-    if (payload.owner !== undefined && payload.owner !== owner) throw new TokenOwnerMismatchError();
     const claims = this.config.dataSource.getRepository(AttachmentClaim);
     if (await claims.existsBy({ fileKey: claimKey(payload.id) }))
       throw new TokenAlreadyUsedError(payload.id);

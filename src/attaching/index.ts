@@ -7,3 +7,4 @@ export type {
 export { AttachmentsService } from './attachments.service.js';
 export type { AttachOptions, CacheOptions, CachedUpload } from './attachments.service.js';
 export { FileUrls } from './file-urls.js';
+export { cacheIdOfKey, checkClaimOwner, signCacheId } from './upload-claims.js';

@@ -8,6 +8,14 @@ export type { LocationContext, LocationFunction, LocationStrategy } from './loca
 export { HEAD_BYTES, HeadTap } from './head-bytes.js';
 export { MetadataProbe, describeHead, measuredExtension } from './metadata-probe.js';
 export { signFileUrl, verifyFileUrl } from './signed-file-url.js';
+export {
+  looksLikeSignedFileId,
+  ownerDigest,
+  readSignedFileId,
+  signFileId,
+  verifySignedFileId,
+} from './signed-file-id.js';
+export type { SignedIdClaim } from './signed-file-id.js';
 export { signUploadToken, verifyUploadToken } from './upload-token.js';
 export type { UploadTokenPayload } from './upload-token.js';
 export { isUploadedFile, listOf, sameFile, withDerivatives } from './uploaded-file.js';

@@ -7,14 +7,17 @@ import { NodeRequest } from './node-http.js';
 
 /**
  * Routes for uploads straight to the cache storage, shaped like the ones Uppy Companion serves,
- * so Uppy's AwsS3 plugin works with its `endpoint` set to the controller's prefix.
+ * so Uppy's AwsS3 plugin works with its `companionEndpoint` set to the controller's prefix.
  */
 export function createDirectUploadsController(options: AttachmentsControllerOptions): Type {
   @AttachmentsRoutes(options, 's3')
   class DirectUploadsController {
     constructor(private readonly uploads: DirectUploadService) {}
 
-    /** `?filename=&type=&entity=&attachment=[&method=PUT]`: one presigned request. */
+    /**
+     * `?filename=&type=&entity=&attachment=[&method=PUT]` (or Uppy's `metadata[entity]`...):
+     * one presigned request.
+     */
     @Get('params')
     params(
       @NodeRequest() request: IncomingMessage,
@@ -25,8 +28,8 @@ export function createDirectUploadsController(options: AttachmentsControllerOpti
 
     @Post('multipart')
     @HttpCode(200)
-    create(@Body() body: UploadTarget) {
-      return this.uploads.createMultipart(body ?? {});
+    create(@NodeRequest() request: IncomingMessage, @Body() body: UploadTarget) {
+      return this.uploads.createMultipart(request, body ?? {});
     }
 
     @Get('multipart/:uploadId/:partNumber')

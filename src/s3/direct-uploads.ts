@@ -79,12 +79,13 @@ async function bucketUrl(client: S3Client, bucket: string): Promise<string> {
   if (!endpoint) {
     // A dotted bucket name breaks the virtual-host TLS certificate; the SDK goes path-style too.
     return bucket.includes('.')
-      ? `https://s3.${region}.amazonaws.com/${encodeURIComponent(bucket)}`
+      ? `https://s3.${region}.amazonaws.com/${encodeURIComponent(bucket)}/`
       : `https://${bucket}.s3.${region}.amazonaws.com/`;
   }
   const port = endpoint.port ? `:${endpoint.port}` : '';
   const base = `${endpoint.protocol}//${endpoint.hostname}${port}${endpoint.path.replace(/\/$/, '')}`;
-  if (client.config.forcePathStyle) return `${base}/${encodeURIComponent(bucket)}`;
+  // With the trailing slash, as for virtual hosts: the key is appended to the bucket's URL.
+  if (client.config.forcePathStyle) return `${base}/${encodeURIComponent(bucket)}/`;
   return `${endpoint.protocol}//${bucket}.${endpoint.hostname}${port}/`;
 }
 

@@ -6,7 +6,7 @@ import type { Storage } from './storage.interface.js';
  */
 export const MAX_PARTS = 10_000;
 
-/** A request the browser sends to the storage itself (Uppy's AwsS3 `getUploadParameters`). */
+/** A request the browser sends to the storage itself, as a Companion-style route answers it. */
 export interface PresignedUpload {
   method: 'PUT' | 'POST';
   url: string;
@@ -37,6 +37,11 @@ export interface UploadedPart {
  * attaching re-reads the stored object's size and type.
  */
 export interface DirectUploadStorage {
+  /**
+   * What the object key of a direct upload has before the file's id (S3's key prefix), empty or
+   * ending in `/`. Clients such as Uppy report that whole key; the app maps it back to the id.
+   */
+  readonly prefix?: string;
   presignUpload(id: string, options: PresignUploadOptions): Promise<PresignedUpload>;
   createMultipartUpload(id: string, options: { contentType?: string }): Promise<string>;
   presignUploadPart(

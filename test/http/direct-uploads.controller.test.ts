@@ -63,8 +63,8 @@ for (const platform of PLATFORMS) {
     it('presigns a POST whose policy pins the key and bounds the size', async () => {
       const upload = await presign('filename=sea.png&type=image/png&entity=Photo&attachment=image');
       assert.equal(upload.method, 'POST');
-      assert.equal(upload.url, `${s3.endpoint}/${s3.bucket}`);
-      assert.match(upload.key, /^[0-9a-f-]{36}\.png$/);
+      assert.equal(upload.url, `${s3.endpoint}/${s3.bucket}/`);
+      assert.match(upload.key, /^u1\.[\w-]+\.[\w-]{43}\/[0-9a-f-]{36}\.png$/, 'a signed id');
       const policy = JSON.parse(Buffer.from(upload.fields.Policy!, 'base64').toString()) as {
         expiration: string;
         conditions: unknown[];
@@ -209,6 +209,72 @@ for (const platform of PLATFORMS) {
       );
       assert.equal(done.status, 413);
       assert.deepEqual(await listFiles(storages.cache!), []);
+    });
+
+    it("reads Uppy's metadata[...] fields, and attaches by the signed key in either form", async () => {
+      const upload = await presign(
+        'filename=m.png&type=image/png&metadata[entity]=Photo&metadata[attachment]=image',
+      );
+      const policy = JSON.parse(Buffer.from(upload.fields.Policy!, 'base64').toString()) as {
+        conditions: unknown[];
+      };
+      assert.deepEqual(policy.conditions.at(-1), ['content-length-range', 0, MiB]);
+      assert.ok((await postTo(upload, png(5, 4))).ok);
+      const stored = await attachAndPromote(upload.fields.key!);
+      assert.equal(stored.metadata.filename, 'm.png');
+      assert.match(stored.id, /^photo\/\d+\/image\/[0-9a-f-]{36}\.png$/, 'named by its basename');
+      const bare = await presign('filename=n.png&type=image/png&entity=Photo&attachment=image');
+      assert.ok((await postTo(bare, png(2, 6))).ok);
+      assert.equal((await attachAndPromote(bare.key)).metadata.height, 6);
+    });
+
+    it('keeps what multipart create was told (filename, attachment) over the complete body', async () => {
+      const created = await api(
+        '/multipart',
+        json('POST', {
+          filename: 'big.png',
+          type: 'image/png',
+          metadata: { entity: 'Photo', attachment: 'image' },
+        }),
+      );
+      const { uploadId, key } = created.body as { uploadId: string; key: string };
+      assert.ok(key.startsWith('cache/u1.'), 'the object key, as Companion answers it');
+      const partUrl = (await api(`/multipart/${encodeURIComponent(uploadId)}/1?key=${key}`)).body
+        .url as string;
+      const bytes = Buffer.concat([png(3, 3), Buffer.alloc(2 * MiB)]);
+      const ETag = (await fetch(partUrl, { method: 'PUT', body: bytes })).headers.get('etag')!;
+      const done = await api(
+        `/multipart/${encodeURIComponent(uploadId)}/complete?key=${key}`,
+        json('POST', {
+          filename: 'other.pdf',
+          entity: 'Dossier',
+          attachment: 'report',
+          parts: [{ PartNumber: 1, ETag }],
+        }),
+      );
+      assert.equal(done.status, 413, 'held to Photo.image, as create said');
+      assert.deepEqual(await listFiles(storages.cache!), []);
+
+      const small = (
+        await api(
+          '/multipart',
+          json('POST', { filename: 'small.png', entity: 'Photo', attachment: 'image' }),
+        )
+      ).body as {
+        uploadId: string;
+        key: string;
+      };
+      const url = (await api(`/multipart/${encodeURIComponent(small.uploadId)}/1?key=${small.key}`))
+        .body.url as string;
+      const tag = (await fetch(url, { method: 'PUT', body: png(4, 4) })).headers.get('etag')!;
+      const finished = await api(
+        `/multipart/${encodeURIComponent(small.uploadId)}/complete?key=${small.key}`,
+        json('POST', { filename: 'renamed.png', parts: [{ PartNumber: 1, ETag: tag }] }),
+      );
+      assert.equal(finished.status, 200, JSON.stringify(finished.body));
+      assert.equal(finished.body.key, small.key, 'complete answers the same key');
+      assert.equal((finished.body.file as UploadedFile).metadata.filename, 'small.png');
+      assert.equal((await attachAndPromote(small.key)).metadata.filename, 'small.png');
     });
 
     it('aborts on request, and refuses keys it did not hand out', async () => {

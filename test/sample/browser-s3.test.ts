@@ -161,7 +161,7 @@ for (const platform of PLATFORMS) {
       const uploadsToBucket = toBucket();
       assert.deepEqual(
         uploadsToBucket.map(({ method, url }) => [method, url]),
-        [['POST', `${s3.endpoint}/sample-photos`]],
+        [['POST', `${s3.endpoint}/sample-photos/`]],
       );
       // Chromium reports no file bytes in requests; the upload's own progress counts them, and
       // the POST to the bucket was the page's one upload request.
@@ -257,7 +257,7 @@ for (const platform of PLATFORMS) {
         return { done, aborted };
       }, CLIENT_URL);
       assert.match(outcome.done.token, /^v1\./);
-      assert.match(outcome.done.key, /^[0-9a-f-]{36}\.txt$/);
+      assert.match(outcome.done.key, /^u1\.[\w-]+\.[\w-]{43}\/[0-9a-f-]{36}\.txt$/);
       assert.equal(outcome.done.url, `${s3.endpoint}/sample-photos/cache/${outcome.done.key}`);
       assert.equal(outcome.aborted, 'AbortError');
       assert.deepEqual(await keys(), [`cache/${outcome.done.key}`]);

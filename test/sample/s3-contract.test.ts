@@ -89,8 +89,8 @@ for (const platform of PLATFORMS) {
     it('presigns a POST into cache/ whose policy bounds the size at 10 MB', async () => {
       const upload = await params('filename=sea.png&type=image/png&entity=Photo&attachment=image');
       assert.equal(upload.method, 'POST');
-      assert.equal(upload.url, `${s3.endpoint}/sample-photos`);
-      assert.match(upload.key, new RegExp(`^${UUID}\\.png$`));
+      assert.equal(upload.url, `${s3.endpoint}/sample-photos/`);
+      assert.match(upload.key, new RegExp(`^u1\\.[\\w-]+\\.[\\w-]{43}/${UUID}\\.png$`));
       assert.equal(upload.fields.key, `cache/${upload.key}`);
       assert.match(upload.token, /^v1\./);
       const policy = JSON.parse(Buffer.from(upload.fields.Policy!, 'base64').toString()) as {
