@@ -31,6 +31,7 @@ declare const document: {
 };
 declare const window: { upload: Promise<Outcome>; stop: (reason: unknown) => void };
 declare const AbortController: new () => { signal: unknown; abort(reason: unknown): void };
+declare const Blob: new (parts: string[]) => Blob;
 
 const MiB = 1024 * 1024;
 const CLIENT_URL = '/attachments/client.js';
@@ -332,6 +333,63 @@ describe('uploadFileToStorage() in Chromium sends a large file to S3 (s3rver) in
       'Photo',
     );
     assert.equal(deletes().length, 0, 'the app deleted the joined object: nothing to abort');
+    await nothingLeft();
+  });
+
+  it('aborted while the app creates the upload, deletes that upload once the app answers', async () => {
+    const createRoute = `${suite.harness.baseUrl}/attachments/s3/multipart`;
+    let held: Route | undefined;
+    let creating!: () => void;
+    const createSent = new Promise<void>((resolve) => (creating = resolve));
+    await page.route(createRoute, (route: Route) => {
+      held = route;
+      creating();
+    });
+    try {
+      await upload(randomBytes(FILE_SIZE));
+      await createSent;
+      await page.evaluate(() => window.stop(new Error('Cancelled before it started')));
+      const { failure } = await outcome();
+      assert.equal(failure?.message, 'Cancelled before it started');
+      assert.deepEqual(await s3.openUploads(), [], 'the app was not asked yet');
+
+      await held!.continue();
+      const deleted = await waitFor(async () => deletes()[0], 'the created upload to be deleted');
+      assert.equal((await deleted.response())?.status(), 200);
+      assert.deepEqual(partRequests(), [], 'no part was sent');
+      await nothingLeft();
+    } finally {
+      await page.unroute(createRoute);
+    }
+  });
+
+  it('grows the parts of a huge file so that it fits in 10,000 parts', async () => {
+    sent.splice(0);
+    const size = 60 * 1024 ** 3; // 5 MiB parts would make 12,288
+    const slices = await page.evaluate(
+      async ({ url, size }) => {
+        const client = await import(url);
+        const controller = new AbortController();
+        const slices: number[][] = [];
+        // A file of that size cannot be made in a test: this one tells how it is sliced, and
+        // stops the upload at its first part.
+        const file = {
+          size,
+          type: 'application/octet-stream',
+          slice(start: number, end: number) {
+            slices.push([start, end]);
+            controller.abort(new Error('Seen enough'));
+            return new Blob(['x']);
+          },
+        };
+        const options = { entity: 'Dossier', attachment: 'report', signal: controller.signal };
+        await client.uploadFileToStorage(file, options).catch(() => undefined);
+        return slices;
+      },
+      { url: CLIENT_URL, size },
+    );
+    assert.deepEqual(slices[0], [0, Math.ceil(size / 10_000)]);
+    assert.equal(deletes().length, 1);
     await nothingLeft();
   });
 
