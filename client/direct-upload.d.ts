@@ -92,9 +92,29 @@ export interface StorageUploadResponse {
 export interface UploadFileToStorageOptions extends UploadFileOptions {
   /**
    * The app's storage-upload routes, default `/attachments/s3`: the presigned request comes from
-   * `${endpoint}/params`. `headers` go to that request only, never to the storage.
+   * `${endpoint}/params`, a multipart upload goes through `${endpoint}/multipart`. `headers` go to
+   * the app's routes only, never to the storage.
    */
   endpoint?: string;
+  /**
+   * Bytes above which the file is uploaded in parts (S3's multipart upload) rather than in one
+   * request; default 100 MiB. S3 takes at most 5 GiB in one request.
+   */
+  multipartThreshold?: number;
+  /**
+   * Bytes of each part but the last; default and minimum 5 MiB (S3's minimum), raised so that the
+   * file fits in S3's 10,000 parts.
+   */
+  partSize?: number;
+  /** Parts sent at once; default 4. */
+  parallelParts?: number;
+  /**
+   * Milliseconds to wait before each new attempt of a failed part, default `[1000, 3000, 5000]`:
+   * as many retries as delays. A part is retried when no answer came, on a 5xx, and when its
+   * presigned URL expired (each attempt is signed anew); any other refusal fails the upload at
+   * once. A part that finally fails, or `signal`, aborts the whole multipart upload on the storage.
+   */
+  retryDelays?: number[];
 }
 
 /**
@@ -103,6 +123,11 @@ export interface UploadFileToStorageOptions extends UploadFileOptions {
  * `${endpoint}/params?filename=&type=&entity=&attachment=`, sends the file to the storage with
  * progress, and resolves with the token the app issued. The app checks the stored object's size
  * and type when the token is attached, so a refusal shows then rather than here.
+ *
+ * A file over `multipartThreshold` goes in parts instead, `parallelParts` at once, each a slice
+ * of the file: `POST ${endpoint}/multipart`, one presigned PUT per part, then `complete`, whose
+ * refusal (size, type) rejects here. Progress counts the file's bytes across the parts. The
+ * bucket's CORS rules must expose the `ETag` header.
  */
 export declare function uploadFileToStorage(
   file: Blob,

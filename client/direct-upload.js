@@ -9,24 +9,26 @@
  * carries only the signed token the app issued, never the file's bytes.
  */
 
-/**
- * Rejection of `uploadFile` and `uploadFileToStorage` for an answer that is not 2xx, or for a
- * failed connection.
- */
-export class DirectUploadError extends Error {
-  /**
-   * @param {string} message the server's message, meant for people
-   * @param {number} status HTTP status, 0 when no answer arrived
-   * @param {string} code the server's stable error code (`file_too_large`, ...)
-   * @param {{ cause?: unknown }} [options]
-   */
-  constructor(message, status, code, options) {
-    super(message, options);
-    this.name = 'DirectUploadError';
-    this.status = status;
-    this.code = code;
-  }
-}
+import { uploadInParts } from './direct-upload-multipart.js';
+import {
+  DirectUploadError,
+  STORAGE_UNREACHABLE,
+  abortReason,
+  askApp,
+  invalidAnswer,
+  messageOf,
+  nameOf,
+  send,
+  storageRefusal,
+  storageRoute,
+  targetOf,
+  withoutQuery,
+} from './direct-upload-requests.js';
+
+export { DirectUploadError };
+
+/** Files above it go in parts: S3 takes at most 5 GiB in one request, and a part can be retried. */
+const MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 
 /**
  * Uploads one file through the app's upload endpoint. XMLHttpRequest rather than fetch, because
@@ -62,24 +64,35 @@ export async function uploadFile(file, options = {}) {
 }
 
 /**
- * Uploads one file straight to the cache storage (S3 or an S3-compatible server): asks the
- * app's `${endpoint}/params` route for a presigned request, sends the bytes to the storage with
- * it, and resolves with the token the app issued for the object. The app checks the object's
- * size and type when the token is used, not before.
+ * Uploads one file straight to the cache storage (S3 or an S3-compatible server) and resolves
+ * with the token the app issued for the object. A file up to `multipartThreshold` goes in one
+ * presigned request from the app's `${endpoint}/params` route; a larger one in parts, through the
+ * `${endpoint}/multipart` routes. The app checks the object's size and type when the token is
+ * used (and, for parts, once they are joined), not before.
  *
  * @param {Blob} file
  * @param {import('./direct-upload.js').UploadFileToStorageOptions} [options]
  * @returns {Promise<import('./direct-upload.js').StorageUploadResponse>}
  */
 export async function uploadFileToStorage(file, options = {}) {
-  const { endpoint = '/attachments/s3', entity, attachment, headers = {}, signal } = options;
+  const { multipartThreshold = MULTIPART_THRESHOLD, signal } = options;
   if (signal?.aborted) throw abortReason(signal);
-  const url = new URL(`${endpoint.replace(/\/+$/, '')}/params`, document.baseURI);
-  const filename = file instanceof File ? file.name : '';
-  if (filename) url.searchParams.set('filename', filename);
-  if (file.type) url.searchParams.set('type', file.type);
-  if (entity) url.searchParams.set('entity', entity);
-  if (attachment) url.searchParams.set('attachment', attachment);
+  return file.size > multipartThreshold
+    ? uploadInParts(file, options)
+    : uploadAtOnce(file, options);
+}
+
+/**
+ * @param {Blob} file
+ * @param {import('./direct-upload.js').UploadFileToStorageOptions} options
+ * @returns {Promise<import('./direct-upload.js').StorageUploadResponse>}
+ */
+async function uploadAtOnce(file, options) {
+  const { endpoint, headers = {}, signal } = options;
+  const url = storageRoute(endpoint, 'params');
+  for (const [name, value] of Object.entries(targetOf(file, options))) {
+    url.searchParams.set(name, value);
+  }
   const params = await presignedRequest(url, headers, signal);
 
   /** @type {XMLHttpRequestBodyInit} */
@@ -94,19 +107,8 @@ export async function uploadFileToStorage(file, options = {}) {
   // The app's headers (a CSRF token...) are not sent to the storage: they would break its CORS
   // preflight, and the signature covers what the storage needs.
   const request = { method: params.method, url: params.url, headers: params.headers ?? {}, body };
-  const xhr = await send(
-    request,
-    file,
-    options,
-    'The upload could not reach the storage (does the bucket allow this origin in its CORS rules?)',
-  );
-  if (xhr.status < 200 || xhr.status >= 300) {
-    // S3 explains itself in XML: <Error><Code>EntityTooLarge</Code><Message>...</Message></Error>
-    const code = xmlText(xhr.responseText, 'Code');
-    const message = xmlText(xhr.responseText, 'Message') ?? `Upload failed with HTTP ${xhr.status}`;
-    const known = code === 'EntityTooLarge' ? 'file_too_large' : code;
-    throw new DirectUploadError(message, xhr.status, known ?? 'http_error');
-  }
+  const xhr = await send(request, file, options, STORAGE_UNREACHABLE);
+  if (xhr.status < 200 || xhr.status >= 300) throw storageRefusal(xhr);
   return { token: params.token, key: params.key, url: objectUrl(params) };
 }
 
@@ -119,82 +121,13 @@ export async function uploadFileToStorage(file, options = {}) {
  * @returns {Promise<import('./direct-upload.js').StorageUploadParams>}
  */
 async function presignedRequest(url, headers, signal) {
-  let response;
-  try {
-    response = await fetch(url, { headers: { Accept: 'application/json', ...headers }, signal });
-  } catch (error) {
-    if (signal?.aborted) throw abortReason(signal);
-    throw new DirectUploadError('The upload could not reach the server', 0, 'network_error', {
-      cause: error,
-    });
-  }
-  const body = await response.json().catch(() => null);
-  if (signal?.aborted) throw abortReason(signal); // an abort while the body arrived
-  if (!response.ok) {
-    const message = messageOf(body) ?? `Upload failed with HTTP ${response.status}`;
-    throw new DirectUploadError(message, response.status, body?.code ?? 'http_error');
-  }
+  const body = await askApp(url, { method: 'GET' }, headers, signal);
   const valid =
     (body?.method === 'POST' || body?.method === 'PUT') &&
     typeof body.url === 'string' &&
     typeof body.token === 'string';
-  if (!valid) {
-    throw new DirectUploadError(
-      'The upload endpoint answered no presigned request',
-      response.status,
-      'invalid_response',
-    );
-  }
+  if (!valid) throw invalidAnswer('presigned request');
   return body;
-}
-
-/**
- * Sends one request with XMLHttpRequest, the only browser API that reports upload progress.
- * Resolves with the finished request whatever its status; rejects when no answer arrived.
- *
- * @param {{ method: string, url: string | URL, headers: Record<string, string>,
- *   body: XMLHttpRequestBodyInit }} request
- * @param {Blob} file for the progress total, when the browser cannot compute it
- * @param {{ onProgress?: (progress: import('./direct-upload.js').UploadProgress) => void,
- *   signal?: AbortSignal }} options
- * @param {string} unreachable the message when no answer arrived
- * @returns {Promise<XMLHttpRequest>}
- */
-function send(request, file, options, unreachable) {
-  const { onProgress, signal } = options;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const xhr = new XMLHttpRequest();
-    xhr.open(request.method, request.url);
-    for (const [name, value] of Object.entries(request.headers)) xhr.setRequestHeader(name, value);
-    const abort = () => xhr.abort();
-    signal?.addEventListener('abort', abort, { once: true });
-    const settle = () => signal?.removeEventListener('abort', abort);
-
-    xhr.upload.addEventListener('progress', (event) => {
-      const total = event.lengthComputable ? event.total : file.size;
-      const percent = total > 0 ? Math.min(100, Math.round((event.loaded / total) * 100)) : 100;
-      onProgress?.({ loaded: event.loaded, total, percent });
-    });
-    xhr.addEventListener('load', () => {
-      settle();
-      resolve(xhr);
-    });
-    xhr.addEventListener('error', () => {
-      settle();
-      reject(new DirectUploadError(unreachable, 0, 'network_error'));
-    });
-    xhr.addEventListener('abort', () => {
-      settle();
-      reject(abortReason(signal));
-    });
-    xhr.send(request.body);
-  });
-}
-
-/** @param {Blob} file */
-function nameOf(file) {
-  return file instanceof File ? file.name : 'blob';
 }
 
 /**
@@ -203,46 +136,13 @@ function nameOf(file) {
  * @param {{ method: string, url: string, fields?: Record<string, string> }} params
  */
 function objectUrl(params) {
-  const url = new URL(params.url);
-  url.search = '';
+  const url = new URL(withoutQuery(params.url));
   const key = params.fields?.key;
   if (params.method === 'POST' && key) {
     const path = key.split('/').map(encodeURIComponent).join('/');
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path}`;
   }
   return url.href;
-}
-
-/**
- * The text of the first `<tag>` element of an S3 error document, if any.
- *
- * @param {string} xml
- * @param {string} tag
- */
-function xmlText(xml, tag) {
-  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
-  if (!match) return undefined;
-  const entities = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-  return match[1].replace(
-    /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([0-9a-f]{1,6}));/gi,
-    (entity, name, decimal, hex) => {
-      if (name) return entities[/** @type {keyof typeof entities} */ (name.toLowerCase())];
-      const code = decimal ? Number(decimal) : parseInt(hex, 16);
-      return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
-    },
-  );
-}
-
-/** @param {AbortSignal | undefined} signal */
-function abortReason(signal) {
-  return signal?.reason ?? new DOMException('The upload was aborted', 'AbortError');
-}
-
-/** @param {any} body */
-function messageOf(body) {
-  const message = body?.message;
-  if (Array.isArray(message)) return message.join('; ');
-  return typeof message === 'string' ? message : undefined;
 }
 
 /**

@@ -9,6 +9,12 @@ import { directResponse } from './node-http.js';
 import { streamToClient } from './stream-to-client.js';
 
 /**
+ * The modules `client/direct-upload.js` imports by relative URL: served next to `client.js`, so
+ * that `./direct-upload-requests.js` resolves to the same prefix from the package and from here.
+ */
+export const CLIENT_MODULES = ['direct-upload-requests.js', 'direct-upload-multipart.js'] as const;
+
+/**
  * The browser client, so a page can `import` it from the same origin as the upload routes. It is
  * the package's own file, not a stored one, so it needs none of the files endpoint's rules.
  */
@@ -16,31 +22,45 @@ export function createClientScriptController(options: AttachmentsControllerOptio
   @AttachmentsRoutes(options)
   class ClientScriptController {
     @Get('client.js')
-    async client(@Res() reply: unknown): Promise<void> {
-      const script = await clientScriptPath();
-      const response = directResponse(reply);
-      response.setHeader('Content-Type', 'text/javascript; charset=utf-8');
-      response.setHeader('Cache-Control', 'public, max-age=3600');
-      await streamToClient(createReadStream(script), response);
+    client(@Res() reply: unknown): Promise<void> {
+      return serveModule('direct-upload.js', reply);
+    }
+
+    @Get(CLIENT_MODULES[0])
+    requests(@Res() reply: unknown): Promise<void> {
+      return serveModule(CLIENT_MODULES[0], reply);
+    }
+
+    @Get(CLIENT_MODULES[1])
+    multipart(@Res() reply: unknown): Promise<void> {
+      return serveModule(CLIENT_MODULES[1], reply);
     }
   }
   return ClientScriptController;
 }
 
-let clientScript: string | undefined;
+async function serveModule(name: string, reply: unknown): Promise<void> {
+  const script = await clientScriptPath(name);
+  const response = directResponse(reply);
+  response.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+  response.setHeader('Cache-Control', 'public, max-age=3600');
+  await streamToClient(createReadStream(script), response);
+}
 
-/** `client/direct-upload.js` at the package root, found from dist/ or from a build of the repo. */
-async function clientScriptPath(): Promise<string> {
-  if (clientScript) return clientScript;
+let clientFolder: string | undefined;
+
+/** A file of `client/` at the package root, found from dist/ or from a build of the repo. */
+async function clientScriptPath(name: string): Promise<string> {
+  if (clientFolder) return clientFolder + name;
   for (const relative of ['../../client/', '../../../client/']) {
-    const candidate = fileURLToPath(new URL(`${relative}direct-upload.js`, import.meta.url));
+    const folder = fileURLToPath(new URL(relative, import.meta.url));
     if (
-      await access(candidate).then(
+      await access(folder + 'direct-upload.js').then(
         () => true,
         () => false,
       )
     )
-      return (clientScript = candidate);
+      return (clientFolder = folder) + name;
   }
-  throw new FileNotFoundError('direct-upload.js');
+  throw new FileNotFoundError(name);
 }

@@ -2,7 +2,12 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as Client from '../../client/direct-upload.js';
-import type { DirectUploadParams } from '../../src/http/direct-upload.service.js';
+import type {
+  DirectUploadParams,
+  DirectUploadService,
+  MultipartUploadCompletion,
+  UploadTarget,
+} from '../../src/http/direct-upload.service.js';
 import type { UploadResponse } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
@@ -26,6 +31,21 @@ agree<UploadResponse, Client.UploadResponse>('agree');
 agree<UploadResponse['file'], Client.UploadResponse['file']>('agree');
 agree<UploadResponse['file']['metadata'], Client.UploadResponse['file']['metadata']>('agree');
 agree<DirectUploadParams, Client.StorageUploadParams>('agree');
+
+/** 'reads' only while the server's answer has every field, of its type, that the client reads. */
+type Reads<Server, Read> = Server extends Read
+  ? 'reads'
+  : 'the client reads a field the server does not answer';
+const reads = <Server, Read>(verdict: Reads<Server, Read>) => verdict;
+type Answer<Route extends keyof DirectUploadService> = Awaited<
+  ReturnType<DirectUploadService[Route]>
+>;
+
+// What client/direct-upload-multipart.js reads of the multipart routes' answers, and sends them.
+reads<Answer<'createMultipart'>, { uploadId: string; key: string }>('reads');
+reads<Answer<'signPart'>, { url: string }>('reads');
+reads<MultipartUploadCompletion, { token: string; file: { id: string } }>('reads');
+reads<'filename' | 'type' | 'entity' | 'attachment', keyof UploadTarget>('reads');
 
 type ClientFile = Client.UploadResponse['file'];
 const declared = {

@@ -27,7 +27,9 @@ import { S3Storage } from '../../src/s3/index.js';
  * With `patched` (the default) a middleware placed in front of s3rver's router implements the
  * four operations and paged ListObjectsV2 on s3rver's own file store, so the multipart and paging
  * code paths run against a server instead of a mock. The filled-in operations skip s3rver's
- * signature check, which the others keep.
+ * signature check, which the others keep. It also refuses UploadPart for an upload that does not
+ * exist (NoSuchUpload, as S3 does), where plain s3rver recreates the upload's folder for a part
+ * that arrives after its upload was aborted.
  */
 
 export interface TestS3Server {
@@ -241,6 +243,9 @@ function gapFiller(store: S3rverStore): Middleware {
     } else if (ctx.method === 'DELETE' && key && uploadId) {
       await fs.rm(await uploadDir(store, bucket, key, uploadId), { recursive: true });
       ctx.status = 204;
+    } else if (ctx.method === 'PUT' && key && uploadId && !ctx.headers['x-amz-copy-source']) {
+      await uploadDir(store, bucket, key, uploadId);
+      await next();
     } else if (ctx.method === 'PUT' && key && uploadId && ctx.headers['x-amz-copy-source']) {
       await uploadDir(store, bucket, key, uploadId);
       const copy = await readCopySource(store, ctx);
@@ -312,11 +317,20 @@ async function listUploads(
   const uploads = await Promise.all(
     ids.map(async (uploadId) => {
       const keyFile = path.join(root, uploadId, 'key');
-      const [key, stat] = await Promise.all([fs.readFile(keyFile, 'utf8'), fs.stat(keyFile)]);
-      return { key, uploadId, initiated: stat.mtime };
+      const read = Promise.all([fs.readFile(keyFile, 'utf8'), fs.stat(keyFile)]);
+      // No key: a folder s3rver made for a part that passed the check above just as its upload
+      // was aborted. S3 keeps no upload for it either.
+      const found = await read.catch((error: NodeJS.ErrnoException) =>
+        error.code === 'ENOENT' ? null : Promise.reject(error),
+      );
+      return found && { key: found[0], uploadId, initiated: found[1].mtime };
     }),
   );
-  return uploads.filter(({ key }) => key.startsWith(prefix));
+  return uploads.filter((upload) => upload !== null && upload.key.startsWith(prefix)) as {
+    key: string;
+    uploadId: string;
+    initiated: Date;
+  }[];
 }
 
 /**
