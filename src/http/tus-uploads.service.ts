@@ -14,7 +14,7 @@ import {
 import { AttachmentsService, FileUrls } from '../attaching/index.js';
 import type { FileRules } from '../core/index.js';
 import type { UploadResponse } from './app-upload.service.js';
-import { drainRefusedBody } from './refused-body.js';
+import { keepRefusalsReadable } from './tus-connection.js';
 import { loadTusPackages } from './tus-packages.js';
 import {
   describeUpload,
@@ -102,9 +102,7 @@ export class TusUploads implements OnModuleInit {
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const server = this.enabled();
     const owner = await this.config.uploadOwner(request);
-    response.once('prefinish', () => {
-      if (response.statusCode >= 400) drainRefusedBody(request, this.config.uploadDrain);
-    });
+    keepRefusalsReadable(request, response, this.config.uploadDrain);
     await this.requests.run({ method: request.method ?? '', owner }, () =>
       server.handle(request, response),
     );
