@@ -20,7 +20,8 @@ import { startDroppingProxy } from '../support/dropping-proxy.js';
 import { Photo } from '../support/entities.js';
 import { pdf } from '../support/fixtures.js';
 import { listFiles, SECRET, waitForIdle, type Harness } from '../support/harness.js';
-import { PLATFORMS } from '../support/platforms.js';
+import { PLATFORMS, type HttpPlatform } from '../support/platforms.js';
+import { useS3Storages } from '../support/s3rver.js';
 import { useHarness } from '../support/suite.js';
 import { tusRefusal, tusUpload } from '../support/tus-client.js';
 
@@ -39,12 +40,22 @@ function tusRequest(
   return fetch(url, { method, headers: { 'Tus-Resumable': '1.0.0', ...headers }, body });
 }
 
-for (const platform of PLATFORMS) {
-  describe(`resumable uploads over tus on ${platform}, filesystem cache`, () => {
+type CacheKind = 'filesystem' | 's3rver';
+
+const RUNS: { platform: HttpPlatform; cache: CacheKind }[] = [
+  ...PLATFORMS.map((platform) => ({ platform, cache: 'filesystem' as const })),
+  ...PLATFORMS.map((platform) => ({ platform, cache: 's3rver' as const })),
+];
+
+for (const { platform, cache } of RUNS) {
+  describe(`resumable uploads over tus on ${platform}, ${cache} cache`, () => {
     const staging = mkdtempSync(join(tmpdir(), 'attachments-tus-'));
+    // Filled before the harness starts, by the hook this registers first.
+    const s3 = cache === 's3rver' ? useS3Storages() : undefined;
     const suite = useHarness('postgres', [Photo], {
       http: true,
       platform,
+      ...(s3 ? { storages: s3.storages } : {}),
       upload: {
         owner: (request) => request.headers['x-user']?.toString(),
         tus: { directory: staging },
@@ -131,7 +142,8 @@ for (const platform of PLATFORMS) {
       }
     });
 
-    if (platform !== 'express') return;
+    // The rest holds whatever the cache: it is checked once, on Express and the filesystem.
+    if (platform !== 'express' || cache !== 'filesystem') return;
 
     async function begin(size: number, owner: string, filename = 'partial.png'): Promise<string> {
       const metadata = Object.entries(forPhoto(filename))
