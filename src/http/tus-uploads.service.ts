@@ -70,10 +70,9 @@ export class TusUploads implements OnModuleInit {
     if (!settings) return;
     const { Server, FileStore } = await loadTusPackages();
     await mkdir(settings.directory, { recursive: true });
-    const store = new FileStore({
-      directory: settings.directory,
-      expirationPeriodInMilliseconds: this.config.cacheTtl,
-    });
+    // No expiration of tus's own: the cache sweep removes abandoned uploads. With one, tus
+    // would read a finished upload again after the last hook, which has already removed it.
+    const store = new FileStore({ directory: settings.directory });
     this.store = store;
     // Whichever process runs the sweep removes the abandoned uploads of the shared folder.
     this.sweeps.register((cutoff) => this.sweep(cutoff));

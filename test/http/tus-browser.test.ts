@@ -32,16 +32,10 @@ interface InPageUppy {
   ): void;
   upload(): Promise<unknown>;
 }
-interface InPageTusUpload {
-  start(): void;
-}
-interface TusLastResponse {
-  getBody(): string;
-}
 declare const UploadClients: {
   Uppy: new (options?: Record<string, unknown>) => InPageUppy;
   Tus: unknown;
-  tus: { Upload: new (file: Blob, options: Record<string, unknown>) => InPageTusUpload };
+  tus: typeof import('tus-js-client');
 };
 declare const location: { origin: string };
 
@@ -170,14 +164,15 @@ describe(`tus uploads from Chromium (${uploadClientVersions().join(', ')})`, () 
       const image = await photo(250, 250);
       const body = await page.evaluate(async (base64) => {
         const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-        const file = new Blob([bytes], { type: 'image/png' });
+        const file = new File([bytes], 'resumed.png', { type: 'image/png' });
+        const { Upload } = UploadClients.tus;
         return new Promise<string>((resolve, reject) => {
-          const upload = new UploadClients.tus.Upload(file, {
+          const upload = new Upload(file, {
             endpoint: `${location.origin}/attachments/tus`,
-            metadata: { entity: 'Photo', attachment: 'image', filename: 'resumed.png' },
-            retryDelays: [0, 0],
-            onSuccess: ({ lastResponse }: { lastResponse: TusLastResponse }) =>
-              resolve(lastResponse.getBody()),
+            metadata: { entity: 'Photo', attachment: 'image', filename: file.name },
+            retryDelays: [0, 1000, 3000],
+            // The app's answer to the last request: {token, file, url}.
+            onSuccess: ({ lastResponse }) => resolve(lastResponse.getBody()),
             onError: reject,
           });
           upload.start();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Photo } from '../support/entities.js';
+import { RefusingGuard } from '../support/refusing-guard.js';
 import { fetchUpload, type FetchUpload } from '../support/fetch-upload-process.js';
 import { png } from '../support/fixtures.js';
 import type { Harness } from '../support/harness.js';
@@ -22,6 +23,7 @@ describe('refusals of the tus endpoint, read by fetch', () => {
     http: true,
     worker: false,
     upload: { tus: { directory: staging } },
+    extras: { controller: { guards: [RefusingGuard] } },
   });
   let harness: Harness;
   let endpoint: string;
@@ -32,12 +34,17 @@ describe('refusals of the tus endpoint, read by fetch', () => {
   after(() => rm(staging, { recursive: true, force: true }));
 
   /** fetch, in a process of its own, read the JSON 413; the endpoint goes on serving. */
-  async function refused(upload: FetchUpload, message: RegExp) {
+  async function refused(
+    upload: FetchUpload,
+    message: RegExp,
+    status = 413,
+    code = 'file_too_large',
+  ) {
     const outcome = await fetchUpload(upload);
     assert.ok('status' in outcome, `fetch read no answer: ${JSON.stringify(outcome)}`);
-    assert.equal(outcome.status, 413, JSON.stringify(outcome.body));
-    assert.equal(outcome.body.statusCode, 413);
-    assert.equal(outcome.body.code, 'file_too_large');
+    assert.equal(outcome.status, status, JSON.stringify(outcome.body));
+    assert.equal(outcome.body.statusCode, status);
+    assert.equal(outcome.body.code, code);
     assert.match(String(outcome.body.message), message);
     const next = await tusUpload(endpoint, png(4, 4), {
       metadata: { entity: 'Photo', attachment: 'image', filename: 'ok.png' },
@@ -115,6 +122,22 @@ describe('refusals of the tus endpoint, read by fetch', () => {
         contentLength: false,
       },
       /exceeded/,
+    );
+  });
+
+  it("answers a guard's 403 to a PATCH whose body it never read", async () => {
+    await refused(
+      {
+        url: await created(1000),
+        method: 'PATCH',
+        contentType: TUS_BODY,
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'x-refuse': 'yes' },
+        body: [16 * MiB],
+        contentLength: false,
+      },
+      /Not you/,
+      403,
+      'http_error',
     );
   });
 });

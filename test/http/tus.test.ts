@@ -158,6 +158,19 @@ for (const { platform, cache } of RUNS) {
       return new URL(created.headers.get('location')!, endpoint).href;
     }
 
+    it('answers the token to a creation that carried the whole file (creation-with-upload)', async () => {
+      const image = noisyPng(40, 40);
+      const { answer, tokenHeader } = await tusUpload(endpoint, image, {
+        metadata: forPhoto('at-once.png'),
+        headers: { 'x-user': 'alice' },
+        uploadDataDuringCreation: true,
+      });
+      assert.equal(tokenHeader, answer.token);
+      assert.equal(answer.file.metadata.sha256, sha256(image));
+      assert.deepEqual(await staged(), []);
+      await harness.storages.cache!.delete(answer.file.id);
+    });
+
     it('terminates an upload: DELETE leaves nothing', async () => {
       const image = noisyPng(64, 64);
       const url = await begin(image.length, 'alice');
