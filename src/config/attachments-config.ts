@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
@@ -191,6 +192,8 @@ export class AttachmentsConfig {
         `\`upload.idleTimeout\` must be a positive number of milliseconds, got ${this.uploadIdleTimeout}`,
       );
     }
+    const shared = this.tus && tusFolderOverlap(this.tus.directory, this.storages);
+    if (shared) fail(shared);
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
     }
@@ -205,4 +208,24 @@ function tusSettings(option: AttachmentsUploadOptions['tus']): TusSettings | nul
     throw new AttachmentConfigurationError('AttachmentsModule: `upload.tus.directory` is empty');
   }
   return { directory: resolve(directory ?? join(tmpdir(), 'nestjs-attachments-tus')) };
+}
+
+/**
+ * Why the folder of unfinished tus uploads shares files with a storage, or undefined. A sweep
+ * of either would delete the other's files, and tus would find files it never wrote.
+ */
+function tusFolderOverlap(
+  directory: string,
+  storages: Readonly<Record<string, Storage>>,
+): string | undefined {
+  const folder = `${pathToFileURL(directory).href.replace(/\/$/, '')}/`;
+  for (const [name, storage] of Object.entries(storages)) {
+    const location = storage.location;
+    if (!location?.startsWith('file:')) continue;
+    const outer = location.endsWith('/') ? location : `${location}/`;
+    if (folder.startsWith(outer) || outer.startsWith(folder)) {
+      return `\`upload.tus.directory\` (${folder}) overlaps the storage "${name}" (${outer})`;
+    }
+  }
+  return undefined;
 }
