@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DrainBounds } from '../config/index.js';
+import { directResponse } from './node-http.js';
 import { drainRefusedBody } from './refused-body.js';
 
 /**
@@ -54,4 +55,23 @@ function withoutConnectionHeader(argument: unknown): unknown {
     return Object.fromEntries(Object.entries(argument).filter(([name]) => !isConnection(name)));
   }
   return argument;
+}
+
+/**
+ * Node's response for tus to answer on. Fastify is told it no longer owns the reply (it would
+ * otherwise wait to send one of its own); the headers set through it are carried over first.
+ */
+export function handedOver(reply: unknown): ServerResponse {
+  const response = directResponse(reply);
+  if (hasHijack(reply)) reply.hijack();
+  return response;
+}
+
+function hasHijack(value: unknown): value is { hijack(): void } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'hijack' in value &&
+    typeof value.hijack === 'function'
+  );
 }

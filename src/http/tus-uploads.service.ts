@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import type { FileStore } from '@tus/file-store';
 import type { Server, Upload } from '@tus/server';
@@ -14,7 +14,7 @@ import {
 import { AttachmentsService, FileUrls } from '../attaching/index.js';
 import type { FileRules } from '../core/index.js';
 import type { UploadResponse } from './app-upload.service.js';
-import { keepRefusalsReadable } from './tus-connection.js';
+import { handedOver, keepRefusalsReadable } from './tus-connection.js';
 import { loadTusPackages } from './tus-packages.js';
 import {
   describeUpload,
@@ -98,18 +98,15 @@ export class TusUploads implements OnModuleInit {
    * Hands one request to tus. A refusal is answered while the rest of the body is read and
    * thrown away within `upload.drain`, so that every client reads it.
    */
-  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async handle(request: IncomingMessage, reply: unknown): Promise<void> {
     const server = this.enabled();
     const owner = await this.config.uploadOwner(request);
+    // From here on tus answers; until here the error filter does, on any adapter.
+    const response = handedOver(reply);
     keepRefusalsReadable(request, response, this.config.uploadDrain);
     await this.requests.run({ method: request.method ?? '', owner }, () =>
       server.handle(request, response),
     );
-  }
-
-  /** Refuses (404) when the app did not enable tus: checked before the response is handed over. */
-  assertEnabled(): void {
-    this.enabled();
   }
 
   private enabled(): Server {

@@ -1,31 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Delete, Head, Patch, Post, Res, type Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
-import { NodeRequest, directResponse } from './node-http.js';
+import { NodeRequest } from './node-http.js';
 import { TusUploads } from './tus-uploads.service.js';
 
 /** The path of the tus endpoint under the controller's prefix. */
 export const TUS_ROUTE = 'tus';
-
-/**
- * Node's response for tus to answer on. Fastify is told it no longer owns the reply (it would
- * otherwise wait to send one of its own); the headers set through it are carried over first.
- */
-function handedOver(reply: unknown): ServerResponse {
-  const response = directResponse(reply);
-  if (hasHijack(reply)) reply.hijack();
-  return response;
-}
-
-function hasHijack(value: unknown): value is { hijack(): void } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'hijack' in value &&
-    typeof value.hijack === 'function'
-  );
-}
 
 /**
  * The tus endpoint under the prefix and guards the app chose: creation (`POST {prefix}/tus`),
@@ -56,9 +37,8 @@ export function createTusController(options: AttachmentsControllerOptions): Type
       return this.pass(request, reply);
     }
 
-    private async pass(request: IncomingMessage, reply: unknown): Promise<void> {
-      this.tus.assertEnabled();
-      await this.tus.handle(request, handedOver(reply));
+    private pass(request: IncomingMessage, reply: unknown): Promise<void> {
+      return this.tus.handle(request, reply);
     }
   }
   return TusController;
