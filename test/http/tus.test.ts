@@ -16,7 +16,7 @@ import {
 import { signUploadToken, verifyUploadToken } from '../../src/core/index.js';
 import { SweepHandler } from '../../src/work/handlers/sweep.handler.js';
 import { noisyPng } from '../sample/noisy-png.js';
-import { startDroppingProxy } from '../support/dropping-proxy.js';
+import { assertResumedOnce, startDroppingProxy } from '../support/dropping-proxy.js';
 import { Photo } from '../support/entities.js';
 import { pdf } from '../support/fixtures.js';
 import { listFiles, SECRET, waitForIdle, type Harness } from '../support/harness.js';
@@ -123,15 +123,7 @@ for (const { platform, cache } of RUNS) {
         });
         await proxy.dropped;
         const { answer } = await upload;
-        const [first, resumed, ...more] = proxy.patches;
-        assert.deepEqual(more, [], 'one PATCH cut, one resumed');
-        assert.equal(first!.offset, 0);
-        assert.equal(first!.bodyBytes, 64 * KiB, 'the first PATCH was cut after 64 KiB');
-        assert.ok(
-          resumed!.offset > 0 && resumed!.offset <= 64 * KiB,
-          `resumed at ${resumed!.offset}`,
-        );
-        assert.equal(resumed!.bodyBytes, image.length - resumed!.offset, 'only the rest was sent');
+        assertResumedOnce(proxy.patches, 64 * KiB, image.length);
 
         assert.equal(answer.file.metadata.sha256, sha256(image));
         const stored = await attachAndPromote(answer.token, 'alice');
@@ -232,6 +224,15 @@ for (const { platform, cache } of RUNS) {
       assert.equal(refused.json?.code, 'file_type_not_allowed');
       assert.deepEqual(await staged(), []);
       assert.deepEqual(await listFiles(harness.storages.cache!), []);
+    });
+
+    it('answers 412 in plain text to a request without Tus-Resumable, as the README says', async () => {
+      const answer = await fetch(endpoint, { method: 'POST', headers: { 'Upload-Length': '10' } });
+      assert.equal(answer.status, 412);
+      assert.match(answer.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.equal((await answer.text()).trim(), 'Tus-Resumable Required');
+      const refused = await tusRefusal(endpoint, pdf(), { metadata: forPhoto('fake.png') });
+      assert.equal(refused.status, 415, 'a hook refusal: JSON, but sent as text/plain by tus');
     });
 
     it('refuses a creation that names no declared attachment', async () => {

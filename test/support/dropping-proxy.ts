@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -8,6 +9,8 @@ export interface ForwardedPatch {
   offset: number;
   /** Body bytes forwarded to the server. */
   bodyBytes: number;
+  /** The status the server answered, if it answered. */
+  status?: number;
 }
 
 export interface DroppingProxy {
@@ -27,7 +30,8 @@ const HEADERS_END = Buffer.from('\r\n\r\n');
  * first PATCH body: after forwarding exactly `afterBytes` bytes of it, both sockets are
  * destroyed, as when a network goes away mid-upload. Every other request, before and after,
  * goes through untouched. It reads just enough HTTP (request heads and `Content-Length`) to
- * know where bodies start and end.
+ * know where bodies start and end, and the status lines of the answers to tell which PATCH got
+ * which status.
  */
 export async function startDroppingProxy(
   target: string,
@@ -51,7 +55,15 @@ export async function startDroppingProxy(
     upstream.on('close', () => client.destroy());
     client.on('error', destroyBoth);
     upstream.on('error', destroyBoth);
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    // Requests on this connection still waiting for their answer, in order (no pipelining).
+    const awaiting: (ForwardedPatch | null)[] = [];
+    upstream.on('data', (chunk: Buffer) => {
+      for (const [, status] of chunk.toString('latin1').matchAll(/HTTP\/1\.1 (\d{3}) /g)) {
+        const request = awaiting.shift();
+        if (request) request.status = Number(status);
+      }
+      client.write(chunk);
+    });
 
     let head = Buffer.alloc(0);
     let bodyLeft = 0;
@@ -98,6 +110,7 @@ export async function startDroppingProxy(
           cutting = armed;
           armed = false;
         }
+        awaiting.push(current);
       }
     });
   });
@@ -115,4 +128,24 @@ export async function startDroppingProxy(
       await once(server, 'close');
     },
   };
+}
+
+/**
+ * The PATCHes of an upload of `size` bytes cut after `cutAt` bytes of its first PATCH: that one
+ * was never answered, the last resumed from the offset the server had (somewhere in the part
+ * that got through) with only the rest of the file, and was answered 200. In between there may
+ * be one PATCH the server refused with 409 without storing it: a copy of the cut request that
+ * Chromium sends again on its own when a reused connection is reset, or one sent from an
+ * offset read while the cut request was still being settled.
+ */
+export function assertResumedOnce(patches: ForwardedPatch[], cutAt: number, size: number): void {
+  const seen = JSON.stringify(patches);
+  const [first, ...later] = patches;
+  const resumed = later.pop();
+  assert.ok(first && resumed, `a cut PATCH and a resumed one: ${seen}`);
+  assert.deepEqual([first.offset, first.bodyBytes, first.status], [0, cutAt, undefined], seen);
+  assert.ok(later.length <= 1 && later.every((patch) => patch.status === 409), seen);
+  assert.equal(resumed.status, 200, seen);
+  assert.ok(resumed.offset > 0 && resumed.offset <= cutAt, `resumed at ${resumed.offset}: ${seen}`);
+  assert.equal(resumed.bodyBytes, size - resumed.offset, `only the rest was sent: ${seen}`);
 }
