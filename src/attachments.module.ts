@@ -11,6 +11,7 @@ import {
   ATTACHMENTS_QUEUE,
   type AttachmentsHttpSettings,
   RedisConnections,
+  ResumableUploadSweeps,
 } from './config/index.js';
 import { AttachmentsService, AttachmentSerializer, FileUrls } from './attaching/index.js';
 import { DerivativeMaker } from './derivatives/index.js';
@@ -22,6 +23,7 @@ import { AttachmentWorkService, WORK_PROVIDERS, WORKER_PROVIDERS } from './work/
 
 /** Every layer's providers, bottom first. */
 const providers: Provider[] = [
+  ResumableUploadSweeps,
   AttachmentEvents,
   DerivativeMaker,
   QueueConnection,

@@ -13,6 +13,7 @@ export {
   type AttachmentsControllerOptions,
   type AttachmentsJobHooks,
   type AttachmentsModuleOptions,
+  type AttachmentsTusOptions,
   type AttachmentsUploadOptions,
   type AttachmentsWorkerOptions,
   type JobStep,

@@ -54,6 +54,7 @@ const MAIN = [
   'AttachmentsModule',
   'AttachmentsModuleOptions',
   'AttachmentsService',
+  'AttachmentsTusOptions',
   'AttachmentsUploadOptions',
   'AttachmentsWorkerOptions',
   'AttachOptions',

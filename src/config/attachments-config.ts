@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
@@ -32,6 +35,11 @@ export interface DrainBounds {
 /** `upload.drain` when it is not given. */
 export const DEFAULT_DRAIN: DrainBounds = { maxBytes: 64 * 1024 * 1024, timeout: 10_000 };
 
+/** `upload.tus` resolved: null when resumable uploads are off. */
+export interface TusSettings {
+  readonly directory: string;
+}
+
 /** The module options with defaults applied and checked once, at startup. */
 @Injectable()
 export class AttachmentsConfig {
@@ -51,6 +59,7 @@ export class AttachmentsConfig {
   readonly uploadAllowedTypes: readonly string[] | undefined;
   readonly uploadDrain: DrainBounds;
   readonly uploadIdleTimeout: number;
+  readonly tus: TusSettings | null;
   readonly signedStorages: ReadonlySet<string>;
   readonly signedUrlTtl: number;
   readonly dataSource: DataSource;
@@ -95,6 +104,7 @@ export class AttachmentsConfig {
     this.uploadAllowedTypes = options.upload?.allowedTypes;
     this.uploadDrain = { ...DEFAULT_DRAIN, ...options.upload?.drain };
     this.uploadIdleTimeout = options.upload?.idleTimeout ?? 30_000;
+    this.tus = tusSettings(options.upload?.tus);
     this.signedStorages = new Set(options.signedStorages ?? []);
     this.signedUrlTtl = options.signedUrlTtl ?? 3600;
     const worker = options.worker ?? true;
@@ -182,8 +192,40 @@ export class AttachmentsConfig {
         `\`upload.idleTimeout\` must be a positive number of milliseconds, got ${this.uploadIdleTimeout}`,
       );
     }
+    const shared = this.tus && tusFolderOverlap(this.tus.directory, this.storages);
+    if (shared) fail(shared);
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
     }
   }
+}
+
+function tusSettings(option: AttachmentsUploadOptions['tus']): TusSettings | null {
+  if (!option) return null;
+  const directory = option === true ? undefined : option.directory;
+  if (directory === '') {
+    // resolve('') is the working directory: uploads would land among the app's own files.
+    throw new AttachmentConfigurationError('AttachmentsModule: `upload.tus.directory` is empty');
+  }
+  return { directory: resolve(directory ?? join(tmpdir(), 'nestjs-attachments-tus')) };
+}
+
+/**
+ * Why the folder of unfinished tus uploads shares files with a storage, or undefined. A sweep
+ * of either would delete the other's files, and tus would find files it never wrote.
+ */
+function tusFolderOverlap(
+  directory: string,
+  storages: Readonly<Record<string, Storage>>,
+): string | undefined {
+  const folder = `${pathToFileURL(directory).href.replace(/\/$/, '')}/`;
+  for (const [name, storage] of Object.entries(storages)) {
+    const location = storage.location;
+    if (!location?.startsWith('file:')) continue;
+    const outer = location.endsWith('/') ? location : `${location}/`;
+    if (folder.startsWith(outer) || outer.startsWith(folder)) {
+      return `\`upload.tus.directory\` (${folder}) overlaps the storage "${name}" (${outer})`;
+    }
+  }
+  return undefined;
 }

@@ -127,6 +127,21 @@ export interface AttachmentsUploadOptions {
    * cannot hold a request open for ever. Default 30 s.
    */
   idleTimeout?: number;
+  /**
+   * Resumable uploads over the tus protocol at `{prefix}/tus`, under the same rules, guards and
+   * owner as the upload endpoint. Needs `@tus/server` and `@tus/file-store` installed. Default off.
+   */
+  tus?: boolean | AttachmentsTusOptions;
+}
+
+/** Where resumable uploads wait until their last byte arrives. */
+export interface AttachmentsTusOptions {
+  /**
+   * Folder holding unfinished uploads, outside every storage's folder. Every web process must
+   * see the same folder (a client may resume through another one). Default
+   * `<os.tmpdir()>/nestjs-attachments-tus`.
+   */
+  directory?: string;
 }
 
 /** The upload and files controller, fixed when the module is declared (it shapes routes). */

@@ -1,9 +1,16 @@
-export { AttachmentsConfig, DEFAULT_DRAIN, type DrainBounds } from './attachments-config.js';
+export {
+  AttachmentsConfig,
+  DEFAULT_DRAIN,
+  type DrainBounds,
+  type TusSettings,
+} from './attachments-config.js';
+export { ResumableUploadSweeps } from './resumable-upload-sweeps.js';
 export type {
   AttachmentsControllerOptions,
   AttachmentsJobHooks,
   AttachmentsModuleOptions,
   AttachmentsRequest,
+  AttachmentsTusOptions,
   AttachmentsUploadOptions,
   AttachmentsWorkerOptions,
   JobStep,

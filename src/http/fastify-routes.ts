@@ -1,6 +1,7 @@
 import { Inject, Injectable, UnsupportedMediaTypeException } from '@nestjs/common';
 import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { ATTACHMENTS_HTTP, type AttachmentsHttpSettings } from '../config/index.js';
+import { TUS_ROUTE } from './tus.controller.js';
 
 /** The files route as the controller declares it, in the syntax of Express's router. */
 export const FILES_ROUTE = 'files/:storage/*id';
@@ -38,12 +39,17 @@ interface FastifyInstance {
 /** The upload routes per Fastify instance, for apps that declare the module more than once. */
 const prepared = new WeakMap<object, Set<string>>();
 
+/** The tus routes per Fastify instance, whose `application/offset+octet-stream` bodies tus reads. */
+const tusPrepared = new WeakMap<object, Set<string>>();
+
 /**
  * Makes the routes of the module work on Fastify as they do on Express. It runs when the module's
  * providers are created, which is before Nest registers any route, so on Fastify it can still:
  *
  * - rewrite the files route's named trailing wildcard, which Fastify's router refuses, into
  *   Fastify's own `*` (the controller reads either name);
+ * - let the tus routes' `application/offset+octet-stream` bodies through unread, for tus to
+ *   stream from Node's request, the same way;
  * - let multipart bodies of the upload route through unread, for its parser to stream. Fastify
  *   parses bodies itself and refuses a type it has no parser for; this parser matches by pattern,
  *   so a parser the app registers for `multipart/form-data` itself (such as `@fastify/multipart`,
@@ -67,28 +73,44 @@ export class FastifyRoutes {
 
 function prepare(fastify: FastifyInstance, path: string): void {
   const prefix = path ? `/${path}/` : '/';
-  const uploads = uploadRoutesOf(fastify);
+  const uploads = routesOf(fastify, prepared, MULTIPART);
+  const tus = routesOf(fastify, tusPrepared, TUS_BODY);
   fastify.addHook('onRoute', (route) => {
     if (route.url.endsWith(`${prefix}${FILES_ROUTE}`)) {
       route.url = `${route.url.slice(0, -FILES_ROUTE.length)}${FILES_ROUTE_ON_FASTIFY}`;
     } else if (route.url.endsWith(`${prefix}upload`) && methods(route).includes('POST')) {
       uploads.add(route.url);
+    } else if (
+      (route.url.endsWith(`${prefix}${TUS_ROUTE}`) && methods(route).includes('POST')) ||
+      (route.url.endsWith(`${prefix}${TUS_ROUTE}/:id`) && methods(route).includes('PATCH'))
+    ) {
+      tus.add(route.url);
     }
   });
 }
 
-/** The upload routes of the module on this instance, whose bodies its one parser lets through. */
-function uploadRoutesOf(fastify: FastifyInstance): Set<string> {
-  const known = prepared.get(fastify);
+const MULTIPART = /^multipart\/form-data(?:\s*;|$)/i;
+const TUS_BODY = /^application\/offset\+octet-stream(?:\s*;|$)/i;
+
+/**
+ * The routes of the module on this instance whose bodies of `type` its one parser for that type
+ * lets through.
+ */
+function routesOf(
+  fastify: FastifyInstance,
+  registry: WeakMap<object, Set<string>>,
+  type: RegExp,
+): Set<string> {
+  const known = registry.get(fastify);
   if (known) return known;
-  const uploads = new Set<string>();
-  prepared.set(fastify, uploads);
-  fastify.addContentTypeParser(/^multipart\/form-data(?:\s*;|$)/i, (request, _payload, done) => {
+  const routes = new Set<string>();
+  registry.set(fastify, routes);
+  fastify.addContentTypeParser(type, (request, _payload, done) => {
     const url = request.routeOptions?.url;
-    if (request.is404 || (url !== undefined && uploads.has(url))) done(null);
+    if (request.is404 || (url !== undefined && routes.has(url))) done(null);
     else done(new UnsupportedMediaTypeException());
   });
-  return uploads;
+  return routes;
 }
 
 function methods(route: FastifyRoute): string[] {

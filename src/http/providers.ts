@@ -7,6 +7,8 @@ import { FastifyRoutes } from './fastify-routes.js';
 import { createDirectUploadsController } from './direct-uploads.controller.js';
 import { createFilesController } from './files.controller.js';
 import { createUploadController } from './upload.controller.js';
+import { createTusController } from './tus.controller.js';
+import { TusUploads } from './tus-uploads.service.js';
 import { UploadRules } from './upload-rules.js';
 
 export const HTTP_PROVIDERS: Provider[] = [
@@ -14,6 +16,7 @@ export const HTTP_PROVIDERS: Provider[] = [
   DirectUploadService,
   UploadRules,
   FastifyRoutes,
+  TusUploads,
 ];
 
 /** One controller per concern, under the prefix and guards the app chose. */
@@ -23,5 +26,6 @@ export function controllersFor(options: AttachmentsControllerOptions): Type[] {
     createFilesController(options),
     createClientScriptController(options),
     createDirectUploadsController(options),
+    createTusController(options),
   ];
 }

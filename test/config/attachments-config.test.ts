@@ -129,6 +129,23 @@ describe('the cache storage kept apart from the other storages', () => {
     );
   });
 
+  it('refuses a tus folder inside a storage folder, or around one, and takes a sibling', () => {
+    const storages = { cache: folder('cache'), store: folder('store') };
+    const tus = (...parts: string[]) => ({
+      storages,
+      upload: { tus: { directory: join(root, ...parts) } },
+    });
+    refuses(tus('cache', 'tus'), /`upload\.tus\.directory` .* overlaps the storage "cache"/);
+    refuses(tus(), /overlaps the storage "cache"/);
+    refuses(tus('store'), /overlaps the storage "store"/);
+    refuses({ upload: { tus: { directory: '' } } }, /`upload\.tus\.directory` is empty/);
+    assert.equal(
+      new AttachmentsConfig({ ...valid, ...tus('tus') }).tus?.directory,
+      join(root, 'tus'),
+    );
+    assert.equal(new AttachmentsConfig(valid).tus, null, 'off by default');
+  });
+
   it('accepts sibling folders, even when one name starts with the other', () => {
     accepts({ cache: folder('cache'), store: folder('store') });
     accepts({ cache: folder('cache'), store: folder('cache2') });

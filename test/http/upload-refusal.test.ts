@@ -2,14 +2,9 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { before, describe, it } from 'node:test';
-import {
-  ForbiddenException,
-  Injectable,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
 import type { UploadResponse } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
+import { RefusingGuard } from '../support/refusing-guard.js';
 import { fetchUpload, type FetchUpload } from '../support/fetch-upload-process.js';
 import { pdf, png } from '../support/fixtures.js';
 import { filesOnDisk, type Harness } from '../support/harness.js';
@@ -18,16 +13,6 @@ import { PLATFORMS } from '../support/platforms.js';
 import { useHarness } from '../support/suite.js';
 
 const MiB = 1024 * 1024;
-
-/** Refuses the requests that ask for it, before the route reads a byte of their body. */
-@Injectable()
-class RefusingGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
-    if (request.headers['x-refuse'] === 'yes') throw new ForbiddenException('Not you');
-    return true;
-  }
-}
 
 type Body = Omit<FetchUpload, 'url' | 'contentLength'>;
 

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface FetchUpload {
   url: string;
+  /** Default `POST`. */
+  method?: string;
   contentType: string;
   /** More request headers. */
   headers?: Record<string, string>;
@@ -45,7 +47,7 @@ async function run(upload: FetchUpload): Promise<FetchOutcome> {
       });
   try {
     const answer = await fetch(upload.url, {
-      method: 'POST',
+      method: upload.method ?? 'POST',
       headers: { ...upload.headers, 'content-type': upload.contentType },
       body,
       duplex: 'half',

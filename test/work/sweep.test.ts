@@ -56,6 +56,7 @@ for (const kind of SERVER_DATABASES) {
       assert.deepEqual(result, {
         deletedCachedFiles: 1,
         removedIncompleteUploads: 1,
+        removedResumableUploads: 0,
         removedClaims: 1,
         droppedFailedWork: 0,
       });

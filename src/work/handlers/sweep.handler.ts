@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { In, LessThan, MoreThan } from 'typeorm';
-import { AttachmentsConfig } from '../../config/index.js';
+import { AttachmentsConfig, ResumableUploadSweeps } from '../../config/index.js';
 import { sameFile, listOf } from '../../core/index.js';
 import { readColumnsNow, AttachmentClaim } from '../../persistence/index.js';
 import { AttachmentWork } from '../../outbox/index.js';
@@ -11,6 +11,8 @@ const BATCH = 1000;
 export interface SweepResult {
   deletedCachedFiles: number;
   removedIncompleteUploads: number;
+  /** Resumable (tus) uploads begun before the cache TTL and never finished. */
+  removedResumableUploads: number;
   removedClaims: number;
   /** Failed work older than `failedWorkRetention` that could be dropped without loss. */
   droppedFailedWork: number;
@@ -20,14 +22,18 @@ export interface SweepResult {
  * Deletes cached files nobody took within the cache TTL, a batch at a time: memory stays flat
  * however many files and outbox rows there are. A cached file that a promotion (pending or
  * failed) still reads is kept whatever its age: it is attached, or about to be. Only the cache
- * storage is touched. Also drops claims whose tokens expired, and failed work past its
+ * storage is touched, besides the unfinished resumable uploads registered with
+ * `ResumableUploadSweeps`. Also drops claims whose tokens expired, and failed work past its
  * retention when nothing would be lost by it.
  */
 @Injectable()
 export class SweepHandler {
   private readonly logger = new Logger('Attachments');
 
-  constructor(private readonly config: AttachmentsConfig) {}
+  constructor(
+    private readonly config: AttachmentsConfig,
+    private readonly resumable: ResumableUploadSweeps,
+  ) {}
 
   async run(now = Date.now()): Promise<SweepResult> {
     const cutoff = new Date(now - this.config.cacheTtl);
@@ -49,12 +55,14 @@ export class SweepHandler {
     await flush();
 
     const removedIncompleteUploads = (await cache.removeIncompleteUploads?.(cutoff)) ?? 0;
+    const removedResumableUploads = await this.resumable.run(cutoff);
     const claims = await this.config.dataSource
       .getRepository(AttachmentClaim)
       .delete({ expiresAt: LessThan(now) });
     const result: SweepResult = {
       deletedCachedFiles,
       removedIncompleteUploads,
+      removedResumableUploads,
       removedClaims: claims.affected ?? 0,
       droppedFailedWork: await this.dropOldFailures(now),
     };

@@ -1,0 +1,57 @@
+/**
+ * Boots the module in a process of its own, where `@tus/server` and `@tus/file-store` cannot be
+ * found (a resolve hook answers as Node does for a package that is not installed), with
+ * `upload.tus` on when `TUS=on`. Prints one JSON line: the status of `POST /attachments/tus` and
+ * of an ordinary upload once booted, or the error the boot failed with.
+ */
+import 'reflect-metadata';
+import { register } from 'node:module';
+import { attachmentEntities } from '../../src/index.js';
+import { createTestDatabase } from './databases.js';
+import { Photo } from './entities.js';
+import { png } from './fixtures.js';
+import { startHarness } from './harness.js';
+import { multipart } from './http-client.js';
+
+const HIDE_TUS = `
+export async function resolve(specifier, context, next) {
+  if (specifier.startsWith('@tus/')) {
+    const error = new Error("Cannot find package '" + specifier + "'");
+    error.code = 'ERR_MODULE_NOT_FOUND';
+    throw error;
+  }
+  return next(specifier, context);
+}`;
+register(`data:text/javascript,${encodeURIComponent(HIDE_TUS)}`);
+
+const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
+let outcome: Record<string, unknown>;
+try {
+  const harness = await startHarness({
+    dataSource: db.dataSource,
+    http: true,
+    worker: false,
+    upload: { tus: process.env.TUS === 'on' },
+  });
+  try {
+    const tus = await fetch(`${harness.baseUrl}/attachments/tus`, {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' },
+    });
+    const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(4, 4) }]);
+    const upload = await fetch(`${harness.baseUrl}/attachments/upload`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
+    outcome = { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
+  } finally {
+    await harness.close();
+  }
+} catch (error) {
+  outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+} finally {
+  await db.close();
+}
+// A boot that failed leaves its connections open, as it would in an app that then exits.
+process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
