@@ -50,7 +50,38 @@ async function quotableFiles() {
 const key = (binding: Binding) =>
   `${binding.imported === binding.local ? binding.local : `${binding.imported} as ${binding.local}`} from '${binding.module}'`;
 
+/** The README's ```js blocks: browser code, such as Uppy's setup. */
+const readmeScriptBlocks = async () =>
+  [...(await readFile(`${root}README.md`, 'utf8')).matchAll(/```js\n([\s\S]*?)```/g)].map(
+    (match) => match[1]!,
+  );
+
+/** The tests' page scripts, which the browser tests bundle and run. */
+async function pageScripts() {
+  const names = (await readdir(`${root}test`, { recursive: true }))
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => `test/${name}`);
+  return Promise.all(
+    names.map(async (name) => ({
+      name,
+      text: normalize(await readFile(`${root}${name}`, 'utf8')),
+    })),
+  );
+}
+
 describe('README.md', () => {
+  it('shows only browser code that a test runs, verbatim with its imports', async () => {
+    const blocks = await readmeScriptBlocks();
+    assert.ok(blocks.length >= 2, "Uppy's setups are shown");
+    const scripts = await pageScripts();
+    for (const block of blocks) {
+      assert.ok(
+        scripts.some((script) => script.text.includes(normalize(block))),
+        `README block not found in the tests' page scripts (test/**/*.js):\n${block}`,
+      );
+    }
+  });
+
   it('shows only TypeScript that exists, verbatim, in the sample or the tests', async () => {
     const blocks = await readmeBlocks();
     assert.ok(blocks.length >= 4, 'the quick start has its code blocks');

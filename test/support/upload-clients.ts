@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import type { Page } from 'playwright-core';
 
 /** The checkout's root, where node_modules is (this file runs from build/test/support). */
@@ -33,16 +33,31 @@ let bundled: Promise<string> | undefined;
  * `{ Uppy, AwsS3, Tus, XHRUpload, tus }`.
  */
 export function uploadClientsBundle(): Promise<string> {
-  bundled ??= build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'js' },
+  bundled ??= bundleForPage({ stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'js' } });
+  return bundled;
+}
+
+/**
+ * A page script of the tests (ES module source importing the clients by their package names),
+ * bundled by esbuild from the installed packages as an app's bundler would bundle it.
+ * `file` is relative to the checkout's root.
+ */
+export function bundlePageScript(file: string): Promise<string> {
+  return bundleForPage({ entryPoints: [`${ROOT}${file}`] });
+}
+
+/** One script for a page, as a `<script>` tag holds it, from what `input` imports. */
+async function bundleForPage(input: Pick<BuildOptions, 'stdin' | 'entryPoints'>): Promise<string> {
+  const result = await build({
+    ...input,
     bundle: true,
     format: 'iife',
     platform: 'browser',
     target: 'chrome120',
     write: false,
     logLevel: 'silent',
-  }).then((result) => result.outputFiles[0]!.text);
-  return bundled;
+  });
+  return result.outputFiles[0]!.text;
 }
 
 /** Adds the bundle to a page that is already open at the app's origin. */

@@ -38,7 +38,7 @@ const fixtures = new Map<string, Buffer>();
 
 /** The app's own routes: a page at its origin (Uppy calls the routes same-origin) and fixtures. */
 @Controller()
-class UppyPageController {
+export class UppyPageController {
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')
   page(): string {
