@@ -28,6 +28,8 @@ type JobData = WorkJobData | SweepJobData;
 export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Attachments');
   private worker?: Worker<JobData>;
+  /** Both of the worker's connections have reached Redis. */
+  private workerReady = false;
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -54,18 +56,32 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
       maxStalledCount: options.maxStalledCount,
     });
     this.connection.watch(this.worker);
+    this.worker.waitUntilReady().then(
+      () => (this.workerReady = true),
+      () => undefined, // closed before Redis was ever reached
+    );
     this.worker.run().catch((error) => this.logger.error(`Worker stopped: ${String(error)}`));
   }
 
   /**
    * Lets running jobs finish while the database and the queue are still there. While Redis is
    * known to be down, that close would wait for Redis to take the jobs' ends and the worker's
-   * goodbye, and the process could never exit: the worker is then closed at once. Its running
-   * jobs, which cannot be recorded as done anyway, are taken over by another worker once their
-   * locks expire.
+   * goodbye, and the process could never exit: the worker is then closed at once. So it is when
+   * Redis goes down during that close (the jobs' ends and the worker's goodbye then wait in its
+   * clients for Redis): its connections are closed at once as soon as the outage is noticed.
+   * Its running jobs, which cannot be recorded as done anyway, are taken over by another worker
+   * once their locks expire.
    */
   async onModuleDestroy(): Promise<void> {
-    await this.worker?.close(!this.connection.ready);
+    const worker = this.worker;
+    if (!worker) return;
+    if (!this.connection.ready || !this.workerReady) return worker.close(true);
+    const closed = worker.close().then(() => true);
+    const outage = this.connection.whenUnreachable().then(() => false);
+    if (await Promise.race([closed, outage])) return;
+    // The close under way waits for Redis; BullMQ's own forced close of the connections does
+    // not, and keeps the worker from reconnecting them.
+    await worker.getBackend().close(true);
   }
 
   private async process(job: Job<JobData>): Promise<unknown> {
