@@ -17,6 +17,21 @@ import { WorkFailures } from './work-failures.js';
 
 type JobData = WorkJobData | SweepJobData;
 
+/** BullMQ's worker, with a way out of a close that waits for Redis. */
+class JobWorker extends Worker<JobData> {
+  /**
+   * For a close begun while Redis answered, now waiting for it to take the jobs' ends: that
+   * close stops the lock renewals and the stalled-job checks only at its end, and both would
+   * keep the process alive meanwhile, the renewals for ever. They are stopped here, and the
+   * connections closed without a goodbye.
+   */
+  async abandonClose(): Promise<void> {
+    await this.pause(true);
+    await this.lockManager.close();
+    await this.getBackend().close(true);
+  }
+}
+
 /**
  * The BullMQ worker of the attachments queue: it hands each job to the handler of its kind.
  * Built in worker processes only, with the module's worker options from the start (BullMQ
@@ -27,7 +42,7 @@ type JobData = WorkJobData | SweepJobData;
 @Injectable()
 export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Attachments');
-  private worker?: Worker<JobData>;
+  private worker?: JobWorker;
   /** Both of the worker's connections have reached Redis. */
   private workerReady = false;
 
@@ -46,7 +61,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   onApplicationBootstrap(): void {
     const options = this.config.worker;
     if (!options) return;
-    this.worker = new Worker<JobData>(ATTACHMENTS_QUEUE, (job) => this.process(job), {
+    this.worker = new JobWorker(ATTACHMENTS_QUEUE, (job) => this.process(job), {
       connection: this.connections.forWorker(),
       prefix: this.config.queuePrefix,
       autorun: false,
@@ -78,10 +93,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     if (!this.connection.ready || !this.workerReady) return worker.close(true);
     const closed = worker.close().then(() => true);
     const outage = this.connection.whenUnreachable().then(() => false);
-    if (await Promise.race([closed, outage])) return;
-    // The close under way waits for Redis; BullMQ's own forced close of the connections does
-    // not, and keeps the worker from reconnecting them.
-    await worker.getBackend().close(true);
+    if (!(await Promise.race([closed, outage]))) await worker.abandonClose();
   }
 
   private async process(job: Job<JobData>): Promise<unknown> {

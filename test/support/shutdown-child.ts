@@ -70,7 +70,9 @@ export class ShutdownProcess extends Child {
       await within(boundMs, this.exit, 'the stopped process to exit');
     } catch (error) {
       await this.kill();
-      throw new Error(`${String(error)}; its stderr ends:\n${this.stderrTail}`);
+      throw new Error(
+        `${String(error)}; it printed:\n${this.lines.join('\n')}\nits stderr ends:\n${this.stderrTail}`,
+      );
     }
     return { code: this.process.exitCode, signal: this.process.signalCode };
   }
