@@ -19,6 +19,8 @@ export interface ShutdownProcessOptions {
    * closed and before the queue closes (`before-shutdown`).
    */
   holdShutdown?: ShutdownStage;
+  /** The test app's files directory, to run its work; with `holdJob`, a promotion waits. */
+  files?: { directory: string; holdJob?: boolean };
 }
 
 export class ShutdownProcess extends Child {
@@ -33,6 +35,8 @@ export class ShutdownProcess extends Child {
             ? { REDIS_URL: options.redis.url }
             : { REDIS_CLUSTER: JSON.stringify(options.redis.cluster) }),
           HOLD_SHUTDOWN: options.holdShutdown ?? '',
+          FILES_DIR: options.files?.directory ?? '',
+          HOLD_JOB: options.files?.holdJob ? '1' : '',
         },
         stdio: [options.holdShutdown ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       }),

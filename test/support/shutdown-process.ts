@@ -10,7 +10,9 @@
  * two stages of the shutdown: `destroy`, before the module closes its worker, and
  * `before-shutdown`, once the worker is closed and before the queue is. HOLD_SHUTDOWN=<stage>
  * holds the shutdown at that stage until a line arrives on stdin, so a test can act (kill
- * Redis) at that exact point.
+ * Redis) at that exact point. FILES_DIR shares the files of the test's own app (and its work);
+ * with HOLD_JOB=1 a promotion stops before its write, printing `JOB HELD`, and goes on only
+ * when the held shutdown goes on, so it ends after what the test did there.
  */
 import 'reflect-metadata';
 import {
@@ -38,7 +40,10 @@ const dataSource = await new DataSource(
   urlOptions(required('DATABASE_URL'), { entities: [Photo, ...attachmentEntities] }),
 ).initialize();
 const clusterNodes = process.env.REDIS_CLUSTER;
+const filesDirectory = process.env.FILES_DIR || undefined;
 const print = (line: string) => process.stdout.write(`${line}\n`);
+let releaseJob: () => void = () => undefined;
+const jobReleased = new Promise<void>((resolve) => (releaseJob = resolve));
 
 async function stage(name: 'destroy' | 'before-shutdown'): Promise<void> {
   print(`SHUTTING DOWN ${name}`);
@@ -47,6 +52,7 @@ async function stage(name: 'destroy' | 'before-shutdown'): Promise<void> {
   await once(lines, 'line');
   lines.close();
   process.stdin.destroy();
+  releaseJob();
 }
 
 /** The app's own part of the shutdown, told first at each stage (its module is the root). */
@@ -62,7 +68,7 @@ class ShutdownWatch implements OnModuleDestroy, BeforeApplicationShutdown, OnApp
 
   async onApplicationShutdown(): Promise<void> {
     await dataSource.destroy();
-    await rm(harness.directory, { recursive: true, force: true });
+    if (!filesDirectory) await rm(harness.directory, { recursive: true, force: true });
   }
 }
 
@@ -72,7 +78,19 @@ const harness = await startHarness({
     ? { cluster: { nodes: JSON.parse(clusterNodes) as { host: string; port: number }[] } }
     : redisConnection(required('REDIS_URL')),
   queuePrefix: required('QUEUE_PREFIX'),
+  directory: filesDirectory,
   controllers: [ShutdownWatch],
+  ...(process.env.HOLD_JOB === '1'
+    ? {
+        jobHooks: {
+          onStep: async (step: string) => {
+            if (step !== 'promote:before-write') return;
+            print('JOB HELD');
+            await jobReleased;
+          },
+        },
+      }
+    : {}),
   logger: {
     log: () => undefined,
     error: (message: unknown) => print(`ERROR ${String(message)}`),

@@ -155,12 +155,13 @@ describe('shutting down while Redis is down', () => {
   });
 
   /** A process of the app on this test's Redis and database. */
-  const appProcess = (holdShutdown?: ShutdownStage) =>
+  const appProcess = (holdShutdown?: ShutdownStage, web?: Harness) =>
     new ShutdownProcess({
       databaseUrl: db.url!,
-      queuePrefix: `test${randomBytes(4).toString('hex')}`,
+      queuePrefix: web?.queue.opts.prefix ?? `test${randomBytes(4).toString('hex')}`,
       redis: { url: redis.url },
       holdShutdown,
+      ...(web ? { files: { directory: web.directory, holdJob: true } } : {}),
     });
 
   it('a process stopped by SIGTERM during an outage exits by itself', async () => {
@@ -200,4 +201,31 @@ describe('shutting down while Redis is down', () => {
       }
     });
   }
+
+  it('a process whose Redis dies during its shutdown while a job runs exits by itself', async () => {
+    await redis.start();
+    const web = await startHarness({
+      dataSource: db.dataSource,
+      connection: { host: '127.0.0.1', port: redis.port },
+      worker: false,
+    });
+    const app = appProcess('destroy', web);
+    try {
+      await app.ready();
+      const photos = db.dataSource.getRepository(Photo);
+      const photo = photos.create({ title: 'promoted by the stopped process' });
+      await web.attachments.attach(photo, 'image', png(5, 5), { filename: 'p.png' });
+      await photos.save(photo);
+      await app.line(/^JOB HELD$/);
+      app.terminate();
+      await app.reached('destroy');
+      await redis.kill();
+      // The job goes on now: its end, and the worker's close, wait for Redis.
+      app.release();
+      assert.deepEqual(await app.waitForExit(), { code: 0, signal: null });
+    } finally {
+      await app.kill();
+      await within(20_000, web.close(), 'the close of the web app');
+    }
+  });
 });
