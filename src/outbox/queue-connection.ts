@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Queue, QueueBase } from 'bullmq';
+import type { Queue, QueueBase, RedisClient } from 'bullmq';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
 
 /**
@@ -16,6 +16,9 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
   private down = false;
   private lastFailureLog = 0;
   private readonly recoveryListeners: (() => void)[] = [];
+  private readonly outageListeners: (() => void)[] = [];
+  /** The queue's client, once BullMQ has it connected. */
+  private client?: RedisClient;
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -25,17 +28,31 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.watch(this.queue);
     this.queue.waitUntilReady().then(
-      () => (this.everReady = true),
+      async () => {
+        this.everReady = true;
+        this.client = await this.queue.getBackend().client;
+      },
       () => undefined, // closed before Redis was ever reached
     );
   }
 
   /**
-   * While Redis is down, closing the queue gives up on its goodbye to Redis but leaves its
-   * client trying to reconnect, which keeps the process alive: that client is stopped here.
+   * Closes the queue here, before @nestjs/bullmq does (its module is further from the app's),
+   * and makes sure its client ends. BullMQ says goodbye to Redis, which fails at once while
+   * Redis does not answer (the client keeps no command while offline); the failure leaves the
+   * client reconnecting for ever, keeping the process alive, and Nest would log it as an error.
+   * So while Redis is known to be down the queue is closed by disconnecting, and in every case
+   * the client is disconnected once the queue is closed, whatever its state: an outage may have
+   * begun unnoticed just before.
    */
   async onApplicationShutdown(): Promise<void> {
-    if (this.everReady && this.down) (await this.queue.getBackend().client).disconnect();
+    try {
+      await (this.ready ? this.queue.close() : this.queue.getBackend().close(true));
+    } catch {
+      // Redis went down unnoticed: the goodbye failed, and the client is stopped below.
+    } finally {
+      this.client?.disconnect();
+    }
   }
 
   /** Takes over the errors of a queue or worker, which would each print a trace. */
@@ -55,6 +72,12 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
   /** Called each time Redis becomes reachable after it was not. */
   onRecovery(listener: () => void): void {
     this.recoveryListeners.push(listener);
+  }
+
+  /** Resolves once Redis is known to be unreachable: at once while it is, else at the next outage. */
+  whenUnreachable(): Promise<void> {
+    if (this.down) return Promise.resolve();
+    return new Promise((resolve) => this.outageListeners.push(resolve));
   }
 
   /**
@@ -94,6 +117,7 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
       `Redis at ${this.config.redisAddress} is unreachable (${error.message}); saves go on, and their work ` +
         'waits in the outbox until Redis is back',
     );
+    for (const listener of this.outageListeners.splice(0)) listener();
   }
 
   private reachable(): void {

@@ -17,6 +17,21 @@ import { WorkFailures } from './work-failures.js';
 
 type JobData = WorkJobData | SweepJobData;
 
+/** BullMQ's worker, with a way out of a close that waits for Redis. */
+class JobWorker extends Worker<JobData> {
+  /**
+   * For a close begun while Redis answered, now waiting for it to take the jobs' ends: that
+   * close stops the lock renewals and the stalled-job checks only at its end, and both would
+   * keep the process alive meanwhile, the renewals for ever. They are stopped here, and the
+   * connections closed without a goodbye.
+   */
+  async abandonClose(): Promise<void> {
+    await this.pause(true);
+    await this.lockManager.close();
+    await this.getBackend().close(true);
+  }
+}
+
 /**
  * The BullMQ worker of the attachments queue: it hands each job to the handler of its kind.
  * Built in worker processes only, with the module's worker options from the start (BullMQ
@@ -27,7 +42,9 @@ type JobData = WorkJobData | SweepJobData;
 @Injectable()
 export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Attachments');
-  private worker?: Worker<JobData>;
+  private worker?: JobWorker;
+  /** Both of the worker's connections have reached Redis. */
+  private workerReady = false;
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -44,7 +61,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   onApplicationBootstrap(): void {
     const options = this.config.worker;
     if (!options) return;
-    this.worker = new Worker<JobData>(ATTACHMENTS_QUEUE, (job) => this.process(job), {
+    this.worker = new JobWorker(ATTACHMENTS_QUEUE, (job) => this.process(job), {
       connection: this.connections.forWorker(),
       prefix: this.config.queuePrefix,
       autorun: false,
@@ -54,18 +71,29 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
       maxStalledCount: options.maxStalledCount,
     });
     this.connection.watch(this.worker);
+    this.worker.waitUntilReady().then(
+      () => (this.workerReady = true),
+      () => undefined, // closed before Redis was ever reached
+    );
     this.worker.run().catch((error) => this.logger.error(`Worker stopped: ${String(error)}`));
   }
 
   /**
    * Lets running jobs finish while the database and the queue are still there. While Redis is
    * known to be down, that close would wait for Redis to take the jobs' ends and the worker's
-   * goodbye, and the process could never exit: the worker is then closed at once. Its running
-   * jobs, which cannot be recorded as done anyway, are taken over by another worker once their
-   * locks expire.
+   * goodbye, and the process could never exit: the worker is then closed at once. So it is when
+   * Redis goes down during that close (the jobs' ends and the worker's goodbye then wait in its
+   * clients for Redis): its connections are closed at once as soon as the outage is noticed.
+   * Its running jobs, which cannot be recorded as done anyway, are taken over by another worker
+   * once their locks expire.
    */
   async onModuleDestroy(): Promise<void> {
-    await this.worker?.close(!this.connection.ready);
+    const worker = this.worker;
+    if (!worker) return;
+    if (!this.connection.ready || !this.workerReady) return worker.close(true);
+    const closed = worker.close().then(() => true);
+    const outage = this.connection.whenUnreachable().then(() => false);
+    if (!(await Promise.race([closed, outage]))) await worker.abandonClose();
   }
 
   private async process(job: Job<JobData>): Promise<unknown> {

@@ -18,6 +18,8 @@ import {
 } from '../support/harness.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { RedisCluster, RedisSentinel } from '../support/redis-topologies.js';
+import { ShutdownProcess, type ShutdownStage } from '../support/shutdown-child.js';
+import { within } from '../support/within.js';
 
 const tagged = () => `{test${randomBytes(4).toString('hex')}}`;
 
@@ -161,6 +163,60 @@ describe('on a three-node Redis Cluster', () => {
       assert.ok(logger.logs.some((line) => /reachable again/.test(line)));
     } finally {
       await closeOnLiveCluster(harness);
+    }
+  });
+
+  it('shuts down while the cluster is down, as on SIGTERM during an outage', async () => {
+    const logger = new RecordingLogger();
+    const harness = await onCluster({ logger });
+    await harness.queue.waitUntilReady();
+    await cluster.kill();
+    try {
+      await waitFor(
+        async () => logger.warnings.some((line) => /unreachable/.test(line)),
+        'the outage to be noticed',
+      );
+      await within(20_000, harness.app.close(), 'the shutdown');
+    } finally {
+      await cluster.restart();
+    }
+  });
+
+  /** A process of the app on this cluster and database. */
+  const appProcess = (holdShutdown?: ShutdownStage) =>
+    new ShutdownProcess({
+      databaseUrl: db.url!,
+      queuePrefix: tagged(),
+      redis: { cluster: cluster.startupNodes },
+      holdShutdown,
+    });
+
+  it('a process stopped by SIGTERM while the cluster is down exits by itself', async () => {
+    const app = appProcess();
+    try {
+      await app.ready();
+      await cluster.kill();
+      await app.line(/^WARN .*unreachable/);
+      app.terminate();
+      assert.deepEqual(await app.waitForExit(), { code: 0, signal: null });
+    } finally {
+      await app.kill();
+      await cluster.restart();
+    }
+  });
+
+  it('a process whose cluster dies before its worker closes, during its shutdown, exits by itself', async () => {
+    const app = appProcess('destroy');
+    try {
+      await app.ready();
+      app.terminate();
+      await app.reached('destroy');
+      await cluster.kill();
+      app.release();
+      assert.deepEqual(await app.waitForExit(), { code: 0, signal: null });
+    } finally {
+      await app.kill();
+      await cluster.restart();
     }
   });
 
