@@ -18,6 +18,7 @@ export {
   type AttachmentsWorkerOptions,
   type JobStep,
   type JobStepData,
+  type UnnamedUploadRules,
 } from './config/index.js';
 
 export {
@@ -60,14 +61,18 @@ export {
   type UploadedFile,
   AttachmentConfigurationError,
   AttachmentError,
+  AttachmentRequiredError,
+  EmptyFileError,
   ExpiredTokenError,
   FileNotFoundError,
   FileTooLargeError,
   FileTypeNotAllowedError,
+  ImageTooLargeError,
   InvalidFileIdError,
   InvalidFileUrlError,
   InvalidTokenError,
   InvalidUploadError,
+  MalformedImageError,
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
   TooManyFilesError,
