@@ -18,7 +18,6 @@ export {
   type AttachmentsWorkerOptions,
   type JobStep,
   type JobStepData,
-  type UnnamedUploadRules,
 } from './config/index.js';
 
 export {
@@ -61,7 +60,6 @@ export {
   type UploadedFile,
   AttachmentConfigurationError,
   AttachmentError,
-  AttachmentRequiredError,
   EmptyFileError,
   ExpiredTokenError,
   FileNotFoundError,

@@ -44,7 +44,6 @@ const MAIN = [
   'AttachmentEvents',
   'AttachmentListOptions',
   'AttachmentOptions',
-  'AttachmentRequiredError',
   'AttachmentSerializer',
   'AttachmentState',
   'AttachmentWork',
@@ -90,7 +89,6 @@ const MAIN = [
   'TokenAlreadyUsedError',
   'TokenOwnerMismatchError',
   'TooManyFilesError',
-  'UnnamedUploadRules',
   'UploadResponse',
   'UploadTimeoutError',
   'UploadedFile',
@@ -108,7 +106,8 @@ describe('the public API', () => {
       [...MAIN].sort(),
       'src/index.ts exports these names',
     );
-    assert.ok(found.length <= 60, `${found.length} names`);
+    // 61 since the three refusals attach() and cache() throw on a file's bytes were added.
+    assert.ok(found.length <= 61, `${found.length} names`);
     const undocumented = found.filter(({ documented }) => !documented).map(({ name }) => name);
     assert.deepEqual(undocumented, [], 'every export has a doc comment');
   });

@@ -36,11 +36,13 @@ export class AppUploadService {
     const declared = Number(request.headers['content-length']);
     const entity = text(query.entity);
     const attachment = text(query.attachment);
-    // Named in the query, a body announced as too large is refused before a byte of it is
-    // read; named in form fields, the file is cut off once it passes the limit.
+    // A body announced as too large is refused before a byte of it is read: over the named
+    // attachment's limit, or, when the query names none, over the module's cap (form fields
+    // may still name one; a file is then cut off once it passes that attachment's limit).
     const upfront = entity && attachment ? this.rules.for(entity, attachment) : undefined;
-    if (upfront?.maxSize !== undefined && declared > upfront.maxSize + MULTIPART_OVERHEAD) {
-      throw new FileTooLargeError(upfront.maxSize);
+    const cap = upfront ? upfront.maxSize : this.rules.largestUnnamed();
+    if (cap !== undefined && declared > cap + MULTIPART_OVERHEAD) {
+      throw new FileTooLargeError(cap);
     }
     const upload = await receiveSingleFile<CachedUpload>(
       request,

@@ -32,6 +32,14 @@ export class UploadRules {
     const rules = this.config.rulesOf(definition.options);
     return { ...rules, maxSize: rules.maxSize ?? this.config.uploadMaxSize };
   }
+
+  /**
+   * The largest file a request that names no attachment in its query may bring, before its
+   * form fields say more: the module's cap, or `upload.unnamed.maxSize` if larger.
+   */
+  largestUnnamed(): number {
+    return Math.max(this.config.uploadMaxSize, this.config.unnamedUploads?.maxSize ?? 0);
+  }
 }
 
 /** A non-empty string query or form value, else undefined. */

@@ -5,8 +5,9 @@ import { Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Attachment, type UploadedFile, type UploadResponse } from '../../src/index.js';
 import { photo, pngBomb } from '../derivatives/images.js';
 import { png } from '../support/fixtures.js';
+import { fetchUpload } from '../support/fetch-upload-process.js';
 import { filesOnDisk, type Harness } from '../support/harness.js';
-import { multipart, rawRequest, type Part } from '../support/http-client.js';
+import { multipart, multipartHead, rawRequest, type Part } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { useHarness } from '../support/suite.js';
 
@@ -88,6 +89,20 @@ for (const platform of PLATFORMS) {
         'attachment_required',
         message,
       );
+    });
+
+    it('answers that refusal to fetch while the rest of the body is still coming', async () => {
+      const { head, tail, contentType } = multipartHead('big.png');
+      const outcome = await fetchUpload({
+        url: `${harness.baseUrl}/attachments/upload`,
+        contentType,
+        body: [head.toString('base64'), 32 * 1024 * 1024, tail.toString('base64')],
+        contentLength: false,
+      });
+      assert.ok('status' in outcome, `fetch read no answer: ${JSON.stringify(outcome)}`);
+      assert.equal(outcome.status, 400);
+      assert.equal(outcome.body.code, 'attachment_required');
+      assert.deepEqual(await filesOnDisk(harness, 'cache'), []);
     });
 
     it('accepts the attachment named in the query or in fields before the file', async () => {
