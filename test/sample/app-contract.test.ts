@@ -83,7 +83,11 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
         page.headers.get('content-security-policy'),
         "default-src 'self'; style-src 'self' 'unsafe-inline'",
       );
-      const presign = await api(app.baseUrl, 'GET', '/attachments/s3/params?filename=a.png&entity=Photo&attachment=image');
+      const presign = await api(
+        app.baseUrl,
+        'GET',
+        '/attachments/s3/params?filename=a.png&entity=Photo&attachment=image',
+      );
       assert.equal(presign.status, 400);
       assert.match(String(presign.body?.message), /does not accept direct uploads/);
       const client = await fetch(`${app.baseUrl}/attachments/client.js`);
