@@ -240,7 +240,10 @@ export class AttachmentsConfig {
       );
     }
     const unnamed = this.unnamedUploads;
-    if (upload?.unnamed && (!Array.isArray(unnamed?.allowedTypes) || !unnamed.allowedTypes.length)) {
+    if (
+      upload?.unnamed &&
+      (!Array.isArray(unnamed?.allowedTypes) || !unnamed.allowedTypes.length)
+    ) {
       fail('`upload.unnamed.allowedTypes` must list the accepted types, such as ["image/*"]');
     }
     for (const [name, value] of [

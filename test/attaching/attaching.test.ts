@@ -218,7 +218,11 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
       ['empty', Buffer.alloc(0), EmptyFileError],
       ['bomb', bomb, ImageTooLargeError],
       ['truncated JPEG', jpeg.subarray(0, -10), MalformedImageError],
-      ['PNG and a page', Buffer.concat([png(4, 4), Buffer.from('<html></html>')]), MalformedImageError],
+      [
+        'PNG and a page',
+        Buffer.concat([png(4, 4), Buffer.from('<html></html>')]),
+        MalformedImageError,
+      ],
     ];
     for (const [what, bytes, errorClass] of cases) {
       for (const source of [bytes, Readable.from(bytes.length ? [bytes] : [])]) {

@@ -165,7 +165,11 @@ describe('MetadataProbe', () => {
       }
     }
     await assert.rejects(
-      pipeline(Readable.from(endless()), new MetadataProbe({ maxSize: 1024 * 1024 }), countingSink().stream),
+      pipeline(
+        Readable.from(endless()),
+        new MetadataProbe({ maxSize: 1024 * 1024 }),
+        countingSink().stream,
+      ),
       FileTooLargeError,
     );
     // 17 chunks exceed the limit; allow for the streams' read-ahead buffers.

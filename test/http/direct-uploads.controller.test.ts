@@ -105,7 +105,9 @@ for (const platform of PLATFORMS) {
     });
 
     it('presigns a PUT that fetch can use', async () => {
-      const upload = await presign('filename=p.png&type=image/png&method=PUT&entity=Photo&attachment=image');
+      const upload = await presign(
+        'filename=p.png&type=image/png&method=PUT&entity=Photo&attachment=image',
+      );
       assert.equal(upload.method, 'PUT');
       const put = await fetch(upload.url, {
         method: 'PUT',
@@ -124,7 +126,9 @@ for (const platform of PLATFORMS) {
         harness.attachments.attach(new Photo(), 'image', big.token),
         FileTooLargeError,
       );
-      const doc = await presign('filename=doc.png&type=image/png&method=PUT&entity=Photo&attachment=image');
+      const doc = await presign(
+        'filename=doc.png&type=image/png&method=PUT&entity=Photo&attachment=image',
+      );
       assert.ok((await fetch(doc.url, { method: 'PUT', headers: doc.headers, body: pdf() })).ok);
       await assert.rejects(
         harness.attachments.attach(new Photo(), 'image', doc.token),
@@ -335,8 +339,9 @@ for (const platform of PLATFORMS) {
     });
 
     it('aborts on request, and refuses keys it did not hand out', async () => {
-      const { uploadId, key } = (await api('/multipart', json('POST', { ...report, filename: 'x.png' })))
-        .body as { uploadId: string; key: string };
+      const { uploadId, key } = (
+        await api('/multipart', json('POST', { ...report, filename: 'x.png' }))
+      ).body as { uploadId: string; key: string };
       assert.equal(
         (await api(`/multipart/${encodeURIComponent(uploadId)}?key=${key}`, { method: 'DELETE' }))
           .status,

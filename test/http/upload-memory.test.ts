@@ -52,7 +52,9 @@ for (const platform of PLATFORMS) {
       // A whole PNG: the probe reads its chunks to the end as they stream.
       async function* body() {
         yield head;
-        for (const chunk of streamedPng(FILE_SIZE, CHUNK, (data, offset) => data.fill(offset & 0xff))) {
+        for (const chunk of streamedPng(FILE_SIZE, CHUNK, (data, offset) =>
+          data.fill(offset & 0xff),
+        )) {
           hash.update(chunk);
           yield chunk;
         }
