@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { MB, timed } from '../lib/stats.js';
 import { png } from '../../test/support/fixtures.js';
@@ -88,13 +89,35 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 const CHUNK = MB;
-/** The same bytes over and over: generating content would cost the client time it reports. */
-const filler = Buffer.alloc(CHUNK, 'attachments bench ');
-/** A real 16x16 PNG first, so the library's type probe sees an image and reads its size. */
-const firstChunk = (() => {
-  const image = png(16, 16);
-  return Buffer.concat([image, filler.subarray(image.length)]);
-})();
+/**
+ * The file is a whole PNG, as the library's probe checks an image to its end: a 16x16 PNG's
+ * signature and IHDR, then IDAT chunks of one MiB that are all the same bytes (so one CRC
+ * serves them all, and the client spends no time making content), then IEND. Only the last
+ * IDAT, which fills the file to its exact size, is built per upload.
+ */
+const pngStart = png(16, 16).subarray(0, 33);
+const pngEnd = png(16, 16).subarray(-12);
+const IDAT_OVERHEAD = 12;
+
+function idatChunk(data: Buffer): Buffer {
+  const chunk = Buffer.alloc(data.length + IDAT_OVERHEAD);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write('IDAT', 4, 'latin1');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  return chunk;
+}
+
+const fullIdat = idatChunk(Buffer.alloc(CHUNK - IDAT_OVERHEAD, 'attachments bench '));
+
+/** The chunks of a whole PNG of exactly `size` bytes (at least 57 + 12). */
+function* pngOf(size: number): Generator<Buffer> {
+  yield pngStart;
+  let left = size - pngStart.length - pngEnd.length;
+  for (; left >= CHUNK + IDAT_OVERHEAD; left -= CHUNK) yield fullIdat;
+  yield idatChunk(fullIdat.subarray(8, 8 + left - IDAT_OVERHEAD));
+  yield pngEnd;
+}
 
 /**
  * Streams a `size`-byte file as multipart with chunked encoding, never holding it whole;
@@ -104,10 +127,7 @@ export function uploadOnce(server: UploadServer, size: number): Promise<number> 
   const { head, tail, contentType } = multipartHead('bench.png');
   async function* body() {
     yield head;
-    for (let sent = 0; sent < size; sent += CHUNK) {
-      const chunk = sent === 0 ? firstChunk : filler;
-      yield size - sent < CHUNK ? chunk.subarray(0, size - sent) : chunk;
-    }
+    yield* pngOf(size);
     yield tail;
   }
   return timed(async () => {

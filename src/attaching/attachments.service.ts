@@ -16,7 +16,7 @@ import {
   listOf,
   assertSafeFileId,
 } from '../core/index.js';
-import { inspectStoredFile, uploadNamedByType } from '../storage/index.js';
+import { checkStoredStructure, inspectStoredFile, uploadNamedByType } from '../storage/index.js';
 import { attachmentOf, AttachmentClaim, claimKey, claimOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
@@ -78,17 +78,21 @@ export class AttachmentsService {
 
   /**
    * Streams a file into the cache storage, measuring it on the way, and returns its token. A
-   * file that breaks the rules is deleted before the error is thrown.
+   * file over `maxSize` or `maxPixels` (default `upload.maxPixels`), or an image that is not
+   * whole, is cut off while it streams and never stored; one that breaks another rule (its
+   * type, or empty without `allowEmpty`) is deleted before the error is thrown.
    */
   async cache(body: Readable | Buffer, options: CacheOptions = {}): Promise<CachedUpload> {
     const cache = this.config.storage(this.config.cacheStorage);
     const filename = sanitizeFilename(options.filename);
+    const rules = this.config.rulesOf(options);
     // Named by the type its bytes show: the client's filename says nothing about what it is.
     const { id, metadata } = await uploadNamedByType(cache, newFileId, body, {
-      maxSize: options.maxSize,
+      maxSize: rules.maxSize,
+      maxPixels: rules.maxPixels,
       filename,
     });
-    await this.validateOrDelete(id, metadata, options);
+    await this.validateOrDelete(id, metadata, rules);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);
     await this.events.emit({ type: 'cached', file });
@@ -109,7 +113,7 @@ export class AttachmentsService {
     const definition = this.definition(entity, property, false);
     let file: UploadedFile | null = null;
     if (typeof source === 'string') {
-      file = await this.fromToken(source, definition.options, options.owner);
+      file = await this.fromToken(source, this.config.rulesOf(definition.options), options.owner);
     } else if (source !== null) {
       file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
     }
@@ -139,7 +143,7 @@ export class AttachmentsService {
     for (const source of sources) {
       added.push(
         typeof source === 'string'
-          ? await this.fromToken(source, definition.options, options.owner)
+          ? await this.fromToken(source, this.config.rulesOf(definition.options), options.owner)
           : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
       );
     }
@@ -204,33 +208,42 @@ export class AttachmentsService {
     const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
     if (payload.sha256) metadata.sha256 = payload.sha256;
     // A save may have claimed the file since the check above: delete it only once it is ours.
-    await this.validateOrDelete(payload.id, metadata, rules, () =>
-      this.claimForDeletion(payload.id),
-    );
+    // A token with a SHA-256 names bytes this server streamed through its probe, which checked
+    // an image's structure already; any other file (a direct upload) is read to its end here.
+    await this.validateOrDelete(payload.id, metadata, rules, {
+      take: () => this.claimForDeletion(payload.id),
+      wholeImage: !payload.sha256,
+    });
     return { id: payload.id, storage: this.config.cacheStorage, metadata };
   }
 
   /**
    * Measures a file that arrived in the cache by another way (straight from the browser to the
-   * storage) and applies the rules to it; a file that breaks them is deleted before the error is
-   * thrown. No token names it yet, so nobody else can have attached it.
+   * storage) and applies the rules to it, reading an image to its end to check its structure;
+   * a file that breaks them is deleted before the error is thrown. No token names it yet, so
+   * nobody else can have attached it.
    */
   async checkCached(id: string, filename: string | null, rules: FileRules): Promise<UploadedFile> {
     const cache = this.config.storage(this.config.cacheStorage);
     const metadata = await inspectStoredFile(cache, id, filename);
-    await this.validateOrDelete(id, metadata, rules);
+    await this.validateOrDelete(id, metadata, this.config.rulesOf(rules), { wholeImage: true });
     return { id, storage: this.config.cacheStorage, metadata };
   }
 
-  /** A file that breaks the rules is deleted, once `take` (if given) has made it ours. */
+  /**
+   * A file that breaks the rules is deleted, once `take` (if given) has made it ours. With
+   * `wholeImage`, an image is also read to its end through the structure check.
+   */
   private async validateOrDelete(
     id: string,
     metadata: UploadedFile['metadata'],
     rules: FileRules,
-    take: () => Promise<boolean> = async () => true,
+    options: { take?: () => Promise<boolean>; wholeImage?: boolean } = {},
   ) {
+    const { take = async () => true, wholeImage = false } = options;
     try {
       validateFile(metadata, rules);
+      if (wholeImage) await checkStoredStructure(this.config.storage(this.config.cacheStorage), id);
     } catch (error) {
       if (error instanceof AttachmentError && (await take())) {
         await this.config.storage(this.config.cacheStorage).delete(id);

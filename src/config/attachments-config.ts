@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
-import { AttachmentConfigurationError } from '../core/index.js';
+import { AttachmentConfigurationError, type FileRules } from '../core/index.js';
 import type {
   AttachmentsModuleOptions,
   AttachmentsRequest,
@@ -32,6 +32,9 @@ export interface DrainBounds {
   readonly timeout: number;
 }
 
+/** `upload.maxPixels` when it is not given: 100 megapixels. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
 /** `upload.drain` when it is not given. */
 export const DEFAULT_DRAIN: DrainBounds = { maxBytes: 64 * 1024 * 1024, timeout: 10_000 };
 
@@ -56,7 +59,9 @@ export class AttachmentsConfig {
   readonly failedWorkRetention: number;
   readonly jobOptions: DefaultJobOptions;
   readonly uploadMaxSize: number;
-  readonly uploadAllowedTypes: readonly string[] | undefined;
+  readonly uploadMaxPixels: number;
+  /** The rules of uploads that name no attachment; null when such uploads are refused. */
+  readonly unnamedUploads: Readonly<FileRules> | null;
   readonly uploadDrain: DrainBounds;
   readonly uploadIdleTimeout: number;
   readonly tus: TusSettings | null;
@@ -101,7 +106,16 @@ export class AttachmentsConfig {
       ...options.jobOptions,
     };
     this.uploadMaxSize = options.upload?.maxSize ?? 100 * 1024 * 1024;
-    this.uploadAllowedTypes = options.upload?.allowedTypes;
+    this.uploadMaxPixels = options.upload?.maxPixels ?? DEFAULT_MAX_PIXELS;
+    const unnamed = options.upload?.unnamed;
+    this.unnamedUploads = unnamed
+      ? {
+          allowedTypes: unnamed.allowedTypes,
+          maxSize: unnamed.maxSize ?? this.uploadMaxSize,
+          allowEmpty: unnamed.allowEmpty ?? false,
+          maxPixels: unnamed.maxPixels ?? this.uploadMaxPixels,
+        }
+      : null;
     this.uploadDrain = { ...DEFAULT_DRAIN, ...options.upload?.drain };
     this.uploadIdleTimeout = options.upload?.idleTimeout ?? 30_000;
     this.tus = tusSettings(options.upload?.tus);
@@ -119,12 +133,25 @@ export class AttachmentsConfig {
             maxStalledCount: 1,
             ...(worker === true ? {} : worker),
           };
-    this.check();
+    this.check(options.upload);
   }
 
   /** Calls the `jobHooks.onStep` hook, if any, at a step of a job. */
   async step(step: JobStep, data: JobStepData): Promise<void> {
     await this.hooks?.onStep?.(step, data);
+  }
+
+  /**
+   * The rules an attachment's options give a file, with the module's defaults where the
+   * attachment sets none (`upload.maxPixels`); empty files are refused unless it allows them.
+   */
+  rulesOf(options: Readonly<FileRules>): FileRules {
+    return {
+      maxSize: options.maxSize,
+      allowedTypes: options.allowedTypes,
+      allowEmpty: options.allowEmpty ?? false,
+      maxPixels: options.maxPixels ?? this.uploadMaxPixels,
+    };
   }
 
   /** Who is uploading, per `upload.owner`, or undefined. */
@@ -151,8 +178,8 @@ export class AttachmentsConfig {
     return Object.hasOwn(this.storages, name);
   }
 
-  private check(): void {
-    const fail = (message: string) => {
+  private check(upload: AttachmentsUploadOptions | undefined): void {
+    const fail = (message: string): never => {
       throw new AttachmentConfigurationError(`AttachmentsModule: ${message}`);
     };
     if (!this.dataSource) fail('`dataSource` is required');
@@ -187,6 +214,7 @@ export class AttachmentsConfig {
         fail(`\`upload.drain.${bound}\` must be a finite number, 0 or more; got ${String(value)}`);
       }
     }
+    this.checkUploadRules(upload, fail);
     if (!(this.uploadIdleTimeout > 0) || !Number.isFinite(this.uploadIdleTimeout)) {
       fail(
         `\`upload.idleTimeout\` must be a positive number of milliseconds, got ${this.uploadIdleTimeout}`,
@@ -196,6 +224,35 @@ export class AttachmentsConfig {
     if (shared) fail(shared);
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
+    }
+  }
+
+  private checkUploadRules(
+    upload: AttachmentsUploadOptions | undefined,
+    fail: (message: string) => never,
+  ): void {
+    // The option of versions before 0.3, which applied to uploads that named no attachment.
+    if (upload && 'allowedTypes' in upload) {
+      fail(
+        '`upload.allowedTypes` is gone: uploads are held to the rules of the attachment they ' +
+          'name, and uploads that name none are refused unless `upload.unnamed: { allowedTypes }` ' +
+          'opts in',
+      );
+    }
+    const unnamed = this.unnamedUploads;
+    if (
+      upload?.unnamed &&
+      (!Array.isArray(unnamed?.allowedTypes) || !unnamed.allowedTypes.length)
+    ) {
+      fail('`upload.unnamed.allowedTypes` must list the accepted types, such as ["image/*"]');
+    }
+    for (const [name, value] of [
+      ['upload.maxPixels', this.uploadMaxPixels],
+      ['upload.maxSize', this.uploadMaxSize],
+    ] as const) {
+      if (!(value >= 0) || !Number.isFinite(value)) {
+        fail(`\`${name}\` must be a finite number, 0 or more; got ${String(value)}`);
+      }
     }
   }
 }

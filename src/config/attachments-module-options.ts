@@ -82,7 +82,7 @@ export interface AttachmentsModuleOptions {
   sweepInterval?: number;
   /** Observation points inside jobs. */
   jobHooks?: AttachmentsJobHooks;
-  /** Rules of the direct-upload endpoint. */
+  /** Rules of the upload endpoints (through the app, to S3 directly, tus), and who uploads. */
   upload?: AttachmentsUploadOptions;
   /**
    * Storages whose files are served only through signed, expiring URLs of the files endpoint,
@@ -98,12 +98,30 @@ export interface AttachmentsRequest extends IncomingMessage {
   user?: unknown;
 }
 
-/** Rules of the upload endpoints when the request names no attachment, and who uploads. */
+/**
+ * Rules of the upload endpoints, and who uploads. Every upload is held to the rules of the
+ * attachment it names (`?entity=Photo&attachment=image`, or form fields before the file); one
+ * that names none is refused (AttachmentRequiredError, 400) unless `unnamed` opts in.
+ */
 export interface AttachmentsUploadOptions {
-  /** Largest upload, in bytes, when the request names no attachment. Default 100 MiB. */
+  /**
+   * Largest upload, in bytes, for an attachment that declares no `maxSize` of its own (and for
+   * `unnamed` uploads without one). Default 100 MiB.
+   */
   maxSize?: number;
-  /** Accepted types when the request names no attachment. Default any. */
-  allowedTypes?: readonly string[];
+  /**
+   * Most pixels (width × height, as an image's header declares them) of an image, for an
+   * attachment that declares no `maxPixels` of its own. A larger one is refused before it is
+   * stored (ImageTooLargeError): a decompression bomb of a few MB can declare billions of
+   * pixels. Default 100,000,000 (100 megapixels, 400 MB once decoded as RGBA).
+   */
+  maxPixels?: number;
+  /**
+   * Rules for uploads that name no attachment. Absent (the default), such uploads are
+   * refused. Given, they are accepted under these rules, for apps that upload files before
+   * they know what they are for; `attach()` still applies the attachment's own rules.
+   */
+  unnamed?: UnnamedUploadRules;
   /**
    * Who is uploading, e.g. `(request) => (request.user as User | undefined)?.id`. Tokens are
    * bound to it, and `attach()` then needs the same `owner`. Undefined leaves tokens unbound.
@@ -142,6 +160,18 @@ export interface AttachmentsTusOptions {
    * `<os.tmpdir()>/nestjs-attachments-tus`.
    */
   directory?: string;
+}
+
+/** What an upload that names no attachment is held to, when the app accepts such uploads. */
+export interface UnnamedUploadRules {
+  /** Accepted MIME types, judged from the bytes, with `type/*` wildcards. Required. */
+  allowedTypes: readonly string[];
+  /** Largest file, in bytes. Default `upload.maxSize`. */
+  maxSize?: number;
+  /** Accept files of 0 bytes. Default false. */
+  allowEmpty?: boolean;
+  /** Most pixels of an image. Default `upload.maxPixels`. */
+  maxPixels?: number;
 }
 
 /** The upload and files controller, fixed when the module is declared (it shapes routes). */

@@ -15,6 +15,7 @@ export type {
   AttachmentsWorkerOptions,
   JobStep,
   JobStepData,
+  UnnamedUploadRules,
 } from './attachments-module-options.js';
 export {
   ATTACHMENTS_MODULE_OPTIONS,

@@ -7,6 +7,7 @@ export { kebabCase, pathSafeRecordId, storedFileId } from './location.js';
 export type { LocationContext, LocationFunction, LocationStrategy } from './location.js';
 export { HEAD_BYTES, HeadTap } from './head-bytes.js';
 export { MetadataProbe, describeHead, measuredExtension } from './metadata-probe.js';
+export type { ProbeLimits } from './metadata-probe.js';
 export { signFileUrl, verifyFileUrl } from './signed-file-url.js';
 export {
   looksLikeSignedFileId,
@@ -20,6 +21,7 @@ export { signUploadToken, verifyUploadToken } from './upload-token.js';
 export type { UploadTokenPayload } from './upload-token.js';
 export { isUploadedFile, listOf, sameFile, withDerivatives } from './uploaded-file.js';
 export type { FileMetadata, FileRef, UploadedFile } from './uploaded-file.js';
-export { mimeTypeMatches, validateFile } from './validation.js';
+export { checkPixels, mimeTypeMatches, validateFile } from './validation.js';
 export type { FileRules } from './validation.js';
 export type * from './work-payload.js';
+export { ImageStructure } from './image-structure.js';

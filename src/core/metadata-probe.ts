@@ -3,32 +3,69 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
 import { FileTooLargeError } from './errors/index.js';
-import { HeadBytes } from './head-bytes.js';
+import { HEAD_BYTES, HeadBytes } from './head-bytes.js';
+import { ImageStructure } from './image-structure.js';
 import type { FileMetadata } from './uploaded-file.js';
+import { checkPixels } from './validation.js';
 const OCTET_STREAM = 'application/octet-stream';
+
+/** What a probe refuses as the bytes flow, before the file is whole. */
+export interface ProbeLimits {
+  /** Bytes past which the stream fails with FileTooLargeError. */
+  maxSize?: number;
+  /** Pixels an image's header may declare; more fail the stream with ImageTooLargeError. */
+  maxPixels?: number;
+}
+
+/** The first dimension read is tried at this many head bytes, then at each doubling. */
+const FIRST_DIMENSIONS_TRY = 32;
 
 /**
  * A pass-through stream that measures what flows through it: size, SHA-256, and the head of the
- * file for type and dimension detection. Memory use is bounded by HEAD_BYTES whatever the size.
+ * file for type and dimension detection. A file that starts as a PNG, JPEG, GIF or WebP must
+ * also be one whole image of that type, checked as it streams (MalformedImageError). Memory use
+ * is bounded by HEAD_BYTES whatever the size.
  */
 export class MetadataProbe extends Transform {
   private size = 0;
   private readonly hash: Hash = createHash('sha256');
   private readonly head = new HeadBytes();
+  private readonly structure = new ImageStructure();
+  private nextDimensionsTry: number | null;
 
-  constructor(private readonly maxSize = Infinity) {
+  constructor(private readonly limits: ProbeLimits = {}) {
     super();
+    this.nextDimensionsTry = limits.maxPixels === undefined ? null : FIRST_DIMENSIONS_TRY;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
-    if (this.size > this.maxSize) {
-      done(new FileTooLargeError(this.maxSize));
+    const { maxSize = Infinity } = this.limits;
+    if (this.size > maxSize) {
+      done(new FileTooLargeError(maxSize));
       return;
     }
-    this.hash.update(chunk);
-    this.head.take(chunk);
+    try {
+      this.hash.update(chunk);
+      this.head.take(chunk);
+      this.structure.write(chunk);
+      this.checkPixels(false);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.structure.end();
+      this.checkPixels(true);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   }
 
   /** Call after the stream has finished. */
@@ -39,6 +76,22 @@ export class MetadataProbe extends Transform {
       ...(await describeHead(this.head.bytes())),
       sha256: this.hash.digest('hex'),
     };
+  }
+
+  /**
+   * Refuses an image that declares too many pixels as soon as the head shows its dimensions,
+   * so a decompression bomb is cut off before it is stored. Tried at doubling head sizes, so
+   * a stream of tiny chunks costs no more than a few reads of the head.
+   */
+  private checkPixels(last: boolean): void {
+    const at = this.nextDimensionsTry;
+    if (at === null) return;
+    const length = Math.min(this.size, HEAD_BYTES);
+    if (!last && length < at && length < HEAD_BYTES) return;
+    const dimensions = readDimensions(this.head.bytes());
+    const found = dimensions.width !== undefined && dimensions.height !== undefined;
+    this.nextDimensionsTry = found || length >= HEAD_BYTES ? null : Math.max(at, length) * 2;
+    checkPixels(dimensions, this.limits.maxPixels);
   }
 }
 

@@ -1,10 +1,19 @@
-import { FileTooLargeError, FileTypeNotAllowedError } from './errors/index.js';
+import {
+  EmptyFileError,
+  FileTooLargeError,
+  FileTypeNotAllowedError,
+  ImageTooLargeError,
+} from './errors/index.js';
 import type { FileMetadata } from './uploaded-file.js';
 
 export interface FileRules {
   maxSize?: number;
   /** MIME types, with `type/*` wildcards, e.g. `['image/*', 'application/pdf']`. */
   allowedTypes?: readonly string[];
+  /** Accept a file of 0 bytes. Default false: an empty upload is nearly always a mistake. */
+  allowEmpty?: boolean;
+  /** Most pixels (width × height, as the image's header declares them) of an image. */
+  maxPixels?: number;
 }
 
 // MIME types compare case-insensitively; "*/*" matches any type, "image/*" any image.
@@ -19,10 +28,22 @@ export function mimeTypeMatches(mimeType: string, patterns: readonly string[]): 
 
 /** Throws the first rule the file breaks. */
 export function validateFile(metadata: FileMetadata, rules: FileRules): void {
+  if (metadata.size === 0 && !rules.allowEmpty) throw new EmptyFileError();
   if (rules.maxSize !== undefined && metadata.size > rules.maxSize) {
     throw new FileTooLargeError(rules.maxSize, metadata.size);
   }
   if (rules.allowedTypes && !mimeTypeMatches(metadata.mimeType, rules.allowedTypes)) {
     throw new FileTypeNotAllowedError(metadata.mimeType, rules.allowedTypes);
   }
+  checkPixels(metadata, rules.maxPixels);
+}
+
+/** Throws when declared dimensions exceed `maxPixels` (none given, or none read: no limit). */
+export function checkPixels(
+  dimensions: { width?: number; height?: number },
+  maxPixels: number | undefined,
+): void {
+  const { width, height } = dimensions;
+  if (maxPixels === undefined || width === undefined || height === undefined) return;
+  if (width * height > maxPixels) throw new ImageTooLargeError(maxPixels, { width, height });
 }

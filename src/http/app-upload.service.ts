@@ -34,18 +34,22 @@ export class AppUploadService {
   async receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {
     const owner = await this.config.uploadOwner(request);
     const declared = Number(request.headers['content-length']);
-    const upfront = this.rules.for(text(query.entity), text(query.attachment));
-    // A body announced as too large is refused before a byte of it is read.
-    if (upfront.maxSize !== undefined && declared > upfront.maxSize + MULTIPART_OVERHEAD) {
-      throw new FileTooLargeError(upfront.maxSize);
+    const entity = text(query.entity);
+    const attachment = text(query.attachment);
+    // A body announced as too large is refused before a byte of it is read: over the named
+    // attachment's limit, or, when the query names none, over the module's cap (form fields
+    // may still name one; a file is then cut off once it passes that attachment's limit).
+    const upfront = entity && attachment ? this.rules.for(entity, attachment) : undefined;
+    const cap = upfront ? upfront.maxSize : this.rules.largestUnnamed();
+    if (cap !== undefined && declared > cap + MULTIPART_OVERHEAD) {
+      throw new FileTooLargeError(cap);
     }
     const upload = await receiveSingleFile<CachedUpload>(
       request,
       async ({ stream, filename, fields }) => {
-        const rules = this.rules.for(
-          text(query.entity) ?? fields.entity,
-          text(query.attachment) ?? fields.attachment,
-        );
+        const rules =
+          upfront ??
+          this.rules.for(entity ?? text(fields.entity), attachment ?? text(fields.attachment));
         return this.attachments.cache(stream, { ...rules, filename, owner });
       },
       ({ file }) => this.config.storage(file.storage).delete(file.id),

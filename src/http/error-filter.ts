@@ -26,6 +26,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   file_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   file_type_not_allowed: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   too_many_files: HttpStatus.UNPROCESSABLE_ENTITY,
+  attachment_required: HttpStatus.BAD_REQUEST,
+  empty_file: HttpStatus.UNPROCESSABLE_ENTITY,
+  image_too_large: HttpStatus.UNPROCESSABLE_ENTITY,
+  malformed_image: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 /** The HTTP status that fits an attachment error: 4xx for what the client got wrong. */

@@ -1,20 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
-import { type FileRules, InvalidUploadError } from '../core/index.js';
+import { AttachmentRequiredError, type FileRules, InvalidUploadError } from '../core/index.js';
 import { attachmentOf } from '../persistence/index.js';
 
-/** The limits an upload is held to, chosen by the attachment the client says it is for. */
+/**
+ * The limits an upload is held to, chosen by the attachment the client says it is for. Every
+ * upload path (through the app, to S3 directly, tus) asks here, so the rule is one.
+ */
 @Injectable()
 export class UploadRules {
   constructor(private readonly config: AttachmentsConfig) {}
 
-  /** The named attachment's limits, or the module's upload defaults when none is named. */
+  /**
+   * The named attachment's rules, with the module's `upload.maxSize` for one without its own.
+   * Naming none gives `upload.unnamed`, or AttachmentRequiredError when the app has not opted
+   * in; naming an attachment that does not exist is an InvalidUploadError.
+   */
   for(entity?: string, attachment?: string): FileRules {
-    const defaults = {
-      maxSize: this.config.uploadMaxSize,
-      allowedTypes: this.config.uploadAllowedTypes,
-    };
-    if (entity === undefined && attachment === undefined) return defaults;
+    if (entity === undefined && attachment === undefined) {
+      if (!this.config.unnamedUploads) throw new AttachmentRequiredError();
+      return this.config.unnamedUploads;
+    }
     const dataSource = this.config.dataSource;
     const target = entity && dataSource.hasMetadata(entity) ? dataSource.getMetadata(entity) : null;
     const definition = target && attachment ? attachmentOf(target.target, attachment) : undefined;
@@ -23,10 +29,16 @@ export class UploadRules {
         `Unknown attachment "${entity ?? '?'}.${attachment ?? '?'}"; name an entity and one of its @Attachment() properties`,
       );
     }
-    return {
-      maxSize: definition.options.maxSize ?? defaults.maxSize,
-      allowedTypes: definition.options.allowedTypes ?? defaults.allowedTypes,
-    };
+    const rules = this.config.rulesOf(definition.options);
+    return { ...rules, maxSize: rules.maxSize ?? this.config.uploadMaxSize };
+  }
+
+  /**
+   * The largest file a request that names no attachment in its query may bring, before its
+   * form fields say more: the module's cap, or `upload.unnamed.maxSize` if larger.
+   */
+  largestUnnamed(): number {
+    return Math.max(this.config.uploadMaxSize, this.config.unnamedUploads?.maxSize ?? 0);
   }
 }
 

@@ -26,10 +26,20 @@ export interface AttachmentCallbacks<E extends object = object> {
 export interface AttachmentOptions<E extends object = object> extends AttachmentCallbacks<E> {
   /** Storage the file is promoted to. Default: the module's `storeStorage` (`store`). */
   storage?: string;
-  /** Largest accepted file, in bytes, measured on the stored bytes. */
+  /**
+   * Largest accepted file, in bytes, measured on the stored bytes. Uploads for an attachment
+   * without one are held to the module's `upload.maxSize` (100 MiB).
+   */
   maxSize?: number;
   /** Accepted MIME types (judged from the bytes), with `type/*` wildcards. */
   allowedTypes?: readonly string[];
+  /** Accept files of 0 bytes. Default false: an empty file is refused (EmptyFileError). */
+  allowEmpty?: boolean;
+  /**
+   * Most pixels (width × height, as an image's header declares them); a larger image is
+   * refused before it is stored (ImageTooLargeError). Default the module's `upload.maxPixels`.
+   */
+  maxPixels?: number;
   /** Where the promoted file goes. Default `record`: `<entity>/<id>/<attachment>/<file>`. */
   location?: LocationStrategy;
   /**

@@ -12,7 +12,7 @@ export { resolveByteRange } from './byte-range.js';
 export { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
 export { encodeIdPath } from './id-path.js';
 export { streamCopy } from './stream-copy.js';
-export { inspectStoredFile } from './inspect-stored-file.js';
+export { checkStoredStructure, inspectStoredFile } from './inspect-stored-file.js';
 export { uploadMeasured, uploadNamedByType } from './measured-upload.js';
 export { cacheOverlap } from './storage-overlap.js';
 export { MemoryStorage } from './memory.storage.js';

@@ -1,4 +1,10 @@
-import { FileNotFoundError, describeHead, HEAD_BYTES, type FileMetadata } from '../core/index.js';
+import {
+  FileNotFoundError,
+  describeHead,
+  HEAD_BYTES,
+  ImageStructure,
+  type FileMetadata,
+} from '../core/index.js';
 import type { Storage } from './storage.interface.js';
 
 /**
@@ -20,4 +26,23 @@ export async function inspectStoredFile(
     head = Buffer.concat(chunks);
   }
   return { filename, size: stat.size, ...(await describeHead(head)) };
+}
+
+/**
+ * Reads a stored file to its end through the structure check of its image type (PNG, JPEG,
+ * GIF, WebP), throwing MalformedImageError if it is not one whole image; files of other types
+ * are not read. It streams: memory stays flat whatever the file's size.
+ */
+export async function checkStoredStructure(storage: Storage, id: string): Promise<void> {
+  const stream = await storage.open(id);
+  const structure = new ImageStructure();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      structure.write(chunk);
+      if (structure.unchecked) return;
+    }
+    structure.end();
+  } finally {
+    stream.destroy();
+  }
 }

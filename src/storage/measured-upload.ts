@@ -5,6 +5,8 @@ import type { Storage } from './storage.interface.js';
 export interface MeasuredUploadOptions {
   /** Cut the upload off with FileTooLargeError past this many bytes. */
   maxSize?: number;
+  /** Cut the upload off with ImageTooLargeError once the head declares more pixels. */
+  maxPixels?: number;
   contentType?: string;
   /** The filename kept in the metadata. */
   filename: string | null;
@@ -12,7 +14,8 @@ export interface MeasuredUploadOptions {
 
 /**
  * Streams `body` into `storage` under `id`, measuring it on the way (size, SHA-256, type and
- * dimensions from the bytes), and returns what was measured. The file is never held whole.
+ * dimensions from the bytes, and the structure of an image to its end), and returns what was
+ * measured. The file is never held whole; one the probe refuses is not stored.
  */
 export async function uploadMeasured(
   storage: Storage,
@@ -20,7 +23,7 @@ export async function uploadMeasured(
   body: Readable | Buffer,
   options: MeasuredUploadOptions,
 ): Promise<FileMetadata> {
-  const probe = new MetadataProbe(options.maxSize);
+  const probe = new MetadataProbe({ maxSize: options.maxSize, maxPixels: options.maxPixels });
   const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
   // The storage may await before it reads the probe: until its pipeline listens, an error
   // (a cut connection, a parse error) must still land somewhere. The pipeline then sees the

@@ -14,8 +14,11 @@ import {
   FileSystemStorage,
   FileTooLargeError,
   FileTypeNotAllowedError,
+  EmptyFileError,
+  ImageTooLargeError,
   InvalidFileIdError,
   InvalidTokenError,
+  MalformedImageError,
   TokenAlreadyUsedError,
   TokenOwnerMismatchError,
 } from '../../src/index.js';
@@ -24,7 +27,8 @@ import { SweepHandler } from '../../src/work/handlers/sweep.handler.js';
 import type { TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Dossier, Photo } from '../support/entities.js';
-import { pdf, png } from '../support/fixtures.js';
+import { pdf, png, streamedPng } from '../support/fixtures.js';
+import { photo as image, pngBombHeader } from '../derivatives/images.js';
 import {
   filesOnDisk,
   listFiles,
@@ -39,10 +43,9 @@ import { StepGate } from '../support/step-gate.js';
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
 
+/** A whole PNG of `total` bytes, streamed in chunks of `size`. */
 async function* chunks(total: number, size = 64 * 1024): AsyncGenerator<Buffer> {
-  const head = png(8, 8);
-  yield head;
-  for (let sent = head.length; sent < total; sent += size) yield Buffer.alloc(size, 7);
+  yield* streamedPng(total, size);
 }
 
 describe('attaching rejects bad input with a typed error and leaves nothing behind', () => {
@@ -201,10 +204,61 @@ describe('attaching rejects bad input with a typed error and leaves nothing behi
 
   it("re-checks a cached file against the attachment's own rules and deletes it if it fails", async () => {
     // Cached with no rules (as a generic upload endpoint would), attached to a stricter field.
-    const big = await harness.attachments.cache(Buffer.concat([png(4, 4), Buffer.alloc(2 * MiB)]));
+    const big = await harness.attachments.cache(Buffer.alloc(2 * MiB, 7));
     await rejects(big.token, FileTooLargeError, big.file.id);
     const doc = await harness.attachments.cache(pdf(), { filename: 'x.png' });
     await rejects(doc.token, FileTypeNotAllowedError, doc.file.id);
+  });
+
+  it('refuses an empty file, a bomb and a broken image from a Buffer or a stream, keeping none', async () => {
+    const bomb = pngBombHeader(12000, 12000);
+    assert.ok(bomb.length < MiB, 'within the size limit: judged by its pixels');
+    const jpeg = await image(40, 30).jpeg().toBuffer();
+    const cases: [string, Buffer, new (...args: never[]) => Error][] = [
+      ['empty', Buffer.alloc(0), EmptyFileError],
+      ['bomb', bomb, ImageTooLargeError],
+      ['truncated JPEG', jpeg.subarray(0, -10), MalformedImageError],
+      [
+        'PNG and a page',
+        Buffer.concat([png(4, 4), Buffer.from('<html></html>')]),
+        MalformedImageError,
+      ],
+    ];
+    for (const [what, bytes, errorClass] of cases) {
+      for (const source of [bytes, Readable.from(bytes.length ? [bytes] : [])]) {
+        const photo = photos.create();
+        await assert.rejects(
+          harness.attachments.attach(photo, 'image', source, { filename: 'a.png' }),
+          errorClass,
+          what,
+        );
+        assert.equal(photo.image, undefined);
+        assert.deepEqual(await filesOnDisk(harness, 'cache'), [], what);
+      }
+      await assert.rejects(harness.attachments.cache(bytes), errorClass, `cache() of ${what}`);
+      assert.deepEqual(await filesOnDisk(harness, 'cache'), [], what);
+    }
+    // The bomb's header is enough: its limit is the module's upload.maxPixels (100 MP).
+    const error = await harness.attachments.cache(bomb).catch((e: unknown) => e);
+    assert.ok(error instanceof ImageTooLargeError);
+    assert.deepEqual(
+      { limit: error.limit, dimensions: error.dimensions },
+      { limit: 100_000_000, dimensions: { width: 12000, height: 12000 } },
+    );
+  });
+
+  it('refuses the same files from a token, deleting them', async () => {
+    const empty = await harness.attachments.cache(Buffer.alloc(0), { allowEmpty: true });
+    await rejects(empty.token, EmptyFileError, empty.file.id);
+    const bomb = await harness.attachments.cache(pngBombHeader(12000, 12000), {
+      maxPixels: 200_000_000,
+    });
+    await rejects(bomb.token, ImageTooLargeError, bomb.file.id);
+    // Put in the cache by another way (as a direct upload is): read to its end at attach().
+    const id = `${randomUUID()}.png`;
+    const polyglot = Buffer.concat([png(4, 4), Buffer.from('<html></html>')]);
+    await harness.storages.cache!.upload(id, Readable.from([polyglot]));
+    await rejects(harness.attachments.issueToken({ id }), MalformedImageError, id);
   });
 
   it('names the property when it is not an attachment', async () => {
@@ -246,7 +300,7 @@ describe("a file that breaks one attachment's rules is deleted only if no save h
   it('keeps a file that a save claimed while attach() was inspecting it', async () => {
     const { harness, db } = suite;
     const dossiers = db.dataSource.getRepository(Dossier);
-    const big = await harness.attachments.cache(Buffer.concat([png(4, 4), Buffer.alloc(2 * MiB)]));
+    const big = await harness.attachments.cache(Buffer.alloc(2 * MiB, 7));
     const photo = db.dataSource.getRepository(Photo).create({ title: 'too strict' });
     const dossier = dossiers.create();
     // Held until the file is checked below, so the promotion's cleanup cannot remove it first.
@@ -273,7 +327,7 @@ describe("a file that breaks one attachment's rules is deleted only if no save h
   it('a refused file is deleted and its token spent, so an earlier attach() cannot save it', async () => {
     const { harness, db } = suite;
     const dossiers = db.dataSource.getRepository(Dossier);
-    const big = await harness.attachments.cache(Buffer.concat([png(4, 4), Buffer.alloc(2 * MiB)]));
+    const big = await harness.attachments.cache(Buffer.alloc(2 * MiB, 7));
     const dossier = dossiers.create();
     await harness.attachments.attach(dossier, 'report', big.token);
     const photo = db.dataSource.getRepository(Photo).create({ title: 'too strict' });

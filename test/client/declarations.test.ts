@@ -66,7 +66,8 @@ describe('the browser client declarations', () => {
 
   it('name every field of a real upload answer, and the answer has every field they require', async () => {
     const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(5, 4) }]);
-    const answer = await rawRequest(`${suite.harness.baseUrl}/attachments/upload`, {
+    const url = `${suite.harness.baseUrl}/attachments/upload?entity=Photo&attachment=image`;
+    const answer = await rawRequest(url, {
       headers: { 'content-type': contentType },
       body,
     });

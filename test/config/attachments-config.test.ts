@@ -80,6 +80,43 @@ describe('module options', () => {
     }
   });
 
+  it('refuse uploads that name no attachment unless upload.unnamed opts in', () => {
+    const config = new AttachmentsConfig(valid);
+    assert.equal(config.unnamedUploads, null);
+    assert.equal(config.uploadMaxSize, 100 * 1024 * 1024);
+    assert.equal(config.uploadMaxPixels, 100_000_000);
+    const opted = new AttachmentsConfig({
+      ...valid,
+      upload: { maxSize: 1000, maxPixels: 50, unnamed: { allowedTypes: ['image/*'] } },
+    });
+    assert.deepEqual(opted.unnamedUploads, {
+      allowedTypes: ['image/*'],
+      maxSize: 1000,
+      allowEmpty: false,
+      maxPixels: 50,
+    });
+    // An attachment's own options win; the module fills in maxPixels and refuses empty files.
+    assert.deepEqual(opted.rulesOf({ allowedTypes: ['text/plain'], maxPixels: 7 }), {
+      maxSize: undefined,
+      allowedTypes: ['text/plain'],
+      allowEmpty: false,
+      maxPixels: 7,
+    });
+    assert.equal(opted.rulesOf({}).maxPixels, 50);
+  });
+
+  it('refuse the option of 0.2 for unnamed uploads, and unnamed rules without types', () => {
+    const legacy = { allowedTypes: ['image/*'] } as AttachmentsModuleOptions['upload'];
+    refuses({ upload: legacy }, /`upload\.allowedTypes` is gone.*`upload\.unnamed/);
+    const untyped = { unnamed: {} } as AttachmentsModuleOptions['upload'];
+    refuses({ upload: untyped }, /`upload\.unnamed\.allowedTypes` must list the accepted types/);
+    refuses(
+      { upload: { unnamed: { allowedTypes: [] } } },
+      /`upload\.unnamed\.allowedTypes` must list/,
+    );
+    refuses({ upload: { maxPixels: -1 } }, /`upload\.maxPixels` must be a finite number/);
+  });
+
   it('name the configured storages when an unknown one is asked for', () => {
     assert.throws(
       () => new AttachmentsConfig(valid).storage('s3'),

@@ -30,14 +30,15 @@ function chunksOf(data: Buffer, size: number): Buffer[] {
 
 async function probe(data: Buffer | Buffer[], filename = 'name.bin', maxSize?: number) {
   const sink = countingSink();
-  const p = new MetadataProbe(maxSize);
+  const p = new MetadataProbe({ maxSize });
   await pipeline(Readable.from(Array.isArray(data) ? data : [data]), p, sink.stream);
   return { metadata: await p.metadata(filename), passed: sink.bytes };
 }
 
 /**
  * A minimal baseline JPEG head: SOI, APP1 Exif (big-endian TIFF, one IFD entry: Orientation),
- * SOF0 with the stored (unrotated) dimensions, EOI. Enough for type and size detection.
+ * SOF0 with the stored (unrotated) dimensions, an SOS with a byte of scan data, EOI. Enough for
+ * type and size detection, and whole as the probe's structure check reads it.
  */
 function jpegWithOrientation(width: number, height: number, orientation: number): Buffer {
   const tiff = Buffer.from([
@@ -55,7 +56,9 @@ function jpegWithOrientation(width: number, height: number, orientation: number)
     ...[height >> 8, height & 0xff, width >> 8, width & 0xff],
     ...[0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01],
   ]);
-  return Buffer.concat([Buffer.from([0xff, 0xd8]), app1, exif, sof, Buffer.from([0xff, 0xd9])]);
+  const sos = Buffer.from([0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11]);
+  const scan = Buffer.from([0x00, 0x3f, 0x00, 0x00, 0xff, 0xd9]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app1, exif, sof, sos, scan]);
 }
 
 describe('MetadataProbe', () => {
@@ -141,7 +144,7 @@ describe('MetadataProbe', () => {
     const maxSize = 300;
     const sink = countingSink();
     await assert.rejects(
-      pipeline(Readable.from(chunksOf(data, 64)), new MetadataProbe(maxSize), sink.stream),
+      pipeline(Readable.from(chunksOf(data, 64)), new MetadataProbe({ maxSize }), sink.stream),
       (error: unknown) => {
         assert.ok(error instanceof FileTooLargeError);
         assert.equal(error.code, 'file_too_large');
@@ -162,7 +165,11 @@ describe('MetadataProbe', () => {
       }
     }
     await assert.rejects(
-      pipeline(Readable.from(endless()), new MetadataProbe(1024 * 1024), countingSink().stream),
+      pipeline(
+        Readable.from(endless()),
+        new MetadataProbe({ maxSize: 1024 * 1024 }),
+        countingSink().stream,
+      ),
       FileTooLargeError,
     );
     // 17 chunks exceed the limit; allow for the streams' read-ahead buffers.

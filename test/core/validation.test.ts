@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateFile } from '../../src/core/validation.js';
-import { FileTooLargeError, FileTypeNotAllowedError, type FileMetadata } from '../../src/index.js';
+import {
+  EmptyFileError,
+  FileTooLargeError,
+  FileTypeNotAllowedError,
+  ImageTooLargeError,
+  type FileMetadata,
+} from '../../src/index.js';
 import { mimeTypeMatches } from '../../src/core/index.js';
 
 const file = (size: number, mimeType = 'image/png'): FileMetadata => ({
@@ -54,7 +60,29 @@ describe('validateFile', () => {
 
   it('passes a file of exactly maxSize bytes', () => {
     assert.doesNotThrow(() => validateFile(file(1000), { maxSize: 1000 }));
-    assert.doesNotThrow(() => validateFile(file(0), { maxSize: 0 }));
+    assert.doesNotThrow(() => validateFile(file(0), { maxSize: 0, allowEmpty: true }));
+  });
+
+  it('refuses an empty file unless the rules allow it', () => {
+    assert.throws(
+      () => validateFile(file(0), {}),
+      (error: unknown) => error instanceof EmptyFileError && error.code === 'empty_file',
+    );
+    assert.doesNotThrow(() => validateFile(file(0), { allowEmpty: true }));
+  });
+
+  it('refuses an image whose declared pixels exceed maxPixels, naming both', () => {
+    const image = { ...file(10, 'image/png'), width: 20000, height: 20000 };
+    assert.throws(
+      () => validateFile(image, { maxPixels: 100_000_000 }),
+      (error: unknown) =>
+        error instanceof ImageTooLargeError &&
+        error.limit === 100_000_000 &&
+        error.dimensions?.width === 20000 &&
+        error.dimensions.height === 20000,
+    );
+    assert.doesNotThrow(() => validateFile(image, { maxPixels: 400_000_000 }));
+    assert.doesNotThrow(() => validateFile(file(10), { maxPixels: 1 }), 'no dimensions read');
   });
 
   it('rejects a file one byte over maxSize, naming size and limit', () => {

@@ -32,7 +32,8 @@ class ApiKeyGuard implements CanActivate {
 
 function upload(baseUrl: string, path: string, headers: Record<string, string> = {}) {
   const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(3, 3) }]);
-  return rawRequest(`${baseUrl}${path}`, {
+  // Every upload names the attachment it is for.
+  return rawRequest(`${baseUrl}${path}?entity=Photo&attachment=image`, {
     headers: { 'content-type': contentType, ...headers },
     body,
   });

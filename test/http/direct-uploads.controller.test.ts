@@ -2,7 +2,12 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { FileTooLargeError, FileTypeNotAllowedError, type UploadedFile } from '../../src/index.js';
+import {
+  FileTooLargeError,
+  FileTypeNotAllowedError,
+  MalformedImageError,
+  type UploadedFile,
+} from '../../src/index.js';
 import { type PresignedUpload } from '../../src/storage/authoring.js';
 import type { DirectUploadParams } from '../../src/http/direct-upload.service.js';
 import { Dossier, Photo } from '../support/entities.js';
@@ -52,6 +57,8 @@ for (const platform of PLATFORMS) {
       return fetch(upload.url, { method: 'POST', body: form });
     }
 
+    const report = { entity: 'Dossier', attachment: 'report' };
+
     async function attachAndPromote(token: string): Promise<UploadedFile> {
       const photo = photos.create({ title: 'direct' });
       await harness.attachments.attach(photo, 'image', token);
@@ -92,15 +99,15 @@ for (const platform of PLATFORMS) {
         (input, index) =>
           log.names[index] === 'GetObjectCommand' && !(input as { Range?: string }).Range,
       );
-      assert.deepEqual(
-        bodyReads,
-        [],
-        'no whole-object GET: only a ranged head read to sniff the type',
-      );
+      // A ranged head read sniffs the type; an image is then read once to its end, as no
+      // server-side probe saw its bytes: it must be one whole image.
+      assert.equal(bodyReads.length, 1, 'one whole-object GET, for the structure of the image');
     });
 
     it('presigns a PUT that fetch can use', async () => {
-      const upload = await presign('filename=p.png&type=image/png&method=PUT');
+      const upload = await presign(
+        'filename=p.png&type=image/png&method=PUT&entity=Photo&attachment=image',
+      );
       assert.equal(upload.method, 'PUT');
       const put = await fetch(upload.url, {
         method: 'PUT',
@@ -119,7 +126,9 @@ for (const platform of PLATFORMS) {
         harness.attachments.attach(new Photo(), 'image', big.token),
         FileTooLargeError,
       );
-      const doc = await presign('filename=doc.png&type=image/png&method=PUT');
+      const doc = await presign(
+        'filename=doc.png&type=image/png&method=PUT&entity=Photo&attachment=image',
+      );
       assert.ok((await fetch(doc.url, { method: 'PUT', headers: doc.headers, body: pdf() })).ok);
       await assert.rejects(
         harness.attachments.attach(new Photo(), 'image', doc.token),
@@ -131,7 +140,7 @@ for (const platform of PLATFORMS) {
     it('runs the multipart flow, resumes after an interrupted part, and checks the result', async () => {
       const created = await api(
         '/multipart',
-        json('POST', { filename: 'report.bin', type: 'application/octet-stream' }),
+        json('POST', { ...report, filename: 'report.bin', type: 'application/octet-stream' }),
       );
       assert.equal(created.status, 200);
       const { uploadId, key } = created.body as { uploadId: string; key: string };
@@ -170,6 +179,7 @@ for (const platform of PLATFORMS) {
       const done = await api(
         `/multipart/${encodeURIComponent(uploadId)}/complete?key=${key}`,
         json('POST', {
+          ...report,
           parts: [
             { PartNumber: 2, ETag: secondTag },
             { PartNumber: 1, ETag: firstTag },
@@ -277,9 +287,61 @@ for (const platform of PLATFORMS) {
       assert.equal((await attachAndPromote(small.key)).metadata.filename, 'small.png');
     });
 
+    it('refuses the routes that name no attachment, with 400 attachment_required', async () => {
+      const refusals = [
+        await api('/params?filename=a.png&type=image/png'),
+        await api('/params?filename=a.png&method=PUT'),
+        await api('/multipart', json('POST', { filename: 'a.png' })),
+      ];
+      // Completion is held to what create was told, which always names one.
+      for (const answer of refusals) {
+        assert.equal(answer.status, 400, JSON.stringify(answer.body));
+        assert.equal(answer.body.code, 'attachment_required');
+        assert.match(String(answer.body.message), /entity=Photo&attachment=image/);
+      }
+      assert.deepEqual(await listFiles(storages.cache!), []);
+    });
+
+    it('refuses, at completion, an object that starts as an image but is not one, and deletes it', async () => {
+      const target = { filename: 'page.png', entity: 'Photo', attachment: 'image' };
+      const html = Buffer.from('<html><script>alert(1)</script></html>');
+      for (const bytes of [
+        Buffer.concat([png(4, 4).subarray(0, 33), html]), // a PNG header, then a page
+        Buffer.concat([png(4, 4), html]), // a PNG, then a page
+        Buffer.alloc(0),
+      ]) {
+        const { uploadId, key } = (await api('/multipart', json('POST', target))).body as {
+          uploadId: string;
+          key: string;
+        };
+        const url = (await api(`/multipart/${encodeURIComponent(uploadId)}/1?key=${key}`)).body
+          .url as string;
+        const ETag = (await fetch(url, { method: 'PUT', body: bytes })).headers.get('etag')!;
+        const done = await api(
+          `/multipart/${encodeURIComponent(uploadId)}/complete?key=${key}`,
+          json('POST', { ...target, parts: [{ PartNumber: 1, ETag }] }),
+        );
+        assert.equal(done.status, 422, JSON.stringify(done.body));
+        assert.equal(done.body.code, bytes.length ? 'malformed_image' : 'empty_file');
+        assert.deepEqual(await listFiles(storages.cache!), [], 'the object was deleted');
+      }
+    });
+
+    it('refuses, at attach(), a presigned upload that is not a whole image, and deletes it', async () => {
+      const upload = await presign('filename=x.png&method=PUT&entity=Photo&attachment=image');
+      const polyglot = Buffer.concat([png(4, 4), Buffer.from('<html></html>')]);
+      assert.ok((await fetch(upload.url, { method: 'PUT', body: polyglot })).ok);
+      await assert.rejects(
+        harness.attachments.attach(new Photo(), 'image', upload.token),
+        MalformedImageError,
+      );
+      assert.deepEqual(await listFiles(storages.cache!), []);
+    });
+
     it('aborts on request, and refuses keys it did not hand out', async () => {
-      const { uploadId, key } = (await api('/multipart', json('POST', { filename: 'x.png' })))
-        .body as { uploadId: string; key: string };
+      const { uploadId, key } = (
+        await api('/multipart', json('POST', { ...report, filename: 'x.png' }))
+      ).body as { uploadId: string; key: string };
       assert.equal(
         (await api(`/multipart/${encodeURIComponent(uploadId)}?key=${key}`, { method: 'DELETE' }))
           .status,

@@ -40,7 +40,7 @@ function post(baseUrl: string, path: string) {
 }
 
 async function uploadsThroughTheModule(baseUrl: string) {
-  const answer = await post(baseUrl, '/attachments/upload');
+  const answer = await post(baseUrl, '/attachments/upload?entity=Photo&attachment=image');
   assert.equal(answer?.status, 201, answer?.body.toString());
   const { file } = answer!.json as unknown as UploadResponse;
   assert.equal(file.metadata.size, image.length);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { UploadResponse } from '../../src/index.js';
 import { Photo } from '../support/entities.js';
-import { png } from '../support/fixtures.js';
+import { png, streamedPng } from '../support/fixtures.js';
 import { filesOnDisk, type Harness } from '../support/harness.js';
 import { multipart, multipartHead, rawRequest } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
@@ -27,7 +27,7 @@ for (const platform of PLATFORMS) {
     let endpoint: string;
     before(() => {
       harness = suite.harness;
-      endpoint = `${harness.baseUrl}/attachments/upload`;
+      endpoint = `${harness.baseUrl}/attachments/upload?entity=Photo&attachment=image`;
     });
 
     /** Sends `chunks`, then keeps the connection open, sending nothing, until the answer. */
@@ -68,7 +68,8 @@ for (const platform of PLATFORMS) {
     it('ends an upload that stops midway through the file with 408 and removes its part', async () => {
       const { head, contentType } = multipartHead('slow.png');
       // More than the head the server reads to name the file: the partial file is on disk.
-      const answer = await stall([head, png(8, 8), Buffer.alloc(512 * 1024, 1)], contentType);
+      const start = [...streamedPng(900 * 1024, 64 * 1024)].slice(0, 9); // a PNG's first 512 KiB
+      const answer = await stall([head, ...start], contentType);
       await assertTimedOut(answer);
     });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { UploadResponse } from '../../src/index.js';
-import { png } from '../support/fixtures.js';
+import { streamedPng } from '../support/fixtures.js';
 import { multipartHead, rawRequest } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 
@@ -49,15 +49,12 @@ for (const platform of PLATFORMS) {
     it(`streams a file 8 times the server's ${HEAP_LIMIT_MB} MB heap limit`, async () => {
       const { head, tail, contentType } = multipartHead('big.png');
       const hash = createHash('sha256');
-      const first = png(16, 16);
+      // A whole PNG: the probe reads its chunks to the end as they stream.
       async function* body() {
         yield head;
-        hash.update(first);
-        yield first;
-        const filler = Buffer.alloc(CHUNK);
-        for (let sent = first.length; sent < FILE_SIZE; sent += CHUNK) {
-          const chunk = filler.subarray(0, Math.min(CHUNK, FILE_SIZE - sent));
-          chunk.fill(sent & 0xff);
+        for (const chunk of streamedPng(FILE_SIZE, CHUNK, (data, offset) =>
+          data.fill(offset & 0xff),
+        )) {
           hash.update(chunk);
           yield chunk;
         }

@@ -8,7 +8,7 @@ import { Photo } from '../../sample/app/photo.entity.js';
 import { attachmentEntities, type UploadedFile } from '../../src/index.js';
 import { signUploadToken } from '../../src/core/index.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
-import { pdf, png } from '../support/fixtures.js';
+import { pdf, png, streamedPng } from '../support/fixtures.js';
 import { referencedFiles, waitFor } from '../support/harness.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { freePort, RedisServer } from '../support/processes.js';
@@ -83,7 +83,11 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
         page.headers.get('content-security-policy'),
         "default-src 'self'; style-src 'self' 'unsafe-inline'",
       );
-      const presign = await api(app.baseUrl, 'GET', '/attachments/s3/params?filename=a.png');
+      const presign = await api(
+        app.baseUrl,
+        'GET',
+        '/attachments/s3/params?filename=a.png&entity=Photo&attachment=image',
+      );
       assert.equal(presign.status, 400);
       assert.match(String(presign.body?.message), /does not accept direct uploads/);
       const client = await fetch(`${app.baseUrl}/attachments/client.js`);
@@ -93,7 +97,8 @@ for (const [platform, kind] of PLATFORMS.flatMap((platform) =>
     });
 
     it('refuses an upload over 10 MB (413) and a non-image (415), keeping no byte', async () => {
-      const big = Buffer.concat([png(16, 16), Buffer.alloc(10 * MB)]);
+      // A whole PNG, so that only its size is wrong with it.
+      const big = Buffer.concat([...streamedPng(10 * MB + 1024)]);
       for (const chunked of [false, true]) {
         const answer = await oversizedUpload(app.baseUrl, big, { chunked });
         assert.equal(answer.status, 413, JSON.stringify(answer.body));

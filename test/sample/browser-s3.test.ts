@@ -287,7 +287,7 @@ for (const platform of PLATFORMS) {
         const failure = await page.evaluate(async (url) => {
           const client = await import(url);
           const file = new File(['x'], 'x.png', { type: 'image/png' });
-          return client.uploadFileToStorage(file).then(
+          return client.uploadFileToStorage(file, { entity: 'Photo', attachment: 'image' }).then(
             () => null,
             (error: { name: string; status: number; code: string; message: string }) => ({
               name: error.name,

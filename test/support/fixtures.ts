@@ -41,3 +41,35 @@ export function png(width: number, height: number, seed = 0): Buffer {
 export function pdf(): Buffer {
   return Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n');
 }
+
+/**
+ * A whole PNG of exactly `size` bytes (at least 57), streamed in chunks of at most `chunkSize`:
+ * signature, an IHDR of 16 × 16, one IDAT chunk holding `size - 57` bytes of `fill` (not real
+ * compressed pixels: the structure check reads chunks, not pixels) and IEND. Its CRC is
+ * computed as it goes, so a file of any size is never held whole. `fill` writes each data chunk
+ * (given its offset in the data) before it is sent; it reuses one buffer.
+ */
+export function* streamedPng(
+  size: number,
+  chunkSize = 256 * 1024,
+  fill: (chunk: Buffer, offset: number) => void = () => undefined,
+): Generator<Buffer> {
+  const head = pngContainer(16, 16, Buffer.alloc(0)).subarray(0, 33); // signature and IHDR
+  const data = size - 57;
+  const idat = Buffer.alloc(8);
+  idat.writeUInt32BE(data, 0);
+  idat.write('IDAT', 4, 'latin1');
+  yield Buffer.concat([head, idat]);
+  let crc = crc32(idat.subarray(4));
+  const filler = Buffer.alloc(chunkSize);
+  for (let sent = 0; sent < data; sent += chunkSize) {
+    const chunk = filler.subarray(0, Math.min(chunkSize, data - sent));
+    fill(chunk, sent);
+    crc = crc32(chunk, crc);
+    yield chunk;
+  }
+  const end = Buffer.alloc(16);
+  end.writeUInt32BE(crc, 0);
+  end.set(chunk('IEND', Buffer.alloc(0)), 4);
+  yield end;
+}

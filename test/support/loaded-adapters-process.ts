@@ -23,7 +23,8 @@ const harness = await startHarness({
 });
 try {
   const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(4, 4) }]);
-  const uploaded = await rawRequest(`${harness.baseUrl}/attachments/upload`, {
+  const endpoint = `${harness.baseUrl}/attachments/upload?entity=Photo&attachment=image`;
+  const uploaded = await rawRequest(endpoint, {
     headers: { 'content-type': contentType },
     body,
   });

@@ -39,11 +39,14 @@ try {
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' },
     });
     const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(4, 4) }]);
-    const upload = await fetch(`${harness.baseUrl}/attachments/upload`, {
-      method: 'POST',
-      headers: { 'content-type': contentType },
-      body,
-    });
+    const upload = await fetch(
+      `${harness.baseUrl}/attachments/upload?entity=Photo&attachment=image`,
+      {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      },
+    );
     outcome = { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
   } finally {
     await harness.close();

@@ -18,3 +18,19 @@ export class UploadTimeoutError extends AttachmentError {
 export class InvalidFileUrlError extends AttachmentError {
   readonly code = 'invalid_file_url';
 }
+
+/**
+ * An upload that names no attachment, while the module accepts none without one (no
+ * `upload.unnamed` rules): the rules a file is held to come from the attachment it is for.
+ */
+export class AttachmentRequiredError extends AttachmentError {
+  readonly code = 'attachment_required';
+
+  constructor() {
+    super(
+      'Name the attachment this upload is for: ?entity=Photo&attachment=image, or form fields ' +
+        '"entity" and "attachment" sent before the file. (An app that accepts uploads for no ' +
+        'attachment opts in with the module option `upload.unnamed: { allowedTypes, maxSize }`.)',
+    );
+  }
+}

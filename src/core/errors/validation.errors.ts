@@ -38,3 +38,55 @@ export class TooManyFilesError extends AttachmentError {
     super(`This list holds at most ${maxCount} files`);
   }
 }
+
+/** An empty file, where the attachment does not say `allowEmpty: true`. */
+export class EmptyFileError extends AttachmentError {
+  readonly code = 'empty_file';
+
+  constructor() {
+    super('File is empty; this attachment does not allow empty files (`allowEmpty`)');
+  }
+}
+
+const count = new Intl.NumberFormat('en-US');
+
+/**
+ * An image whose header declares more pixels than the limit: a decompression bomb, or merely a
+ * huge photo. It is refused from the header alone, before any pixel is decoded.
+ */
+export class ImageTooLargeError extends AttachmentError {
+  readonly code = 'image_too_large';
+  /** width × height, when the header could be read. */
+  readonly pixels?: number;
+
+  constructor(
+    readonly limit: number,
+    readonly dimensions?: { width: number; height: number },
+    options?: { cause?: unknown },
+  ) {
+    super(
+      dimensions
+        ? `Image is ${dimensions.width}x${dimensions.height} = ` +
+            `${count.format(dimensions.width * dimensions.height)} pixels, ` +
+            `more than the limit of ${count.format(limit)}`
+        : `Image has more pixels than the limit of ${count.format(limit)}`,
+      options,
+    );
+    this.pixels = dimensions && dimensions.width * dimensions.height;
+  }
+}
+
+/**
+ * A file whose bytes start as an image (PNG, JPEG, GIF or WebP) but are not one whole image of
+ * that type: truncated, corrupt, or followed by other bytes (a polyglot).
+ */
+export class MalformedImageError extends AttachmentError {
+  readonly code = 'malformed_image';
+
+  constructor(
+    readonly format: string,
+    readonly reason: string,
+  ) {
+    super(`File starts as a ${format} image but is not a whole one: ${reason}`);
+  }
+}
