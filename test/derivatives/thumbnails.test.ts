@@ -16,6 +16,8 @@ class Picture {
 
   @Attachment({
     allowedTypes: ['image/*'],
+    // Above the 16000x16000 bomb, so that the derivative job's own pixel limit is what stops it.
+    maxPixels: 300_000_000,
     derivatives: {
       thumb: resizeImage({ width: 200, height: 200, format: 'webp' }),
       square: resizeImage({ width: 120, height: 120, fit: 'cover' }),
