@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
-import { startDroppingProxy, type ForwardedPatch } from '../support/dropping-proxy.js';
+import {
+  startDroppingProxy,
+  type DroppingProxy,
+  type ForwardedPatch,
+} from '../support/dropping-proxy.js';
 import { Dossier, Photo } from '../support/entities.js';
 import { filesOnDisk, waitFor, waitForIdle } from '../support/harness.js';
 import { useHarness } from '../support/suite.js';
@@ -21,8 +25,17 @@ interface Outcome {
   failure?: { name: string; message: string; status?: number; code?: string; typed: boolean };
   progress: { loaded: number; total: number; percent: number }[];
 }
+interface InPageElement {
+  value: string;
+  addEventListener(type: string, handler: (event: { detail: unknown }) => void): void;
+}
+declare const document: {
+  body: { innerHTML: string };
+  querySelector(selector: string): InPageElement;
+};
 declare const window: {
   upload: Promise<Outcome>;
+  wired: Promise<{ done?: Outcome['done']; error?: string }>;
   stop: (reason: unknown) => void;
   localStorage: { length: number; key(index: number): string | null };
 };
@@ -261,45 +274,115 @@ describe('uploadFileResumable() in Chromium over tus', () => {
     }
   });
 
-  it('continues after a reload from where the server has the same file, without a new upload', async () => {
+  const RELOADED = { entity: 'Dossier', attachment: 'report', chunkSize: 512 * KiB };
+
+  /**
+   * In a new browser context, through a proxy that cuts the first PATCH, an upload of `bytes`
+   * with no retries fails and is remembered; the page is closed, and `then` runs with the
+   * context, the proxy and the upload's `Location`, as a page that reloads would.
+   */
+  async function afterACutUpload(
+    bytes: Buffer,
+    then: (context: BrowserContext, proxy: DroppingProxy, location: string) => Promise<void>,
+  ) {
     const proxy = await startDroppingProxy(suite.harness.baseUrl, CUT_AT);
+    const context = await browser.newContext();
     try {
-      const context = await browser.newContext();
       await openPage(proxy.url, context);
-      const image = noisyPng(600, 600); // about 1 MiB
-      const options = { entity: 'Dossier', attachment: 'report', chunkSize: 512 * KiB };
-      await start(image, { ...options, retryDelays: [] });
+      await start(bytes, { ...RELOADED, retryDelays: [] });
       const first = await outcome();
       await proxy.dropped;
       // No answer to the cut request, or a 409 to the copy Chromium may send again on its own.
       assert.equal(first.failure?.typed, true, JSON.stringify(first));
       assert.ok([0, 409].includes(first.failure.status!), JSON.stringify(first));
       assert.equal((await remembered()).length, 1, 'the unfinished upload is remembered');
-      const created = tusRequests('POST')[0]!;
-      const location = (await created.response())!.headers()['location']!;
+      const location = (await tusRequests('POST')[0]!.response())!.headers()['location']!;
       await page.close();
+      await then(context, proxy, location);
+    } finally {
+      await context.close();
+      await proxy.close();
+    }
+  }
 
-      await openPage(proxy.url, context); // a new page of the same origin: the reload
-      await start(image, { ...options, retryDelays: [0, 100, 500] });
-      const { done, failure } = await outcome();
-      assert.equal(failure, undefined, JSON.stringify(failure));
+  /** A new page of the context calls again for the same file and succeeds; its answer. */
+  async function uploadAgain(context: BrowserContext, origin: string, bytes: Buffer) {
+    await openPage(origin, context);
+    await start(bytes, { ...RELOADED, retryDelays: [0, 100, 500] });
+    const { done, failure } = await outcome();
+    assert.equal(failure, undefined, JSON.stringify(failure));
+    assert.equal(done!.file.metadata.sha256, sha256(bytes));
+    assert.deepEqual(await remembered(), [], 'a finished upload is forgotten');
+    await assertStored(done!.token, bytes);
+  }
+
+  it('continues after a reload from where the server has the same file, without a new upload', async () => {
+    const image = noisyPng(600, 600); // about 1 MiB
+    await afterACutUpload(image, async (context, proxy, location) => {
+      await uploadAgain(context, proxy.url, image);
       assert.deepEqual(tusRequests('POST'), [], 'no new upload was created');
       const [head] = tusRequests('HEAD');
       assert.equal(new URL(head!.url()).pathname, new URL(location, proxy.url).pathname);
-
       const seen = JSON.stringify(proxy.patches);
       const afterReload = proxy.patches.slice(1).filter((patch) => patch.status !== 409);
       const offset = (await headOffsets()).at(-1);
       assert.ok(offset! > 0 && offset! <= CUT_AT, `the server had ${offset}: ${seen}`);
       assert.equal(afterReload[0]?.offset, offset, `continued from there: ${seen}`);
-      assertSentTheRest(afterReload, image.length, options.chunkSize);
-      assert.equal(done!.file.metadata.sha256, sha256(image));
-      assert.deepEqual(await remembered(), [], 'a finished upload is forgotten');
-      await assertStored(done!.token, image);
+      assertSentTheRest(afterReload, image.length, RELOADED.chunkSize);
       await page.close();
-      await context.close();
-    } finally {
-      await proxy.close();
-    }
+    });
+  });
+
+  it('starts anew when the server no longer has the upload a reloaded page remembers', async () => {
+    const image = noisyPng(600, 600);
+    await afterACutUpload(image, async (context, proxy, location) => {
+      // The server ends it meanwhile (as when it expires): the remembered URL answers 404.
+      const ended = await fetch(new URL(location, `${suite.harness.baseUrl}/attachments/tus/`), {
+        method: 'DELETE',
+        headers: { 'Tus-Resumable': '1.0.0' },
+      });
+      assert.equal(ended.status, 204);
+      await uploadAgain(context, proxy.url, image);
+      const heads = tusRequests('HEAD').map(async (head) => (await head.response())?.status());
+      assert.deepEqual(await Promise.all(heads), [404]);
+      assert.equal(tusRequests('POST').length, 1, 'a new upload');
+      const [first] = tusRequests('PATCH');
+      assert.equal(first!.headers()['upload-offset'], '0', 'from the first byte');
+      assert.notEqual(new URL(first!.url()).pathname, new URL(location, proxy.url).pathname);
+      await page.close();
+    });
+  });
+
+  it('wires an input with data-direct-upload="tus": the hidden field gets the token', async () => {
+    await openPage(suite.harness.baseUrl);
+    await page.evaluate(async (url) => {
+      const client = await import(url);
+      document.body.innerHTML = `<form><input type="file" id="file" name="report"
+        data-direct-upload="tus" data-entity="Dossier" data-attachment="report"></form>`;
+      client.wireDirectUploads();
+      const input = document.querySelector('#file');
+      window.wired = new Promise((resolve) => {
+        input.addEventListener('direct-upload:done', (event) =>
+          resolve({ done: event.detail as Outcome['done'] }),
+        );
+        input.addEventListener('direct-upload:error', (event) =>
+          resolve({ error: String(event.detail) }),
+        );
+      });
+    }, CLIENT_URL);
+    const image = noisyPng(300, 200);
+    await page.setInputFiles('#file', { name: 'wired.png', mimeType: 'image/png', buffer: image });
+    const { done, error } = await page.evaluate(() => window.wired);
+    assert.equal(error, undefined);
+    assert.equal(done!.file.metadata.sha256, sha256(image));
+    const field = await page.evaluate(
+      () => document.querySelector('input[type="hidden"][name="report"]').value,
+    );
+    assert.equal(field, done!.token);
+    assert.equal(tusRequests('POST').length, 1, 'sent over tus');
+    assert.equal(new URL(tusRequests('POST')[0]!.url()).pathname, '/attachments/tus');
+    assert.ok(tusRequests('PATCH').length > 0);
+    await assertStored(done!.token, image);
+    await page.close();
   });
 });
