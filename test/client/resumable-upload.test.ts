@@ -14,6 +14,7 @@ import {
   type ForwardedPatch,
 } from '../support/dropping-proxy.js';
 import { Dossier, Photo } from '../support/entities.js';
+import { pdf } from '../support/fixtures.js';
 import { filesOnDisk, waitFor, waitForIdle } from '../support/harness.js';
 import { useHarness } from '../support/suite.js';
 import { noisyPng } from '../sample/noisy-png.js';
@@ -230,6 +231,22 @@ describe('uploadFileResumable() in Chromium over tus', () => {
     );
     assert.match(failure!.message, /./);
     assert.deepEqual(tusRequests('PATCH'), [], 'no byte was sent');
+    assert.deepEqual(await readdir(staging), []);
+    assert.deepEqual(await filesOnDisk(suite.harness, 'cache'), []);
+    assert.deepEqual(await remembered(), []);
+    await page.close();
+  });
+
+  it('rejects with the 415 of the last PATCH for a PDF named .png, and forgets the upload', async () => {
+    await openPage(suite.harness.baseUrl);
+    await start(pdf(), { entity: 'Photo', attachment: 'image' });
+    const { done, failure } = await outcome();
+    assert.equal(done, undefined);
+    assert.deepEqual(
+      { name: failure?.name, status: failure?.status, code: failure?.code, typed: failure?.typed },
+      { name: 'DirectUploadError', status: 415, code: 'file_type_not_allowed', typed: true },
+    );
+    assert.equal(tusRequests('PATCH').length, 1, 'a refusal is not retried');
     assert.deepEqual(await readdir(staging), []);
     assert.deepEqual(await filesOnDisk(suite.harness, 'cache'), []);
     assert.deepEqual(await remembered(), []);
