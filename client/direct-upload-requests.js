@@ -13,8 +13,8 @@ export const STORAGE_UNREACHABLE =
   'The upload could not reach the storage (does the bucket allow this origin in its CORS rules?)';
 
 /**
- * Rejection of `uploadFile` and `uploadFileToStorage` for an answer that is not 2xx, or for a
- * failed connection.
+ * Rejection of `uploadFile`, `uploadFileResumable` and `uploadFileToStorage` for an answer that
+ * is not 2xx, or for a failed connection.
  */
 export class DirectUploadError extends Error {
   /**

@@ -42,8 +42,8 @@ export interface UploadFileOptions {
 }
 
 /**
- * Rejection of `uploadFile` and `uploadFileToStorage` for a non-2xx answer (`status`) or a failed
- * connection (status 0).
+ * Rejection of `uploadFile`, `uploadFileResumable` and `uploadFileToStorage` for a non-2xx answer
+ * (`status`) or a failed connection (status 0).
  */
 export declare class DirectUploadError extends Error {
   constructor(message: string, status: number, code: string, options?: { cause?: unknown });
@@ -134,17 +134,50 @@ export declare function uploadFileToStorage(
   options?: UploadFileToStorageOptions,
 ): Promise<StorageUploadResponse>;
 
+export interface UploadFileResumableOptions extends UploadFileOptions {
+  /** The app's tus routes, default `/attachments/tus`. */
+  endpoint?: string;
+  /** Bytes sent by each `PATCH` but the last; default 8 MiB. */
+  chunkSize?: number;
+  /**
+   * Milliseconds to wait before each new attempt, default `[1000, 3000, 5000]`: as many retries
+   * as delays, counted again after each `PATCH` that moved the upload on. A `PATCH` is retried
+   * from the server's offset (asked with `HEAD`) when no answer came, on a 5xx and on a 409;
+   * any other refusal rejects at once.
+   */
+  retryDelays?: number[];
+}
+
+/**
+ * Uploads one file over tus 1.0 to the app's tus routes (`upload.tus` on) and resolves with the
+ * same answer as `uploadFile`: creates the upload (`entity`, `attachment` and the file's name as
+ * its metadata), sends `chunkSize` slices of the file, and resumes from the server's offset
+ * after a failed `PATCH` (see `retryDelays`). The upload's URL is kept in `localStorage`, under
+ * the file's name, size and date, the endpoint and the attachment: a new call for the same file,
+ * after a reload too, continues that upload where the server has it, or starts anew once the
+ * server no longer knows it. `signal` stops the request in flight, `DELETE`s the upload and
+ * rejects with the signal's reason; a refusal (413 at creation, 415 or 422 at the end) rejects
+ * with a `DirectUploadError`.
+ */
+export declare function uploadFileResumable(
+  file: Blob,
+  options?: UploadFileResumableOptions,
+): Promise<UploadResponse>;
+
 /** Defaults for every wired input; the input's `data-*` attributes take precedence. */
 export interface WireOptions extends Omit<UploadFileOptions, 'onProgress' | 'signal'> {
   /** Default endpoint of inputs with `data-direct-upload="s3"`; see `uploadFileToStorage`. */
   storageEndpoint?: string;
+  /** Default endpoint of inputs with `data-direct-upload="tus"`; see `uploadFileResumable`. */
+  tusEndpoint?: string;
 }
 
 /**
  * Wires every `<input type="file" data-direct-upload>` inside `root`: the chosen file uploads at
  * once (`data-entity`, `data-attachment`, `data-endpoint`) to the app's upload endpoint, or, with
- * `data-direct-upload="s3"`, straight to the cache storage. A `<progress>` shows how far (or the
- * element matched by `data-progress`), errors show in a `role="alert"` element (or `data-error`),
+ * `data-direct-upload="s3"`, straight to the cache storage, or, with `data-direct-upload="tus"`,
+ * over tus (`uploadFileResumable`). A `<progress>` shows how far (or the element matched by
+ * `data-progress`), errors show in a `role="alert"` element (or `data-error`),
  * and a hidden input that takes over the input's `name` receives the token. Events on the input:
  * `direct-upload:start`, `:progress`, `:done` (detail: the answer) and `:error` (detail: the
  * error). A form's submit waits for its uploads and goes on once they succeed; a failed upload

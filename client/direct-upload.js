@@ -4,12 +4,14 @@
  * step: import it from `nestjs-attachments/client` or from the controller at
  * `/attachments/client.js`.
  *
- * A file is sent as soon as it is chosen, to the app's upload endpoint (`uploadFile`) or straight
- * to the cache storage with a presigned request (`uploadFileToStorage`, for S3); the form then
+ * A file is sent as soon as it is chosen, to the app's upload endpoint (`uploadFile`), to its tus
+ * routes in resumable slices (`uploadFileResumable`) or straight to the cache storage with a
+ * presigned request (`uploadFileToStorage`, for S3); the form then
  * carries only the signed token the app issued, never the file's bytes.
  */
 
 import { uploadInParts } from './direct-upload-multipart.js';
+import { uploadFileResumable } from './direct-upload-tus.js';
 import {
   DirectUploadError,
   STORAGE_UNREACHABLE,
@@ -25,7 +27,7 @@ import {
   withoutQuery,
 } from './direct-upload-requests.js';
 
-export { DirectUploadError };
+export { DirectUploadError, uploadFileResumable };
 
 /** Files above it go in parts: S3 takes at most 5 GiB in one request, and a part can be retried. */
 const MULTIPART_THRESHOLD = 100 * 1024 * 1024;
@@ -146,9 +148,23 @@ function objectUrl(params) {
 }
 
 /**
+ * What each value of `data-direct-upload` uploads with, and which option of `wireDirectUploads`
+ * gives its default endpoint.
+ *
+ * @type {Record<string, { upload: (file: Blob, options: import('./direct-upload.js').UploadFileOptions)
+ *   => Promise<{ token: string }>, endpoint: 'endpoint' | 'storageEndpoint' | 'tusEndpoint' }>}
+ */
+const UPLOADS = {
+  app: { upload: uploadFile, endpoint: 'endpoint' },
+  s3: { upload: uploadFileToStorage, endpoint: 'storageEndpoint' },
+  tus: { upload: uploadFileResumable, endpoint: 'tusEndpoint' },
+};
+
+/**
  * Wires every `<input type="file" data-direct-upload>` inside `root`: see direct-upload.d.ts.
- * `data-direct-upload="s3"` sends the file straight to the storage (`uploadFileToStorage`);
- * any other value, or none, to the app's upload endpoint (`uploadFile`).
+ * `data-direct-upload="s3"` sends the file straight to the storage (`uploadFileToStorage`),
+ * `"tus"` to the app's tus routes (`uploadFileResumable`); any other value, or none, to the app's
+ * upload endpoint (`uploadFile`).
  *
  * @param {ParentNode} [root]
  * @param {import('./direct-upload.js').WireOptions} [options]
@@ -273,13 +289,11 @@ export function wireDirectUploads(root = document, options = {}) {
       const own = (controller = new AbortController());
       field.state = 'uploading';
       emit('start', { file });
-      const toStorage = input.dataset.directUpload === 's3';
+      const way = UPLOADS[input.dataset.directUpload ?? ''] ?? UPLOADS.app;
       try {
-        const upload = toStorage ? uploadFileToStorage : uploadFile;
-        const answer = await upload(file, {
+        const answer = await way.upload(file, {
           headers: options.headers,
-          endpoint:
-            input.dataset.endpoint ?? (toStorage ? options.storageEndpoint : options.endpoint),
+          endpoint: input.dataset.endpoint ?? options[way.endpoint],
           entity: input.dataset.entity ?? options.entity,
           attachment: input.dataset.attachment ?? options.attachment,
           signal: own.signal,

@@ -12,7 +12,11 @@ import { streamToClient } from './stream-to-client.js';
  * The modules `client/direct-upload.js` imports by relative URL: served next to `client.js`, so
  * that `./direct-upload-requests.js` resolves to the same prefix from the package and from here.
  */
-export const CLIENT_MODULES = ['direct-upload-requests.js', 'direct-upload-multipart.js'] as const;
+export const CLIENT_MODULES = [
+  'direct-upload-requests.js',
+  'direct-upload-multipart.js',
+  'direct-upload-tus.js',
+] as const;
 
 /**
  * The browser client, so a page can `import` it from the same origin as the upload routes. It is
@@ -34,6 +38,11 @@ export function createClientScriptController(options: AttachmentsControllerOptio
     @Get(CLIENT_MODULES[1])
     multipart(@Res() reply: unknown): Promise<void> {
       return serveModule(CLIENT_MODULES[1], reply);
+    }
+
+    @Get(CLIENT_MODULES[2])
+    tus(@Res() reply: unknown): Promise<void> {
+      return serveModule(CLIENT_MODULES[2], reply);
     }
   }
   return ClientScriptController;

@@ -48,6 +48,7 @@ for (const platform of PLATFORMS) {
       assert.deepEqual([...seen].sort(), [
         'direct-upload-multipart.js',
         'direct-upload-requests.js',
+        'direct-upload-tus.js',
       ]);
     });
   });
