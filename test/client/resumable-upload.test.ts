@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-c
 import { launchBrowser } from '../support/browser.js';
 import {
   startDroppingProxy,
+  untilStaged,
   type DroppingProxy,
   type ForwardedPatch,
 } from '../support/dropping-proxy.js';
@@ -179,7 +180,11 @@ describe('uploadFileResumable() in Chromium over tus', () => {
   }
 
   it('resumes from the offset the server has after the connection drops mid-chunk', async () => {
-    const proxy = await startDroppingProxy(suite.harness.baseUrl, CUT_AT);
+    const proxy = await startDroppingProxy(
+      suite.harness.baseUrl,
+      CUT_AT,
+      untilStaged(staging, CUT_AT),
+    );
     try {
       await openPage(proxy.url);
       const image = noisyPng(1000, 1000); // about 3 MiB: four chunks of 1 MiB
@@ -302,7 +307,11 @@ describe('uploadFileResumable() in Chromium over tus', () => {
     bytes: Buffer,
     then: (context: BrowserContext, proxy: DroppingProxy, location: string) => Promise<void>,
   ) {
-    const proxy = await startDroppingProxy(suite.harness.baseUrl, CUT_AT);
+    const proxy = await startDroppingProxy(
+      suite.harness.baseUrl,
+      CUT_AT,
+      untilStaged(staging, CUT_AT),
+    );
     const context = await browser.newContext();
     try {
       await openPage(proxy.url, context);

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchBrowser } from '../support/browser.js';
-import { assertResumedOnce, startDroppingProxy } from '../support/dropping-proxy.js';
+import { assertResumedOnce, startDroppingProxy, untilStaged } from '../support/dropping-proxy.js';
 import { Photo } from '../support/entities.js';
 import { pdf } from '../support/fixtures.js';
 import { waitForIdle, type Harness } from '../support/harness.js';
@@ -158,7 +158,11 @@ describe(`tus uploads from Chromium (${uploadClientVersions().join(', ')})`, () 
   });
 
   it('tus-js-client in Chromium resumes after the connection drops mid-upload', async () => {
-    const proxy = await startDroppingProxy(harness.baseUrl, 64 * KiB);
+    const proxy = await startDroppingProxy(
+      harness.baseUrl,
+      64 * KiB,
+      untilStaged(staging, 64 * KiB),
+    );
     try {
       await openPage(proxy.url);
       const image = await photo(250, 250);

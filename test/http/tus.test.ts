@@ -16,7 +16,7 @@ import {
 import { signUploadToken, verifyUploadToken } from '../../src/core/index.js';
 import { SweepHandler } from '../../src/work/handlers/sweep.handler.js';
 import { noisyPng } from '../sample/noisy-png.js';
-import { assertResumedOnce, startDroppingProxy } from '../support/dropping-proxy.js';
+import { assertResumedOnce, startDroppingProxy, untilStaged } from '../support/dropping-proxy.js';
 import { Photo } from '../support/entities.js';
 import { pdf } from '../support/fixtures.js';
 import { listFiles, SECRET, waitForIdle, type Harness } from '../support/harness.js';
@@ -114,7 +114,11 @@ for (const { platform, cache } of RUNS) {
 
     it('resumes from its offset after the connection drops mid-body', async () => {
       const image = noisyPng(300, 300);
-      const proxy = await startDroppingProxy(harness.baseUrl, 64 * KiB);
+      const proxy = await startDroppingProxy(
+        harness.baseUrl,
+        64 * KiB,
+        untilStaged(staging, 64 * KiB),
+      );
       try {
         const upload = tusUpload(`${proxy.url}/attachments/tus`, image, {
           metadata: forPhoto('cut.png'),

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readdir, stat } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { waitFor } from './harness.js';
 
 /** A PATCH request as the proxy forwarded it. */
 export interface ForwardedPatch {
@@ -27,8 +30,9 @@ const HEADERS_END = Buffer.from('\r\n\r\n');
 
 /**
  * A TCP proxy in front of an HTTP server that, once, drops the connection in the middle of the
- * first PATCH body: after forwarding exactly `afterBytes` bytes of it, both sockets are
- * destroyed, as when a network goes away mid-upload. Every other request, before and after,
+ * first PATCH body: after forwarding exactly `afterBytes` bytes of it, and once `beforeDrop`
+ * says the server stored them (see `untilStaged`), both sockets are destroyed, as when a
+ * network goes away mid-upload. Every other request, before and after,
  * goes through untouched. It reads just enough HTTP (request heads and `Content-Length`) to
  * know where bodies start and end, and the status lines of the answers to tell which PATCH got
  * which status.
@@ -36,6 +40,7 @@ const HEADERS_END = Buffer.from('\r\n\r\n');
 export async function startDroppingProxy(
   target: string,
   afterBytes: number,
+  beforeDrop: () => Promise<void> = async () => {},
 ): Promise<DroppingProxy> {
   const { hostname, port } = new URL(target);
   const patches: ForwardedPatch[] = [];
@@ -69,6 +74,8 @@ export async function startDroppingProxy(
     let bodyLeft = 0;
     let current: ForwardedPatch | null = null;
     let cutting = false;
+    // Set once the cut's bytes went through: the rest of what the client sends is dropped.
+    let holding = false;
 
     const forwardBody = (chunk: Buffer): Buffer => {
       let take = Math.min(bodyLeft, chunk.length);
@@ -78,14 +85,21 @@ export async function startDroppingProxy(
       if (current) current.bodyBytes += take;
       if (cutting && current && current.bodyBytes >= afterBytes) {
         cutting = false;
-        destroyBoth();
-        markDropped();
+        holding = true;
+        // Cut only once the server holds what got through: a reset that reaches it while
+        // those bytes still wait in its socket would discard them, and the resume would then
+        // start from 0, or from wherever the server's reading had got to.
+        void beforeDrop().finally(() => {
+          destroyBoth();
+          markDropped();
+        });
         return Buffer.alloc(0);
       }
       return chunk.subarray(take);
     };
 
     client.on('data', (chunk: Buffer) => {
+      if (holding) return;
       let rest = chunk;
       while (rest.length > 0 && !client.destroyed) {
         if (bodyLeft > 0) {
@@ -148,4 +162,25 @@ export function assertResumedOnce(patches: ForwardedPatch[], cutAt: number, size
   assert.equal(resumed.status, 200, seen);
   assert.ok(resumed.offset > 0 && resumed.offset <= cutAt, `resumed at ${resumed.offset}: ${seen}`);
   assert.equal(resumed.bodyBytes, size - resumed.offset, `only the rest was sent: ${seen}`);
+}
+
+/**
+ * For `startDroppingProxy`: resolves once the upload files tus keeps in `directory` (each next
+ * to its `.json` record) hold `bytes` in all, so the cut comes after the server stored them.
+ */
+export function untilStaged(directory: string, bytes: number): () => Promise<void> {
+  return async () => {
+    await waitFor(async () => {
+      const names = (await readdir(directory)).filter((name) => !name.endsWith('.json'));
+      const sizes = await Promise.all(
+        names.map((name) =>
+          stat(join(directory, name)).then(
+            (found) => found.size,
+            () => 0,
+          ),
+        ),
+      );
+      return sizes.reduce((sum, size) => sum + size, 0) >= bytes;
+    }, `the server to store the ${bytes} bytes that got through`);
+  };
 }
