@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it, before } from 'node:test';
 import { ImageStructure } from '../../src/core/image-structure.js';
@@ -7,11 +7,12 @@ import { MetadataProbe } from '../../src/core/metadata-probe.js';
 import { ImageTooLargeError, MalformedImageError } from '../../src/core/index.js';
 import { photo, pngBomb } from '../derivatives/images.js';
 import { pdf, png } from '../support/fixtures.js';
+import { chunksOf, countingSink } from '../support/streams.js';
 
 /** Feeds `bytes` in chunks of `size` bytes, then ends: what a stream would do. */
 function check(bytes: Buffer, size = 65536): void {
   const structure = new ImageStructure();
-  for (let at = 0; at < bytes.length; at += size) structure.write(bytes.subarray(at, at + size));
+  for (const chunk of chunksOf(bytes, size)) structure.write(chunk);
   structure.end();
 }
 
@@ -106,37 +107,19 @@ describe('ImageStructure', () => {
   });
 });
 
-/** A sink that counts what reaches it: what a storage would have written. */
-function counter() {
-  const sink = { bytes: 0, stream: undefined as unknown as Writable };
-  sink.stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      sink.bytes += chunk.length;
-      done();
-    },
-  });
-  return sink;
-}
-
-function chunked(bytes: Buffer, size = 65536): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
-  return chunks;
-}
-
 describe('MetadataProbe: structure and pixels', () => {
   it('fails the stream of a malformed image, and passes a whole one', async () => {
     const whole = await photo(40, 30).jpeg().toBuffer();
-    const sink = counter();
+    const sink = countingSink();
     const probe = new MetadataProbe();
-    await pipeline(Readable.from(chunked(whole, 100)), probe, sink.stream);
+    await pipeline(Readable.from(chunksOf(whole, 100)), probe, sink.stream);
     assert.equal(sink.bytes, whole.length);
     assert.equal((await probe.metadata(null)).mimeType, 'image/jpeg');
     await assert.rejects(
       pipeline(
-        Readable.from(chunked(Buffer.concat([whole, html]), 100)),
+        Readable.from(chunksOf(Buffer.concat([whole, html]), 100)),
         new MetadataProbe(),
-        counter().stream,
+        countingSink().stream,
       ),
       MalformedImageError,
     );
@@ -145,10 +128,10 @@ describe('MetadataProbe: structure and pixels', () => {
   it('cuts off a decompression bomb at its header, before its bytes pass on', async () => {
     const bomb = await pngBomb(20000, 20000);
     assert.ok(bomb.length > 1024 * 1024, `a real bomb of ${bomb.length} bytes`);
-    const sink = counter();
+    const sink = countingSink();
     await assert.rejects(
       pipeline(
-        Readable.from(chunked(bomb)),
+        Readable.from(chunksOf(bomb, 65536)),
         new MetadataProbe({ maxPixels: 100_000_000 }),
         sink.stream,
       ),
@@ -163,9 +146,9 @@ describe('MetadataProbe: structure and pixels', () => {
     );
     assert.equal(sink.bytes, 0, 'not one byte reached the storage');
     // Within the limit it passes.
-    const sink2 = counter();
+    const sink2 = countingSink();
     await pipeline(
-      Readable.from(chunked(bomb)),
+      Readable.from(chunksOf(bomb, 65536)),
       new MetadataProbe({ maxPixels: 400_000_000 }),
       sink2.stream,
     );

@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { HEAD_BYTES } from '../../src/core/head-bytes.js';
 import { describeHead, MetadataProbe } from '../../src/core/metadata-probe.js';
 import { FileTooLargeError } from '../../src/index.js';
 import { pdf, png } from '../support/fixtures.js';
+import { chunksOf, countingSink } from '../support/streams.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** A sink that only counts, so large inputs are never held in memory by the test. */
-function countingSink() {
-  const sink = { bytes: 0, stream: undefined as unknown as Writable };
-  sink.stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      sink.bytes += chunk.length;
-      done();
-    },
-  });
-  return sink;
-}
-
-function chunksOf(data: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < data.length; i += size) chunks.push(data.subarray(i, i + size));
-  return chunks;
-}
 
 async function probe(data: Buffer | Buffer[], filename = 'name.bin', maxSize?: number) {
   const sink = countingSink();

@@ -1,0 +1,23 @@
+import { Writable } from 'node:stream';
+
+/** `data` cut into chunks of `size` bytes (the last one shorter), as a stream would hand it. */
+export function chunksOf(data: Buffer, size: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < data.length; at += size) chunks.push(data.subarray(at, at + size));
+  return chunks;
+}
+
+/**
+ * A sink that only counts what reaches it (what a storage would have written), so large inputs
+ * are never held in memory by the test.
+ */
+export function countingSink(): { bytes: number; stream: Writable } {
+  const sink = { bytes: 0, stream: undefined as unknown as Writable };
+  sink.stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      sink.bytes += chunk.length;
+      done();
+    },
+  });
+  return sink;
+}
