@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { ExpiredTokenError, InvalidTokenError } from './errors/index.js';
 import { isNewFileId } from './file-id.js';
 import { safeExtension } from './filename.js';
+import { decodeSignedBody, sameSignature } from './signed-text.js';
 
 /**
  * What a signed cache id says besides naming its file. Clients that keep only an upload's
@@ -105,9 +106,7 @@ export function readSignedFileId(id: unknown, secret: string, storage: string): 
   const match = typeof id === 'string' && id.length <= 1024 ? SHAPE.exec(id) : null;
   const [, body = '', given = '', basename = ''] = match ?? [];
   if (!match || !isNewFileId(basename)) throw new InvalidTokenError('malformed signed key');
-  const expected = Buffer.from(mac(secret, storage, body, basename));
-  const actual = Buffer.from(given);
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+  if (!sameSignature(given, mac(secret, storage, body, basename))) {
     throw new InvalidTokenError('the key\u2019s signature does not match (forged or tampered)');
   }
   return parseClaim(body);
@@ -126,13 +125,7 @@ export function verifySignedFileId(
 }
 
 function parseClaim(body: string): SignedIdClaim {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidTokenError('the key\u2019s claim is not JSON');
-  }
-  const c = value as Partial<Compact> | null;
+  const c = decodeSignedBody(body, 'the key\u2019s claim is not JSON') as Partial<Compact> | null;
   const optionalText = (field: unknown) => field === undefined || typeof field === 'string';
   if (
     !c ||

@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { InvalidFileUrlError } from './errors/index.js';
+import { sameSignature } from './signed-text.js';
 
 /** What a signed files-endpoint URL grants: one file, with one download name, until `expires`. */
 export interface FileUrlGrant {
@@ -35,9 +36,7 @@ export function verifyFileUrl(
   if (typeof signature !== 'string' || !Number.isSafeInteger(grant.expires)) {
     throw new InvalidFileUrlError('This file needs a signed URL; the signature is missing');
   }
-  const expected = Buffer.from(sign(grant, secret));
-  const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!sameSignature(signature, sign(grant, secret))) {
     throw new InvalidFileUrlError('The URL signature does not match this file');
   }
   if (grant.expires <= now) throw new InvalidFileUrlError('The signed URL has expired');

@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { ExpiredTokenError, InvalidTokenError } from './errors/index.js';
+import { decodeSignedBody, sameSignature } from './signed-text.js';
 
 /** What a signed upload token says: which cached file, until when, and for whom. */
 export interface UploadTokenPayload {
@@ -45,11 +46,7 @@ export function verifyUploadToken(
   if (version !== VERSION || !body || !mac || rest.length > 0) {
     throw new InvalidTokenError('malformed token');
   }
-  // Compared as text: decoding base64url skips stray characters and unused bits, so several
-  // strings decode to the same MAC; only the one canonical spelling is accepted.
-  const expected = Buffer.from(signature(secret, body).toString('base64url'));
-  const given = Buffer.from(mac);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!sameSignature(mac, signature(secret, body).toString('base64url'))) {
     throw new InvalidTokenError('signature does not match (forged or tampered)');
   }
   const payload = parsePayload(body);
@@ -58,13 +55,7 @@ export function verifyUploadToken(
 }
 
 function parsePayload(body: string): UploadTokenPayload {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidTokenError('payload is not JSON');
-  }
-  const p = value as Partial<UploadTokenPayload> | null;
+  const p = decodeSignedBody(body, 'payload is not JSON') as Partial<UploadTokenPayload> | null;
   if (
     !p ||
     typeof p.storage !== 'string' ||
