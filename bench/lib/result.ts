@@ -11,6 +11,12 @@ export interface BenchRow {
   /** subject / baseline. */
   ratio: number;
   repetitions: number;
+  /**
+   * Where the ratio must be for the row to meet its goal, when the baseline is a floor (the
+   * least work a correct implementation must do): `at: 'least'` for rates, `'most'` for costs.
+   * `of` names what the goal's ratio compares when it is not the row's own ratio.
+   */
+  goal?: { at: 'least' | 'most'; ratio: number; value?: number; of?: string };
   /** Anything else worth printing (peak RSS, request counts...). */
   extra?: Record<string, number | string>;
 }
