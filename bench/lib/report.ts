@@ -66,6 +66,7 @@ export function renderMarkdown(report: BenchReport): string {
       );
     }
     for (const note of scenario.notes ?? []) lines.push('', note);
+    for (const chart of scenario.charts ?? []) lines.push('', `![${chart.title}](${chart.file})`);
     lines.push('');
   }
   return `${lines.join('\n')}\n`;

@@ -31,6 +31,19 @@ export interface BenchScenario {
   /** How to read the ratio: which direction is better. */
   better: 'lower' | 'higher';
   notes?: string[];
+  /**
+   * Figures of the scenario, as standalone SVG documents (see svg-chart.ts): written next to
+   * latest.md under `file` (a bare file name) and linked from it.
+   */
+  charts?: BenchChart[];
+}
+
+export interface BenchChart {
+  /** File name in bench/results/, e.g. `worker-throughput.svg`. */
+  file: string;
+  /** Alternative text of the link in latest.md. */
+  title: string;
+  svg: string;
 }
 
 export interface BenchOptions {
