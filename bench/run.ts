@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, platform, release } from 'node:os';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchScenario, ScenarioRunner } from './lib/result.js';
 import { renderMarkdown } from './lib/report.js';
@@ -16,6 +17,7 @@ const scenarios: Record<string, () => Promise<{ default: ScenarioRunner }>> = {
   promotion: () => import('./scenarios/promotion.js'),
   'job-throughput': () => import('./scenarios/job-throughput.js'),
   'deletion-fan-out': () => import('./scenarios/deletion-fan-out.js'),
+  'worker-throughput': () => import('./scenarios/worker-throughput.js'),
 };
 
 const args = process.argv.slice(2);
@@ -46,7 +48,14 @@ for (const [id, load] of Object.entries(scenarios)) {
 const report = { date: new Date().toISOString(), quick, machine, scenarios: results };
 const folder = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 await mkdir(folder, { recursive: true });
-await writeFile(`${folder}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
+for (const chart of results.flatMap((scenario) => scenario.charts ?? [])) {
+  if (basename(chart.file) !== chart.file)
+    throw new Error(`chart file ${chart.file} is not a name`);
+  await writeFile(`${folder}${chart.file}`, chart.svg);
+}
+// The charts' documents live in their own files; the JSON names them.
+const withoutSvg = (key: string, value: unknown) => (key === 'svg' ? undefined : value);
+await writeFile(`${folder}latest.json`, `${JSON.stringify(report, withoutSvg, 2)}\n`);
 await writeFile(`${folder}latest.md`, renderMarkdown(report));
 process.stdout.write(renderMarkdown(report));
 process.exit(0);
