@@ -38,17 +38,20 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-/** About `count` round tick values (1, 2 or 5 times a power of ten apart) from 0 to `max`. */
+/**
+ * About `count` round tick values (1, 2 or 5 times a power of ten apart), the first at or below
+ * `min` and the last at or above `max`, so the axis holds every point.
+ */
 function roundTicks(min: number, max: number, count = 5): number[] {
   const span = max - min || Math.abs(max) || 1;
   const raw = span / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= raw)!;
-  const ticks: number[] = [];
-  for (let value = Math.floor(min / step) * step; value <= max + step * 1e-9; value += step) {
-    ticks.push(Number(value.toPrecision(12)));
-  }
-  return ticks;
+  const first = Math.floor(min / step);
+  const last = Math.max(first + 1, Math.ceil(max / step - 1e-9));
+  return Array.from({ length: last - first + 1 }, (_, k) =>
+    Number(((first + k) * step).toPrecision(12)),
+  );
 }
 
 function powersOfTen(min: number, max: number): number[] {
