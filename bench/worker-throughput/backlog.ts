@@ -25,6 +25,7 @@ export interface Backlog {
   count: number;
   /** Outbox ids of the backlog's promotions (the jobs' ids derive from them). */
   workIds: string[];
+  databaseUrl: string;
   /** The database's name, for its commit counters in pg_stat_database. */
   databaseName: string;
   /** What a worker process needs to reach this backlog. */
@@ -96,6 +97,7 @@ export async function makeBacklog(count: number): Promise<Backlog> {
     return {
       count,
       workIds: work.map((row) => row.id),
+      databaseUrl: db.url!,
       databaseName,
       config: (side, concurrency, timeoutMs) => ({
         side,

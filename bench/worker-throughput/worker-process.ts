@@ -12,6 +12,7 @@ import { jobIdFor } from '../../src/outbox/index.js';
 import { redisConnection } from '../../test/support/harness.js';
 import type { ChildMessage, DrainMeasure, ParentMessage, WorkerRunConfig } from './protocol.js';
 import type { BootedWorker } from './statistics.js';
+import { within } from './deadline.js';
 
 const BOOT_TIMEOUT_MS = 60_000;
 
@@ -30,19 +31,6 @@ function nextMessage<T extends ParentMessage['type']>(type: T) {
     };
     process.on('message', listen);
   });
-}
-
-/** `work`, or a rejection naming `what` (read when the time is up) once `ms` have passed. */
-async function within<T>(ms: number, what: () => string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function boot(config: WorkerRunConfig): Promise<BootedWorker> {
@@ -115,6 +103,9 @@ async function main(): Promise<void> {
     await side.close();
   }
 }
+
+// Orphaned by a parent that died: nobody will read the result or clean up after this process.
+process.once('disconnect', () => process.exit(1));
 
 main().then(
   () => process.exit(0),
