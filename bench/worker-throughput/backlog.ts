@@ -51,8 +51,13 @@ async function saveAll(harness: Harness, db: TestDatabase, count: number): Promi
 }
 
 export async function makeBacklog(count: number): Promise<Backlog> {
-  const db = await createTestDatabase('postgres', [Photo, ...attachmentEntities]);
   const directory = await mkdtemp(join(tmpdir(), 'bench-worker-'));
+  const db = await createTestDatabase('postgres', [Photo, ...attachmentEntities]).catch(
+    async (error: unknown) => {
+      await rm(directory, { recursive: true, force: true });
+      throw error;
+    },
+  );
   const queuePrefix = `benchworker${randomBytes(4).toString('hex')}`;
   const cacheDirectory = join(directory, 'cache');
   const storeDirectory = join(directory, 'store');
