@@ -111,7 +111,7 @@ function idatChunk(data: Buffer): Buffer {
 const fullIdat = idatChunk(Buffer.alloc(CHUNK - IDAT_OVERHEAD, 'attachments bench '));
 
 /** The chunks of a whole PNG of exactly `size` bytes (at least 57 + 12). */
-function* pngOf(size: number): Generator<Buffer> {
+export function* pngOf(size: number): Generator<Buffer> {
   yield pngStart;
   let left = size - pngStart.length - pngEnd.length;
   for (; left >= CHUNK + IDAT_OVERHEAD; left -= CHUNK) yield fullIdat;
