@@ -16,6 +16,7 @@ const scenarios: Record<string, () => Promise<{ default: ScenarioRunner }>> = {
   promotion: () => import('./scenarios/promotion.js'),
   'job-throughput': () => import('./scenarios/job-throughput.js'),
   'deletion-fan-out': () => import('./scenarios/deletion-fan-out.js'),
+  upkeep: () => import('./scenarios/upkeep.js'),
 };
 
 const args = process.argv.slice(2);
