@@ -18,6 +18,7 @@ const scenarios: Record<string, () => Promise<{ default: ScenarioRunner }>> = {
   'job-throughput': () => import('./scenarios/job-throughput.js'),
   'deletion-fan-out': () => import('./scenarios/deletion-fan-out.js'),
   'worker-throughput': () => import('./scenarios/worker-throughput.js'),
+  upkeep: () => import('./scenarios/upkeep.js'),
 };
 
 const args = process.argv.slice(2);

@@ -17,6 +17,8 @@ export interface UploadServer {
   kind: UploadServerKind;
   url: string;
   directory: string;
+  /** The server process's id, to read its memory from /proc. */
+  pid: number;
   /** Peak resident memory of the server process so far, in MB. */
   peakRssMB(): Promise<number>;
   /** SIGTERM, then SIGKILL when it has not exited in time. */
@@ -67,6 +69,7 @@ export async function startUploadServer(
     kind,
     url,
     directory,
+    pid: child.pid!,
     stop,
     peakRssMB: () =>
       new Promise((resolve, reject) => {
@@ -111,7 +114,7 @@ function idatChunk(data: Buffer): Buffer {
 const fullIdat = idatChunk(Buffer.alloc(CHUNK - IDAT_OVERHEAD, 'attachments bench '));
 
 /** The chunks of a whole PNG of exactly `size` bytes (at least 57 + 12). */
-function* pngOf(size: number): Generator<Buffer> {
+export function* pngOf(size: number): Generator<Buffer> {
   yield pngStart;
   let left = size - pngStart.length - pngEnd.length;
   for (; left >= CHUNK + IDAT_OVERHEAD; left -= CHUNK) yield fullIdat;
