@@ -82,11 +82,16 @@ function readHead(
     const read: Buffer[] = [];
     let length = 0;
     function take() {
-      let chunk: unknown;
-      while (length < HEAD_BYTES && (chunk = source.read()) !== null) {
-        const bytes = asBuffer(chunk);
-        read.push(bytes);
-        length += bytes.length;
+      try {
+        let chunk: unknown;
+        while (length < HEAD_BYTES && (chunk = source.read()) !== null) {
+          const bytes = asBuffer(chunk);
+          read.push(bytes);
+          length += bytes.length;
+        }
+      } catch (error) {
+        stop();
+        return reject(error);
       }
       if (length < HEAD_BYTES) return;
       stop();

@@ -39,6 +39,15 @@ describe('uploadNamedByType', () => {
     assert.equal(metadata.size, Buffer.byteLength('héllo world'));
   });
 
+  it('refuses a source in object mode that yields neither bytes nor text', async () => {
+    await assert.rejects(
+      uploadNamedByType(new MemoryStorage(), named, Readable.from([{ not: 'bytes' }]), {
+        filename: null,
+      }),
+      TypeError,
+    );
+  });
+
   for (const at of [10 * 1024, HEAD_BYTES + 64 * 1024]) {
     it(`fails, and stores nothing, when the source closes early at ${at} bytes`, async () => {
       const storage = new MemoryStorage();
