@@ -5,6 +5,7 @@ import { imageSize } from 'image-size';
 import { FileTooLargeError } from './errors/index.js';
 import { HEAD_BYTES, HeadBytes } from './head-bytes.js';
 import { ImageStructure } from './image-structure.js';
+import { STREAM_BUFFER_BYTES } from './stream-buffer.js';
 import type { FileMetadata } from './uploaded-file.js';
 import { checkPixels } from './validation.js';
 const OCTET_STREAM = 'application/octet-stream';
@@ -34,7 +35,7 @@ export class MetadataProbe extends Transform {
   private nextDimensionsTry: number | null;
 
   constructor(private readonly limits: ProbeLimits = {}) {
-    super();
+    super({ highWaterMark: STREAM_BUFFER_BYTES });
     this.nextDimensionsTry = limits.maxPixels === undefined ? null : FIRST_DIMENSIONS_TRY;
   }
 

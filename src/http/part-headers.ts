@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { InvalidUploadError } from '../core/index.js';
+import { InvalidUploadError, STREAM_BUFFER_BYTES } from '../core/index.js';
 
 /** Past this, a part's header is busboy's to refuse (its own limit is 16 KiB). */
 const MAX_HEADER_BYTES = 32 * 1024;
@@ -19,7 +19,7 @@ export class PartHeaderGuard extends Transform {
 
   /** Without a boundary it reads, it checks nothing and leaves the body to the parser. */
   constructor(boundary: string | undefined) {
-    super();
+    super({ highWaterMark: STREAM_BUFFER_BYTES });
     if (!boundary) this.state = 'done';
     this.delimiter = Buffer.from(`\r\n--${boundary ?? ''}`, 'latin1');
     // The first delimiter may open the body, with no line break before it.
@@ -27,6 +27,10 @@ export class PartHeaderGuard extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.state === 'body' && this.passedWithoutDelimiter(chunk)) {
+      done(null, chunk);
+      return;
+    }
     if (this.state !== 'done') {
       const problem = this.scan(Buffer.concat([this.pending, chunk]));
       if (problem) {
@@ -36,6 +40,22 @@ export class PartHeaderGuard extends Transform {
       }
     }
     done(null, chunk);
+  }
+
+  /**
+   * Most chunks of a file hold no delimiter: those are passed on without copying them into a
+   * window with what came before, checking only the seam for a delimiter cut in two. False
+   * (nothing consumed) when a delimiter may be there, for `scan` to take the chunk.
+   */
+  private passedWithoutDelimiter(chunk: Buffer): boolean {
+    const seamLength = this.delimiter.length - 1;
+    // `pending` holds at most seamLength bytes in the body: a delimiter that starts in it
+    // ends within the chunk's first seamLength bytes.
+    const seam = Buffer.concat([this.pending, chunk.subarray(0, seamLength)]);
+    if (seam.includes(this.delimiter) || chunk.includes(this.delimiter)) return false;
+    // A copy: a view would keep the whole chunk in memory until the next one.
+    this.pending = Buffer.from((chunk.length >= seamLength ? chunk : seam).subarray(-seamLength));
+    return true;
   }
 
   /** Walks the body's delimiters and part headers; returns what is wrong, if anything. */

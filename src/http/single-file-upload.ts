@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { AttachmentError, InvalidUploadError, UploadTimeoutError } from '../core/index.js';
+import {
+  AttachmentError,
+  InvalidUploadError,
+  STREAM_BUFFER_BYTES,
+  UploadTimeoutError,
+} from '../core/index.js';
 import { multipartBoundary, PartHeaderGuard } from './part-headers.js';
 
 /** The one file of a multipart request, while it streams, with the fields sent before it. */
@@ -48,6 +53,8 @@ export function receiveSingleFile<T>(
       headers: request.headers,
       preservePath: true,
       defParamCharset: 'utf8',
+      highWaterMark: STREAM_BUFFER_BYTES,
+      fileHwm: STREAM_BUFFER_BYTES,
       limits: { files: 1, fields: 20, fieldSize: 4096, parts: 25, headerPairs: 20 },
     });
   } catch (error) {

@@ -12,6 +12,9 @@ export type WorkStatus = 'pending' | 'failed';
  */
 @Entity('attachment_work')
 @Index(['status', 'relayAt'])
+// The sweep walks failures past their retention in this order. 16 + 64 utf8mb4 characters
+// and a bigint: far inside InnoDB's key limit.
+@Index(['status', 'failedAt', 'id'])
 // 255 + 512 utf8mb4 characters are 3,068 bytes: inside InnoDB's 3,072-byte key limit.
 @Index(['entity', 'recordId'])
 export class AttachmentWork {

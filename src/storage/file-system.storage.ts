@@ -44,6 +44,11 @@ export interface FileSystemStorageOptions {
 }
 
 const DELETE_PARALLELISM = 16;
+/**
+ * What an upload's file stream takes in while a write is in flight: those chunks then go to
+ * disk in one writev. At Node's 16 KiB, each chunk of an upload waits for a write of its own.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 const STORAGE_NAME = 'file-system';
 
 /**
@@ -81,7 +86,7 @@ export class FileSystemStorage implements Storage {
       try {
         await handle.chmod(this.permissions); // open() honours the umask; we promise the mode
         const source = Buffer.isBuffer(body) ? Readable.from([body], { objectMode: false }) : body;
-        const sink = handle.createWriteStream();
+        const sink = handle.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES });
         await (maxSize === undefined
           ? pipeline(source, sink)
           : pipeline(source, byteLimit(maxSize), sink));

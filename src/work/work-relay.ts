@@ -149,7 +149,9 @@ export class WorkRelay {
   private async reschedule(rows: AttachmentWork[], now: number): Promise<void> {
     const byTime = new Map<number, string[]>();
     for (const row of rows) {
-      let interval = this.config.relayAfter;
+      // At least 1 ms: with `relay.after: 0` the doubling would never leave 0, and a row
+      // rescheduled to `now` would be read again by this very pass.
+      let interval = Math.max(this.config.relayAfter, 1);
       while (interval * 2 <= (now - row.createdAt) / 2 && interval * 2 <= MAX_CHECK_INTERVAL) {
         interval *= 2;
       }

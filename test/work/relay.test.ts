@@ -109,3 +109,18 @@ for (const kind of SERVER_DATABASES) {
     });
   });
 }
+
+describe('the relay with relay.after set to 0', () => {
+  const suite = useHarness('sqlite', [Photo], { worker: false, relay: { after: 0 } });
+
+  it('checks each due row once and schedules its next check later', async () => {
+    const outbox = suite.harness.app.get(WorkOutbox, { strict: false });
+    const made = Array.from({ length: 3 }, () => outbox.create(nothing, { id: randomUUID() }));
+    await outbox.record(suite.db.dataSource.manager, made);
+    const relay = suite.harness.app.get(WorkRelay, { strict: false });
+    await suite.harness.queue.waitUntilReady(); // a relay waits for Redis before its first pass
+    assert.deepEqual(await relay.pass(), { sent: 3, failed: 0, checked: 3 });
+    const rows = await suite.db.dataSource.getRepository(AttachmentWork).find();
+    for (const row of rows) assert.ok(row.relayAt > row.createdAt, `row ${row.id}`);
+  });
+});

@@ -268,5 +268,36 @@ for (const kind of SERVER_DATABASES) {
         ['keep-attached', 'keep-delete', 'keep-recent'],
       );
     });
+
+    it('pages through more old failures than a batch, at one failedAt, reading each once', async () => {
+      const { harness, db } = suite;
+      const repository = db.dataSource.getRepository(AttachmentWork);
+      await repository.clear();
+      const failedAt = Date.now() - 120_000;
+      const derive: WorkPayload = {
+        kind: 'derive',
+        entity: 'Photo',
+        recordId: { id: 1 },
+        attachment: 'image',
+        original: cachedFile('x.png'),
+        name: 'thumb',
+        target: { storage: 'store', stem: 'x/thumb' },
+      };
+      const kept: WorkPayload = { kind: 'delete', reason: 'removed', files: [] };
+      // Kept and dropped rows interleaved in id order, all failed at the same millisecond.
+      const rows = Array.from({ length: 2500 }, (_, n) =>
+        workRow(`w${String(n).padStart(5, '0')}`, n % 2 ? derive : kept, {
+          status: 'failed',
+          failedAt,
+        }),
+      );
+      for (let n = 0; n < rows.length; n += 500) await repository.save(rows.slice(n, n + 500));
+
+      const result = await harness.work.sweep();
+      assert.equal(result.droppedFailedWork, 1250);
+      const left = await repository.find({ select: { id: true, kind: true } });
+      assert.equal(left.length, 1250);
+      assert.ok(left.every((row) => row.kind === 'delete'));
+    });
   });
 }

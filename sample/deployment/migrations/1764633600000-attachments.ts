@@ -18,6 +18,9 @@ export class Attachments1764633600000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "IDX_03513fad5ad28365bd20c67765" ON "attachment_work" ("status", "relayAt")`,
     );
+    await queryRunner.query(
+      `CREATE INDEX "IDX_78b6747a73a2c54d83b18eabef" ON "attachment_work" ("status", "failedAt", "id")`,
+    );
     // The attachment column of @Attachment() on Photo.image: nullable jsonb.
     await queryRunner.query(`ALTER TABLE "photo" ADD "image" jsonb`);
   }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { In, LessThan, MoreThan } from 'typeorm';
+import { In, LessThan } from 'typeorm';
 import { AttachmentsConfig, ResumableUploadSweeps } from '../../config/index.js';
 import { sameFile, listOf } from '../../core/index.js';
 import { readColumnsNow, AttachmentClaim } from '../../persistence/index.js';
@@ -84,30 +84,40 @@ export class SweepHandler {
    * Failed work past its retention, where dropping it loses nothing: a failed derivative (its
    * output, if any, goes with its original's folder), a failed delivery of an event, and a
    * failed promotion whose record no longer holds its cached file. A failed deletion, or a
-   * failed promotion still attached, stays until it is retried.
+   * failed promotion still attached, stays until it is retried. Read in the order of the
+   * (status, failedAt, id) index from the oldest failure, a batch at a time after the last row
+   * read: only rows past the retention are read, each once, and none that is younger.
    */
   private async dropOldFailures(now: number): Promise<number> {
     const repository = this.config.dataSource.getRepository(AttachmentWork);
     let dropped = 0;
-    let after = '';
+    let after: { failedAt: number; id: string } | undefined;
     for (;;) {
-      const rows = await repository.find({
-        where: {
-          status: 'failed',
-          failedAt: LessThan(now - this.config.failedWorkRetention),
-          id: MoreThan(after),
-        },
-        order: { id: 'ASC' },
-        take: BATCH,
-      });
+      const query = repository
+        .createQueryBuilder('work')
+        .where('work.status = :status', { status: 'failed' })
+        .andWhere('work.failedAt < :cutoff', { cutoff: now - this.config.failedWorkRetention })
+        .orderBy('work.failedAt', 'ASC')
+        .addOrderBy('work.id', 'ASC')
+        .limit(BATCH);
+      if (after) {
+        // The range starts at the last failedAt read, so an index walks from there.
+        query.andWhere('work.failedAt >= :at AND (work.failedAt > :at OR work.id > :id)', {
+          at: after.failedAt,
+          id: after.id,
+        });
+      }
+      const rows = await query.getMany();
       if (rows.length === 0) return dropped;
-      after = rows.at(-1)!.id;
+      const last = rows.at(-1)!;
+      after = { failedAt: last.failedAt!, id: last.id };
       const droppable: string[] = [];
       for (const row of rows) if (await this.losesNothing(row)) droppable.push(row.id);
       if (droppable.length > 0) {
         await repository.delete({ id: In(droppable), status: 'failed' });
         dropped += droppable.length;
       }
+      if (rows.length < BATCH) return dropped;
     }
   }
 
