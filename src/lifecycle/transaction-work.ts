@@ -80,7 +80,8 @@ export class TransactionWork implements BeforeApplicationShutdown {
    * application shutdown, after this hook), so none is cut off and left to the relay's delay.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.sending);
+    // A save that commits meanwhile begins another add: wait for that one too.
+    while (this.sending.size > 0) await Promise.all(this.sending);
   }
 
   /**
