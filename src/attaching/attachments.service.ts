@@ -13,15 +13,17 @@ import {
   AttachmentError,
   TokenAlreadyUsedError,
   TooManyFilesError,
+  type FileMetadata,
+  measuredFactsOf,
   listOf,
   assertSafeFileId,
 } from '../core/index.js';
 import { checkStoredStructure, inspectStoredFile, uploadNamedByType } from '../storage/index.js';
-import { attachmentOf, AttachmentClaim, claimKey, claimOf } from '../persistence/index.js';
+import { attachmentOf, claimOf, insertClaim, isClaimed } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
 import { FileUrls } from './file-urls.js';
-import { verifyUploadClaim } from './upload-claims.js';
+import { type UploadClaim, verifyUploadClaim } from './upload-claims.js';
 
 /** Options of `cache()`: the rules the file must meet, its name, and who uploads it. */
 export interface CacheOptions extends FileRules {
@@ -63,6 +65,19 @@ export class AttachmentsService {
     file: Pick<UploadedFile, 'id'> & { filename?: string | null; sha256?: string },
     owner?: string,
   ) {
+    return this.signToken(file, owner);
+  }
+
+  /**
+   * A token that also carries what `cache()` measured, so attaching needs no second look at the
+   * file. Only `cache()` signs one: it alone knows the bytes it measured are the bytes stored
+   * (a direct upload's object can be written again while its presigned request lasts).
+   */
+  private signToken(
+    file: Pick<UploadedFile, 'id'> & { filename?: string | null; sha256?: string },
+    owner: string | undefined,
+    measured?: FileMetadata,
+  ) {
     return signUploadToken(
       {
         storage: this.config.cacheStorage,
@@ -71,6 +86,7 @@ export class AttachmentsService {
         ...(file.filename ? { filename: file.filename } : {}),
         ...(file.sha256 ? { sha256: file.sha256 } : {}),
         ...(owner === undefined ? {} : { owner }),
+        ...(measured ? { measured: measuredFactsOf(measured) } : {}),
       },
       this.config.secret,
     );
@@ -94,7 +110,11 @@ export class AttachmentsService {
     });
     await this.validateOrDelete(id, metadata, rules);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
-    const token = this.issueToken({ id, filename, sha256: metadata.sha256 }, options.owner);
+    const token = this.signToken(
+      { id, filename, sha256: metadata.sha256 },
+      options.owner,
+      metadata,
+    );
     await this.events.emit({ type: 'cached', file });
     return { token, file };
   }
@@ -198,23 +218,42 @@ export class AttachmentsService {
 
   private async fromToken(token: string, rules: FileRules, owner?: string): Promise<UploadedFile> {
     // A token, or the signed key a direct upload reported (Uppy's AwsS3 keeps only the key).
-    const payload = verifyUploadClaim(this.config, token, owner);
+    const claim = verifyUploadClaim(this.config, token, owner);
     // Checked before any query: the id goes into SQL parameters and a storage path.
-    assertSafeFileId(payload.id);
-    const claims = this.config.dataSource.getRepository(AttachmentClaim);
-    if (await claims.existsBy({ fileKey: claimKey(payload.id) }))
-      throw new TokenAlreadyUsedError(payload.id);
-    const cache = this.config.storage(this.config.cacheStorage);
-    const metadata = await inspectStoredFile(cache, payload.id, payload.filename ?? null);
-    if (payload.sha256) metadata.sha256 = payload.sha256;
+    assertSafeFileId(claim.id);
+    const metadata = await this.metadataOf(claim);
     // A save may have claimed the file since the check above: delete it only once it is ours.
     // A token with a SHA-256 names bytes this server streamed through its probe, which checked
     // an image's structure already; any other file (a direct upload) is read to its end here.
-    await this.validateOrDelete(payload.id, metadata, rules, {
-      take: () => this.claimForDeletion(payload.id),
-      wholeImage: !payload.sha256,
+    await this.validateOrDelete(claim.id, metadata, rules, {
+      take: () => this.claimForDeletion(claim.id),
+      wholeImage: !claim.sha256,
     });
-    return { id: payload.id, storage: this.config.cacheStorage, metadata };
+    return { id: claim.id, storage: this.config.cacheStorage, metadata };
+  }
+
+  /**
+   * The metadata of the cached file a token names, once no save is known to have claimed it.
+   * A token from `cache()` carries what was measured as the bytes came in, and nothing can
+   * have written the file since (no client is ever given a way to): it is taken as is, with no
+   * look at the storage. A file the sweep may delete has an expired token, so a file missing
+   * now was removed behind the library's back; its promotion then fails for good, visibly
+   * (the attachment's state turns `failed`). Any other file is measured from the storage.
+   */
+  private async metadataOf(claim: UploadClaim): Promise<FileMetadata> {
+    await this.assertUnclaimed(claim.id);
+    const filename = claim.filename ?? null;
+    const sha256 = claim.sha256 ? { sha256: claim.sha256 } : {};
+    if (claim.measured) return { filename, ...claim.measured, ...sha256 };
+    const cache = this.config.storage(this.config.cacheStorage);
+    return { ...(await inspectStoredFile(cache, claim.id, filename)), ...sha256 };
+  }
+
+  /** The early, clear refusal of a token used already; the claim a save inserts is the rule. */
+  private async assertUnclaimed(fileId: string): Promise<void> {
+    if (await isClaimed(this.config.dataSource.manager, fileId)) {
+      throw new TokenAlreadyUsedError(fileId);
+    }
   }
 
   /**
@@ -261,9 +300,7 @@ export class AttachmentsService {
   private async claimForDeletion(fileId: string): Promise<boolean> {
     const now = Date.now();
     try {
-      await this.config.dataSource
-        .getRepository(AttachmentClaim)
-        .insert(claimOf(fileId, now, this.config.cacheTtl));
+      await insertClaim(this.config.dataSource.manager, claimOf(fileId, now, this.config.cacheTtl));
       return true;
     } catch {
       return false;

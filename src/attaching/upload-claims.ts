@@ -7,6 +7,7 @@ import {
   TokenOwnerMismatchError,
   verifySignedFileId,
   verifyUploadToken,
+  type MeasuredFacts,
   type SignedIdClaim,
 } from '../core/index.js';
 import { acceptsDirectUploads } from '../storage/index.js';
@@ -19,6 +20,8 @@ export interface UploadClaim {
   id: string;
   filename?: string;
   sha256?: string;
+  /** What this server measured as the bytes streamed in; only its own uploads' tokens say. */
+  measured?: MeasuredFacts;
 }
 
 /** What the cache storage puts before an id in the object key a direct upload reports. */

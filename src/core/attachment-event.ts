@@ -26,7 +26,7 @@ export interface CachedEvent {
   file: UploadedFile;
 }
 
-/** A save that attached a cached file committed; its promotion is queued. */
+/** A save that attached a cached file committed; its promotion is recorded and being queued. */
 export interface AttachedEvent extends AttachmentEventTarget {
   type: 'attached';
   file: UploadedFile;

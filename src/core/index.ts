@@ -18,8 +18,8 @@ export {
   verifySignedFileId,
 } from './signed-file-id.js';
 export type { SignedIdClaim } from './signed-file-id.js';
-export { signUploadToken, verifyUploadToken } from './upload-token.js';
-export type { UploadTokenPayload } from './upload-token.js';
+export { measuredFactsOf, signUploadToken, verifyUploadToken } from './upload-token.js';
+export type { MeasuredFacts, UploadTokenPayload } from './upload-token.js';
 export { isUploadedFile, listOf, sameFile, withDerivatives } from './uploaded-file.js';
 export type { FileMetadata, FileRef, UploadedFile } from './uploaded-file.js';
 export { checkPixels, mimeTypeMatches, validateFile } from './validation.js';

@@ -10,7 +10,7 @@ import {
   type FileRef,
 } from '../core/index.js';
 import { derivativeFolder } from '../derivatives/index.js';
-import { AttachmentClaim, attachmentOf, claimOf } from '../persistence/index.js';
+import { attachmentOf, claimOf, insertClaim } from '../persistence/index.js';
 import {
   type AttachmentWork,
   listPromotedEvent,
@@ -32,7 +32,7 @@ export class AttachmentWorkBuilder {
   async claim(runner: QueryRunner, file: UploadedFile): Promise<void> {
     const now = Date.now();
     try {
-      await runner.manager.insert(AttachmentClaim, claimOf(file.id, now, this.config.cacheTtl));
+      await insertClaim(runner.manager, claimOf(file.id, now, this.config.cacheTtl));
     } catch (error) {
       throw Object.assign(new TokenAlreadyUsedError(file.id), { cause: error });
     }

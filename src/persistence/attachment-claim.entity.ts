@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, type EntityManager, Index, PrimaryColumn } from 'typeorm';
 import { epochMillis } from './epoch-millis.js';
 
 /**
@@ -20,7 +20,11 @@ export class AttachmentClaim {
   @Column({ type: 'bigint', transformer: epochMillis })
   claimedAt!: number;
 
-  /** After this the token has expired, so the claim no longer guards anything. */
+  /**
+   * After this the token has expired, so the claim no longer guards anything. Indexed: the
+   * sweep deletes the expired claims by it, which without an index reads the whole table.
+   */
+  @Index()
   @Column({ type: 'bigint', transformer: epochMillis })
   expiresAt!: number;
 }
@@ -38,4 +42,52 @@ export function claimOf(fileId: string, now: number, ttl: number): AttachmentCla
   claim.claimedAt = now;
   claim.expiresAt = now + ttl;
   return claim;
+}
+
+/*
+ * Both statements below run on every attach() and save() of a token, and are plain SQL: the
+ * query builder costs about as much again as the round trip itself, and its insert announces
+ * the row to every entity subscriber.
+ */
+
+/** Whether a claim on `fileId` exists (in the manager's transaction, if it has one). */
+export async function isClaimed(manager: EntityManager, fileId: string): Promise<boolean> {
+  const { table, column } = names(manager);
+  const rows: unknown = await run(
+    manager,
+    `SELECT 1 FROM ${table} WHERE ${column('fileKey')} = :fileKey`,
+    { fileKey: claimKey(fileId) },
+  );
+  return Array.isArray(rows) && rows.length > 0;
+}
+
+/** Inserts the claim; fails, as the primary key refuses it, when the file is claimed already. */
+export async function insertClaim(manager: EntityManager, claim: AttachmentClaim): Promise<void> {
+  const { table, column } = names(manager);
+  const fields = ['fileKey', 'fileId', 'claimedAt', 'expiresAt'] as const;
+  const values = Object.fromEntries(fields.map((field) => [field, claim[field]]));
+  await run(
+    manager,
+    `INSERT INTO ${table} (${fields.map(column).join(', ')}) ` +
+      `VALUES (${fields.map((field) => `:${field}`).join(', ')})`,
+    values,
+  );
+}
+
+/** The table's and its columns' names as the database knows them, escaped. */
+function names(manager: EntityManager) {
+  const { driver } = manager.connection;
+  const metadata = manager.connection.getMetadata(AttachmentClaim);
+  const table = metadata.tablePath
+    .split('.')
+    .map((part) => driver.escape(part))
+    .join('.');
+  const column = (property: keyof AttachmentClaim) =>
+    driver.escape(metadata.findColumnWithPropertyName(property)!.databaseName);
+  return { table, column };
+}
+
+function run(manager: EntityManager, sql: string, params: Record<string, unknown>) {
+  const [query, parameters] = manager.connection.driver.escapeQueryWithParameters(sql, params);
+  return manager.query(query, parameters);
 }

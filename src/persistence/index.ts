@@ -1,4 +1,10 @@
-export { AttachmentClaim, claimKey, claimOf } from './attachment-claim.entity.js';
+export {
+  AttachmentClaim,
+  claimKey,
+  claimOf,
+  insertClaim,
+  isClaimed,
+} from './attachment-claim.entity.js';
 export type {
   AttachmentCallbacks,
   AttachmentDefinition,

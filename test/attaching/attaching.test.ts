@@ -301,6 +301,8 @@ describe("a file that breaks one attachment's rules is deleted only if no save h
     const { harness, db } = suite;
     const dossiers = db.dataSource.getRepository(Dossier);
     const big = await harness.attachments.cache(Buffer.alloc(2 * MiB, 7));
+    // A token without the measurement (as a direct upload's): attach() inspects the file.
+    const measuredAtAttach = harness.attachments.issueToken({ id: big.file.id });
     const photo = db.dataSource.getRepository(Photo).create({ title: 'too strict' });
     const dossier = dossiers.create();
     // Held until the file is checked below, so the promotion's cleanup cannot remove it first.
@@ -309,7 +311,10 @@ describe("a file that breaks one attachment's rules is deleted only if no save h
       await harness.attachments.attach(dossier, 'report', big.token);
       await dossiers.save(dossier);
     });
-    await assert.rejects(harness.attachments.attach(photo, 'image', big.token), FileTooLargeError);
+    await assert.rejects(
+      harness.attachments.attach(photo, 'image', measuredAtAttach),
+      FileTooLargeError,
+    );
     assert.equal(photo.image, undefined);
     assert.ok(await cache.stat(big.file.id), 'the file the dossier took is still cached');
 

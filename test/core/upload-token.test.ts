@@ -71,6 +71,68 @@ describe('signUploadToken / verifyUploadToken', () => {
     assert.deepEqual(verifyUploadToken(signUploadToken(full, SECRET), SECRET, NOW), full);
   });
 
+  describe('what the server measured', () => {
+    const measured = { size: 1234, mimeType: 'image/png', width: 640, height: 480 };
+
+    it('round-trips the measurement, with or without dimensions', () => {
+      for (const facts of [measured, { size: 0, mimeType: 'application/octet-stream' }]) {
+        const full = { ...payload, sha256: 'ab'.repeat(32), measured: facts };
+        assert.deepEqual(verifyUploadToken(signUploadToken(full, SECRET), SECRET, NOW), full);
+      }
+    });
+
+    it('spells it in short names, under the same signature as the rest', () => {
+      const [, body] = signUploadToken({ ...payload, measured }, SECRET).split('.') as [
+        string,
+        string,
+      ];
+      const json = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
+      assert.deepEqual(json.m, { s: 1234, t: 'image/png', w: 640, h: 480 });
+      assert.equal(json.measured, undefined);
+      const larger = { ...json, m: { s: 1, t: 'image/png', w: 640, h: 480 } };
+      const token = signUploadToken({ ...payload, measured }, SECRET);
+      const mac = token.split('.')[2]!;
+      assertInvalid(
+        `v1.${Buffer.from(JSON.stringify(larger)).toString('base64url')}.${mac}`,
+        /signature does not match/,
+      );
+    });
+
+    it('reads a token without it (issued before it existed) as one to measure', () => {
+      const older = signRawJson({ ...payload, sha256: 'cd'.repeat(32) });
+      const read = verifyUploadToken(older, SECRET, NOW);
+      assert.equal(read.measured, undefined);
+      assert.equal(read.sha256, 'cd'.repeat(32));
+    });
+
+    it('skips facts it does not know, as a newer version may add some', () => {
+      const read = verifyUploadToken(
+        signRawJson({ ...payload, m: { s: 5, t: 'text/plain', d: 12 } }),
+        SECRET,
+        NOW,
+      );
+      assert.deepEqual(read.measured, { size: 5, mimeType: 'text/plain' });
+    });
+
+    const shapes: [string, unknown][] = [
+      ['null', null],
+      ['an array', [1234, 'image/png']],
+      ['without a size', { t: 'image/png' }],
+      ['without a type', { s: 1234 }],
+      ['with a negative size', { s: -1, t: 'image/png' }],
+      ['with a fractional size', { s: 1.5, t: 'image/png' }],
+      ['with a size as a string', { s: '1234', t: 'image/png' }],
+      ['with a numeric type', { s: 1, t: 7 }],
+      ['with a width as a string', { s: 1, t: 'image/png', w: '640' }],
+      ['with a null height', { s: 1, t: 'image/png', h: null }],
+    ];
+    for (const [label, m] of shapes) {
+      it(`rejects a measurement ${label}`, () => {
+        assertInvalid(signRawJson({ ...payload, m }), /wrong shape/);
+      });
+    }
+  });
+
   describe('tampering', () => {
     const token = signUploadToken(payload, SECRET);
     const [version, body, mac] = token.split('.') as [string, string, string];

@@ -7,6 +7,9 @@ export class Attachments1764633600000 implements MigrationInterface {
       `CREATE TABLE "attachment_claims" ("fileKey" character varying(64) NOT NULL, "fileId" character varying(1024) NOT NULL, "claimedAt" bigint NOT NULL, "expiresAt" bigint NOT NULL, CONSTRAINT "PK_e8a03cd01f49635f4902d70d81c" PRIMARY KEY ("fileKey"))`,
     );
     await queryRunner.query(
+      `CREATE INDEX "IDX_96bbf179378d48dffe544e6ca0" ON "attachment_claims" ("expiresAt")`,
+    );
+    await queryRunner.query(
       `CREATE TABLE "attachment_work" ("id" character varying(64) NOT NULL, "kind" character varying(16) NOT NULL, "entity" character varying(255), "recordId" character varying(512), "cachedFileId" character varying(255), "payload" text NOT NULL, "status" character varying(16) NOT NULL DEFAULT 'pending', "attempts" integer NOT NULL DEFAULT '0', "lastError" text, "createdAt" bigint NOT NULL, "availableAt" bigint NOT NULL, "relayAt" bigint NOT NULL, "failedAt" bigint, CONSTRAINT "PK_bf80dbfd9606afefe39259e440c" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
