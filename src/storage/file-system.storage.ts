@@ -16,13 +16,15 @@ import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
 import {
+  checkPathInside,
   errorCode,
   isInside,
   isMissing,
   pruneEmptyParents,
   readDirectory,
-  realPathStaysInside,
+  realPathOrNull,
   statOrNull,
+  type PathCheck,
 } from './fs.utils.js';
 
 import type {
@@ -62,6 +64,11 @@ export class FileSystemStorage implements Storage {
   private readonly tempDir: string;
   private readonly baseUrl?: string;
   private readonly permissions: number;
+  /**
+   * The root's resolved path, found once it exists: every id is checked below it, so its own
+   * parents are resolved once and not at every call.
+   */
+  private realRoot?: string;
 
   constructor(options: FileSystemStorageOptions) {
     this.directory = path.resolve(options.directory);
@@ -149,8 +156,9 @@ export class FileSystemStorage implements Storage {
   async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
     const target = await this.safePath(id);
     if (!(source instanceof FileSystemStorage)) return streamCopy(source, sourceId, this, id);
-    const from = await source.safePath(sourceId);
-    if (!(await statOrNull(from))?.isFile()) throw source.notFound(sourceId);
+    const { file: from, entry } = await source.checkedPath(sourceId);
+    const found = entry === undefined ? await statOrNull(from) : entry;
+    if (!found?.isFile()) throw source.notFound(sourceId);
     const tmp = await this.newTempPath();
     try {
       let method: CopyMethod = 'link';
@@ -234,11 +242,29 @@ export class FileSystemStorage implements Storage {
 
   /** Path of `id`, refused if the deepest existing part of it leaves the root via a symlink. */
   private async safePath(id: string): Promise<string> {
+    return (await this.checkedPath(id)).file;
+  }
+
+  /** `safePath`, with what the check found of the file itself. */
+  private async checkedPath(id: string): Promise<PathCheck & { file: string }> {
     const file = this.lexicalPath(id);
-    if (!(await realPathStaysInside(this.directory, file))) {
-      throw new InvalidFileIdError(id, 'it leads outside the storage directory via a symlink');
-    }
-    return file;
+    const check = await checkPathInside(this.directory, await this.resolvedRoot(), file);
+    if (!check.inside) throw this.leadsOutside(id);
+    return { ...check, file };
+  }
+
+  /**
+   * The root's resolved path, or null while it does not exist. Kept once found: a symlink
+   * planted inside the tree is still caught at every call, only the root itself is trusted to
+   * stay where it was.
+   */
+  private async resolvedRoot(): Promise<string | null> {
+    this.realRoot ??= (await realPathOrNull(this.directory)) ?? undefined;
+    return this.realRoot ?? null;
+  }
+
+  private leadsOutside(id: string): InvalidFileIdError {
+    return new InvalidFileIdError(id, 'it leads outside the storage directory via a symlink');
   }
 
   private async newTempPath(): Promise<string> {
@@ -249,8 +275,14 @@ export class FileSystemStorage implements Storage {
   private async moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await fs.mkdir(path.dirname(target), { recursive: true });
-        await this.safePath(id); // again, now that the folders exist
+        const folder = path.dirname(target);
+        await fs.mkdir(folder, { recursive: true });
+        // Again, now that the folders exist: none of them may have become a symlink leading out
+        // since the first check. The file itself needs no look: rename replaces a symlink there
+        // and writes nothing through it.
+        const realFolder = await fs.realpath(folder);
+        const realRoot = await this.resolvedRoot();
+        if (realRoot === null || !isInside(realRoot, realFolder, true)) throw this.leadsOutside(id);
         await fs.rename(tmp, target);
         return;
       } catch (error) {
