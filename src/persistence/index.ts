@@ -14,6 +14,8 @@ export {
   compareAndSetAttachment,
   readAttachmentColumns,
   readColumnsNow,
+  readColumnsWhileRow,
 } from './sql/record-columns.js';
+export { deleteByIds, insertRows, rowExists, type RowMatch } from './sql/rows.js';
 export { dialectFor, dialectOf } from './sql/dialect-of.js';
 export { inTransaction } from './sql/transactions.js';

@@ -35,6 +35,7 @@ export const sqliteDialect: SqlDialect = {
     return write(column, `json_set(${withMap}, :path, json(:derivative))`);
   },
   // SQLite has no row locks; its single writer serializes the transactions instead.
+  insertIgnoring: { verb: ' OR IGNORE', suffix: '' },
   rowLock: '',
   changes: () => '',
   snapshotReads: false,
