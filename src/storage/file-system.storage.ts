@@ -52,7 +52,8 @@ const STORAGE_NAME = 'file-system';
  * Stores files under a local directory. Writes go to `<root>/.uploading/<uuid>` first and are
  * renamed into place, so readers never see partial files and a crash leaves only temp files,
  * which `removeIncompleteUploads` cleans up. Since files are never modified in place, copies
- * within one filesystem can safely be hard links.
+ * within one filesystem can safely be hard links, which are whole from the start and so are
+ * made straight at the target when nothing is there yet.
  */
 export class FileSystemStorage implements Storage {
   readonly directory: string;
@@ -69,6 +70,7 @@ export class FileSystemStorage implements Storage {
    * parents are resolved once and not at every call.
    */
   private realRoot?: string;
+  private tempDirMade = false;
 
   constructor(options: FileSystemStorageOptions) {
     this.directory = path.resolve(options.directory);
@@ -159,6 +161,27 @@ export class FileSystemStorage implements Storage {
     const { file: from, entry } = await source.checkedPath(sourceId);
     const found = entry === undefined ? await statOrNull(from) : entry;
     if (!found?.isFile()) throw source.notFound(sourceId);
+    // A hard link is whole from its first moment: where nothing is at the target yet it goes
+    // straight into place, with no temp file to make, rename and remove.
+    let linkError: unknown;
+    const link = () =>
+      fs.link(from, target).catch((error: unknown) => {
+        if (isMissing(error)) throw error; // the folder was pruned meanwhile, or the source went
+        linkError = error;
+      });
+    try {
+      await this.intoPlace(target, id, link);
+    } catch (error) {
+      throw isMissing(error) ? source.notFound(sourceId) : error;
+    }
+    if (linkError === undefined) {
+      // The temp folder exists after any write, as uploads and replacing copies leave it: made
+      // by the first direct link of this instance, not at every one.
+      if (!this.tempDirMade) await fs.mkdir(this.tempDir, { recursive: true });
+      this.tempDirMade = true;
+      return 'link';
+    }
+    // EEXIST: the target is replaced through a temp file. Other errors fall back below.
     const tmp = await this.newTempPath();
     try {
       let method: CopyMethod = 'link';
@@ -272,22 +295,27 @@ export class FileSystemStorage implements Storage {
     return path.join(this.tempDir, randomUUID());
   }
 
-  private async moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
+  private moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
+    return this.intoPlace(target, id, () => fs.rename(tmp, target));
+  }
+
+  /** Makes the folders of `target`, checks them, then runs `place`, which puts a file there. */
+  private async intoPlace(target: string, id: string, place: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const folder = path.dirname(target);
         await fs.mkdir(folder, { recursive: true });
         // Again, now that the folders exist: none of them may have become a symlink leading out
-        // since the first check. The file itself needs no look: rename replaces a symlink there
-        // and writes nothing through it.
+        // since the first check. The file itself needs no look: neither rename nor link writes
+        // through a symlink there (rename replaces it, link refuses to).
         const realFolder = await fs.realpath(folder);
         const realRoot = await this.resolvedRoot();
         if (realRoot === null || !isInside(realRoot, realFolder, true)) throw this.leadsOutside(id);
-        await fs.rename(tmp, target);
+        await place();
         return;
       } catch (error) {
         // A concurrent delete prunes empty folders: it may remove one while mkdir is still
-        // creating the path below it, or before rename lands. Make the path again.
+        // creating the path below it, or before the file lands. Make the path again.
         if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
       }
     }
