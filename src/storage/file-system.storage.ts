@@ -15,17 +15,8 @@ import { resolveByteRange } from './byte-range.js';
 import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
-import {
-  checkPathInside,
-  errorCode,
-  isInside,
-  isMissing,
-  pruneEmptyParents,
-  readDirectory,
-  realPathOrNull,
-  statOrNull,
-  type PathCheck,
-} from './fs.utils.js';
+import { errorCode, isMissing, pruneEmptyParents, readDirectory, statOrNull } from './fs.utils.js';
+import { StorageRoot } from './storage-root.js';
 
 import type {
   ByteRange,
@@ -65,15 +56,12 @@ export class FileSystemStorage implements Storage {
   private readonly tempDir: string;
   private readonly baseUrl?: string;
   private readonly permissions: number;
-  /**
-   * The root's resolved path, found once it exists: every id is checked below it, so its own
-   * parents are resolved once and not at every call.
-   */
-  private realRoot?: string;
+  private readonly root: StorageRoot;
   private tempDirMade = false;
 
   constructor(options: FileSystemStorageOptions) {
     this.directory = path.resolve(options.directory);
+    this.root = new StorageRoot(this.directory);
     this.location = pathToFileURL(path.join(this.directory, '/')).href;
     this.tempDir = path.join(this.directory, RESERVED_TEMP_DIR);
     this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
@@ -82,7 +70,7 @@ export class FileSystemStorage implements Storage {
 
   async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {
     const { maxSize } = options;
-    const target = await this.safePath(id);
+    const target = await this.root.safePath(id);
     refuseOversizedBuffer(body, maxSize);
     const tmp = await this.newTempPath();
     try {
@@ -106,7 +94,7 @@ export class FileSystemStorage implements Storage {
   }
 
   async open(id: string, range?: ByteRange): Promise<Readable> {
-    const file = await this.safePath(id);
+    const file = await this.root.safePath(id);
     // Open first and stat the handle: no window in which the file can vanish between the two.
     let handle: fs.FileHandle;
     try {
@@ -127,12 +115,12 @@ export class FileSystemStorage implements Storage {
   }
 
   async stat(id: string): Promise<StoredObjectStat | null> {
-    const stat = await statOrNull(await this.safePath(id));
+    const stat = await statOrNull(await this.root.safePath(id));
     return stat?.isFile() ? { size: stat.size, lastModified: stat.mtime } : null;
   }
 
   async delete(id: string): Promise<void> {
-    const file = await this.safePath(id);
+    const file = await this.root.safePath(id);
     try {
       await fs.unlink(file);
     } catch (error) {
@@ -156,9 +144,9 @@ export class FileSystemStorage implements Storage {
   }
 
   async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
-    const target = await this.safePath(id);
+    const target = await this.root.safePath(id);
     if (!(source instanceof FileSystemStorage)) return streamCopy(source, sourceId, this, id);
-    const { file: from, entry } = await source.checkedPath(sourceId);
+    const { file: from, entry } = await source.root.checkedPath(sourceId);
     const found = entry === undefined ? await statOrNull(from) : entry;
     if (!found?.isFile()) throw source.notFound(sourceId);
     // A hard link is whole from its first moment: where nothing is at the target yet it goes
@@ -210,7 +198,7 @@ export class FileSystemStorage implements Storage {
       // A safe id can only start with `folder/` if folder is itself safe, so an unsafe (or
       // symlinked) folder simply matches nothing.
       try {
-        await this.safePath(folder);
+        await this.root.safePath(folder);
       } catch (error) {
         if (error instanceof InvalidFileIdError) return;
         throw error;
@@ -222,7 +210,7 @@ export class FileSystemStorage implements Storage {
   }
 
   async url(id: string): Promise<string> {
-    const file = this.lexicalPath(id);
+    const file = this.root.lexicalPath(id);
     if (this.baseUrl === undefined) return pathToFileURL(file).href;
     return `${this.baseUrl}/${encodeIdPath(id)}`;
   }
@@ -254,42 +242,6 @@ export class FileSystemStorage implements Storage {
     }
   }
 
-  private lexicalPath(id: string): string {
-    assertSafeFileId(id);
-    const file = path.join(this.directory, id);
-    if (!isInside(this.directory, file, false)) {
-      throw new InvalidFileIdError(id, 'it resolves outside the storage directory');
-    }
-    return file;
-  }
-
-  /** Path of `id`, refused if the deepest existing part of it leaves the root via a symlink. */
-  private async safePath(id: string): Promise<string> {
-    return (await this.checkedPath(id)).file;
-  }
-
-  /** `safePath`, with what the check found of the file itself. */
-  private async checkedPath(id: string): Promise<PathCheck & { file: string }> {
-    const file = this.lexicalPath(id);
-    const check = await checkPathInside(this.directory, await this.resolvedRoot(), file);
-    if (!check.inside) throw this.leadsOutside(id);
-    return { ...check, file };
-  }
-
-  /**
-   * The root's resolved path, or null while it does not exist. Kept once found: a symlink
-   * planted inside the tree is still caught at every call, only the root itself is trusted to
-   * stay where it was.
-   */
-  private async resolvedRoot(): Promise<string | null> {
-    this.realRoot ??= (await realPathOrNull(this.directory)) ?? undefined;
-    return this.realRoot ?? null;
-  }
-
-  private leadsOutside(id: string): InvalidFileIdError {
-    return new InvalidFileIdError(id, 'it leads outside the storage directory via a symlink');
-  }
-
   private async newTempPath(): Promise<string> {
     await fs.mkdir(this.tempDir, { recursive: true });
     return path.join(this.tempDir, randomUUID());
@@ -308,9 +260,7 @@ export class FileSystemStorage implements Storage {
         // Again, now that the folders exist: none of them may have become a symlink leading out
         // since the first check. The file itself needs no look: neither rename nor link writes
         // through a symlink there (rename replaces it, link refuses to).
-        const realFolder = await fs.realpath(folder);
-        const realRoot = await this.resolvedRoot();
-        if (realRoot === null || !isInside(realRoot, realFolder, true)) throw this.leadsOutside(id);
+        await this.root.checkFolder(folder, id);
         await place();
         return;
       } catch (error) {
