@@ -4,7 +4,13 @@ import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
-import { deleteByIds, insertRows, rowExists, type RowMatch } from '../persistence/index.js';
+import {
+  deleteByIds,
+  deleteByIdsAndInsert,
+  insertRows,
+  rowExists,
+  type RowMatch,
+} from '../persistence/index.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 import { QueueConnection } from './queue-connection.js';
 import type { WorkJobData, WorkPayload } from '../core/index.js';
@@ -66,6 +72,20 @@ export class WorkOutbox {
     if (work.length === 0) return;
     const metadata = manager.dataSource.getMetadata(AttachmentWork);
     await insertRows(manager, metadata, work, { ignoreExisting: options.once });
+  }
+
+  /**
+   * `finish` and `record` together, in the caller's transaction, for work that ends by recording
+   * what follows it (none of whose ids it shares): one statement where the database can.
+   */
+  async finishAndRecord(
+    manager: EntityManager,
+    workIds: readonly string[],
+    work: readonly AttachmentWork[],
+    options: { once?: boolean } = {},
+  ): Promise<void> {
+    const metadata = manager.dataSource.getMetadata(AttachmentWork);
+    await deleteByIdsAndInsert(manager, metadata, workIds, work, { ignoreExisting: options.once });
   }
 
   /**

@@ -16,6 +16,12 @@ export {
   readColumnsNow,
   readColumnsWhileRow,
 } from './sql/record-columns.js';
-export { deleteByIds, insertRows, rowExists, type RowMatch } from './sql/rows.js';
+export {
+  deleteByIds,
+  deleteByIdsAndInsert,
+  insertRows,
+  rowExists,
+  type RowMatch,
+} from './sql/rows.js';
 export { dialectFor, dialectOf } from './sql/dialect-of.js';
 export { inTransaction } from './sql/transactions.js';

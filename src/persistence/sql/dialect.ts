@@ -33,6 +33,8 @@ export interface SqlDialect {
    * clause after the values (as TypeORM's `orIgnore()` writes them).
    */
   readonly insertIgnoring: { readonly verb: string; readonly suffix: string };
+  /** A WITH clause may delete rows before the statement it leads (PostgreSQL). */
+  readonly deletesInWith: boolean;
   /** Appended to a SELECT inside a transaction to lock the row; empty without row locks. */
   readonly rowLock: string;
   /**

@@ -32,6 +32,7 @@ export const mysqlDialect: SqlDialect = {
   changes: (_column, escaped, next) =>
     ` AND NOT COALESCE(JSON_CONTAINS(${escaped}, ${next}) AND JSON_CONTAINS(${next}, ${escaped}), FALSE)`,
   insertIgnoring: { verb: ' IGNORE', suffix: '' },
+  deletesInWith: false,
   rowLock: ' FOR UPDATE',
   snapshotReads: true,
   oneConnection: false,

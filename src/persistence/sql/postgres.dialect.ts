@@ -29,6 +29,7 @@ export const postgresDialect: SqlDialect = {
         `jsonb_build_object(CAST(:name AS text), CAST(:derivative AS jsonb)))`,
     ),
   insertIgnoring: { verb: '', suffix: ' ON CONFLICT DO NOTHING' },
+  deletesInWith: true,
   rowLock: ' FOR UPDATE',
   changes: () => '',
   snapshotReads: false,

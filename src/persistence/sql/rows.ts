@@ -67,9 +67,8 @@ export function deleteByIds(
 
 /**
  * Inserts the rows, every column from its property (absent ones as their plain default, else
- * NULL), through the
- * columns' own conversions and transformers. With `ignoreExisting`, a row whose key exists
- * already is left as it is, the way the query builder's `orIgnore()` writes it on each database.
+ * NULL), through the columns' own conversions and transformers. With `ignoreExisting`, a row
+ * whose key exists already is left as it is, as the query builder's `orIgnore()` writes it.
  */
 export function insertRows(
   manager: EntityManager,
@@ -78,26 +77,74 @@ export function insertRows(
   options: { ignoreExisting?: boolean } = {},
 ): Promise<void> {
   return withRunner(manager, async (runner) => {
-    const driver = runner.connection.driver;
-    const dialect = dialectOf(runner.connection);
-    const columns = metadata.columns;
-    const names = columns.map((column) => driver.escape(column.databaseName)).join(', ');
-    const ignore = options.ignoreExisting ? dialect.insertIgnoring : { verb: '', suffix: '' };
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-      const params: ObjectLiteral = {};
-      const values = rows.slice(start, start + ROWS_PER_INSERT).map((row, r) => {
-        const placeholders = columns.map((column, c) => {
-          const value: unknown = row[column.propertyName] ?? defaultOf(column);
-          params[`v${r}_${c}`] = driver.preparePersistentValue(value, column) ?? null;
-          return `:v${r}_${c}`;
-        });
-        return `(${placeholders.join(', ')})`;
-      });
-      const table = tableName(runner, metadata);
-      const sql = `INSERT${ignore.verb} INTO ${table} (${names}) VALUES ${values.join(', ')}${ignore.suffix}`;
+      const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+      const { sql, params } = insertStatement(runner, metadata, chunk, options);
       await run(runner, sql, params);
     }
   });
+}
+
+/**
+ * Deletes the rows whose (single-column) key is one of `ids` and inserts `rows`, whose keys are
+ * none of them: in one statement where the database can (PostgreSQL, through a WITH that
+ * deletes), else in two. Run it in a transaction, so that both happen or neither.
+ */
+export function deleteByIdsAndInsert(
+  manager: EntityManager,
+  metadata: EntityMetadata,
+  ids: readonly unknown[],
+  rows: readonly ObjectLiteral[],
+  options: { ignoreExisting?: boolean } = {},
+): Promise<void> {
+  return withRunner(manager, async (runner) => {
+    const [key] = metadata.primaryColumns;
+    const oneStatement =
+      dialectOf(runner.connection).deletesInWith &&
+      ids.length > 0 &&
+      rows.length > 0 &&
+      rows.length <= ROWS_PER_INSERT &&
+      metadata.primaryColumns.length === 1;
+    if (!oneStatement || !key) {
+      await deleteByIds(runner.manager, metadata, ids);
+      await insertRows(runner.manager, metadata, rows, options);
+      return;
+    }
+    const driver = runner.connection.driver;
+    const table = tableName(runner, metadata);
+    const name = driver.escape(key.databaseName);
+    const insert = insertStatement(runner, metadata, rows, options);
+    const sql =
+      `WITH ${driver.escape('ended')} AS (DELETE FROM ${table} WHERE ${name} IN (:...ids)) ` +
+      insert.sql;
+    await run(runner, sql, { ...insert.params, ids: [...ids] });
+  });
+}
+
+function insertStatement(
+  runner: QueryRunner,
+  metadata: EntityMetadata,
+  rows: readonly ObjectLiteral[],
+  options: { ignoreExisting?: boolean },
+) {
+  const driver = runner.connection.driver;
+  const columns = metadata.columns;
+  const names = columns.map((column) => driver.escape(column.databaseName)).join(', ');
+  const ignore = options.ignoreExisting
+    ? dialectOf(runner.connection).insertIgnoring
+    : { verb: '', suffix: '' };
+  const params: ObjectLiteral = {};
+  const values = rows.map((row, r) => {
+    const placeholders = columns.map((column, c) => {
+      const value: unknown = row[column.propertyName] ?? defaultOf(column);
+      params[`v${r}_${c}`] = driver.preparePersistentValue(value, column) ?? null;
+      return `:v${r}_${c}`;
+    });
+    return `(${placeholders.join(', ')})`;
+  });
+  const table = tableName(runner, metadata);
+  const sql = `INSERT${ignore.verb} INTO ${table} (${names}) VALUES ${values.join(', ')}${ignore.suffix}`;
+  return { sql, params };
 }
 
 function defaultOf(column: ColumnMetadata): unknown {

@@ -36,6 +36,7 @@ export const sqliteDialect: SqlDialect = {
   },
   // SQLite has no row locks; its single writer serializes the transactions instead.
   insertIgnoring: { verb: ' OR IGNORE', suffix: '' },
+  deletesInWith: false,
   rowLock: '',
   changes: () => '',
   snapshotReads: false,
