@@ -16,11 +16,10 @@ type Held = 'cached' | 'other' | UploadedFile;
 /**
  * Copies a cached file to its permanent storage and points the record at it, if and only if
  * the record still holds that cached file at the moment of the write. It holds a database
- * connection only for single statements before the copy and right after it, and for the
- * write's transaction. Every
- * step is safe to repeat or to overlap with another run: the target key is fixed by the work,
- * the write is conditional, and a copy is deleted only once the record is known to have moved
- * on to another file.
+ * connection only for one statement before the copy, one right after it, and the write's
+ * transaction. Every step is safe to repeat or to overlap with another run: the target key is
+ * fixed by the work, the write is conditional, and a copy is deleted only once the record is
+ * known to have moved on to another file.
  */
 @Injectable()
 export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> {
@@ -34,7 +33,10 @@ export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> 
     super(outbox);
   }
 
-  /** Reads whether the work is pending and what the record holds in one statement. */
+  /**
+   * Reads whether the work is still pending and what the record holds in one statement, where
+   * other work reads its outbox row first.
+   */
   override async handle(data: PromoteJobData): Promise<PromoteOutcome | 'skipped'> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
     const read = await readColumnsWhileRow(
@@ -48,6 +50,7 @@ export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> 
     return this.promote(data, this.heldIn(data, read.values?.[data.attachment]));
   }
 
+  /** The same, for a caller that has checked the row already. */
   protected async run(data: PromoteJobData): Promise<PromoteOutcome> {
     return this.promote(data, await this.holds(data));
   }
