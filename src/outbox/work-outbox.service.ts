@@ -7,6 +7,7 @@ import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
 import {
   deleteByIds,
   deleteByIdsAndInsert,
+  findRow,
   insertRows,
   rowExists,
   type RowMatch,
@@ -122,10 +123,9 @@ export class WorkOutbox {
   }
 
   /** The row, if its work is still to be done. */
-  pending(workId: string, manager?: EntityManager): Promise<AttachmentWork | null> {
-    return (manager ?? this.config.dataSource.manager)
-      .getRepository(AttachmentWork)
-      .findOneBy({ id: workId, status: 'pending' });
+  async pending(workId: string, manager?: EntityManager): Promise<AttachmentWork | null> {
+    const row = await findRow(manager ?? this.config.dataSource.manager, this.pendingRow(workId));
+    return row ? Object.assign(new AttachmentWork(), row) : null;
   }
 
   /**

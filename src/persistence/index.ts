@@ -19,6 +19,7 @@ export {
 export {
   deleteByIds,
   deleteByIdsAndInsert,
+  findRow,
   insertRows,
   rowExists,
   type RowMatch,

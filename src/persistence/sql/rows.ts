@@ -48,6 +48,29 @@ export function rowExists(dataSource: DataSource, row: RowMatch): Promise<boolea
   });
 }
 
+/**
+ * The row matching `row`, every column read back through its conversions and transformers, by
+ * property name; null when there is none.
+ */
+export function findRow(manager: EntityManager, row: RowMatch): Promise<ObjectLiteral | null> {
+  return withRunner(manager, async (runner) => {
+    const driver = runner.connection.driver;
+    const columns = row.metadata.columns;
+    const { where, params } = whereMatch(runner, row);
+    const select = columns
+      .map((column, i) => `${driver.escape(column.databaseName)} AS ${driver.escape(`c${i}`)}`)
+      .join(', ');
+    const sql = `SELECT ${select} FROM ${tableName(runner, row.metadata)} WHERE ${where}`;
+    const found = ((await run(runner, sql, params)).records as ObjectLiteral[])[0];
+    if (!found) return null;
+    const values: ObjectLiteral = {};
+    columns.forEach((column, i) => {
+      values[column.propertyName] = driver.prepareHydratedValue(found[`c${i}`], column);
+    });
+    return values;
+  });
+}
+
 /** Deletes the rows whose primary key (a single column) is one of `ids`; how many there were. */
 export function deleteByIds(
   manager: EntityManager,
