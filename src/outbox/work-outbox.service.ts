@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { In, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
+import {
+  deleteByIds,
+  deleteByIdsAndInsert,
+  findRow,
+  insertRows,
+  rowExists,
+  type RowMatch,
+} from '../persistence/index.js';
 import { AttachmentWork } from './attachment-work.entity.js';
 import { QueueConnection } from './queue-connection.js';
 import type { WorkJobData, WorkPayload } from '../core/index.js';
@@ -64,11 +71,22 @@ export class WorkOutbox {
     options: { once?: boolean } = {},
   ): Promise<void> {
     if (work.length === 0) return;
-    // Copies: after a multi-row insert on SQLite, TypeORM 1.1 writes primary keys back into the
-    // objects in the wrong order, which would pair one row's id with another row's payload.
-    const rows = work.map((row) => ({ ...row }) as QueryDeepPartialEntity<AttachmentWork>);
-    const insert = manager.createQueryBuilder().insert().into(AttachmentWork).values(rows);
-    await (options.once ? insert.orIgnore() : insert).updateEntity(false).execute();
+    const metadata = manager.dataSource.getMetadata(AttachmentWork);
+    await insertRows(manager, metadata, work, { ignoreExisting: options.once });
+  }
+
+  /**
+   * `finish` and `record` together, in the caller's transaction, for work that ends by recording
+   * what follows it (none of whose ids it shares): one statement where the database can.
+   */
+  async finishAndRecord(
+    manager: EntityManager,
+    workIds: readonly string[],
+    work: readonly AttachmentWork[],
+    options: { once?: boolean } = {},
+  ): Promise<void> {
+    const metadata = manager.dataSource.getMetadata(AttachmentWork);
+    await deleteByIdsAndInsert(manager, metadata, workIds, work, { ignoreExisting: options.once });
   }
 
   /**
@@ -93,11 +111,21 @@ export class WorkOutbox {
     );
   }
 
+  /** Whether the work is still to be done: one plain statement, for the checks jobs repeat. */
+  isPending(workId: string): Promise<boolean> {
+    return rowExists(this.config.dataSource, this.pendingRow(workId));
+  }
+
+  /** The outbox row of work still to be done, for statements that check it as they read. */
+  pendingRow(workId: string): RowMatch {
+    const metadata = this.config.dataSource.getMetadata(AttachmentWork);
+    return { metadata, match: { id: workId, status: 'pending' } };
+  }
+
   /** The row, if its work is still to be done. */
-  pending(workId: string, manager?: EntityManager): Promise<AttachmentWork | null> {
-    return (manager ?? this.config.dataSource.manager)
-      .getRepository(AttachmentWork)
-      .findOneBy({ id: workId, status: 'pending' });
+  async pending(workId: string, manager?: EntityManager): Promise<AttachmentWork | null> {
+    const row = await findRow(manager ?? this.config.dataSource.manager, this.pendingRow(workId));
+    return row ? Object.assign(new AttachmentWork(), row) : null;
   }
 
   /**
@@ -106,8 +134,7 @@ export class WorkOutbox {
    */
   async finish(workIds: readonly string[], manager?: EntityManager): Promise<number> {
     if (workIds.length === 0) return 0;
-    const repository = (manager ?? this.config.dataSource.manager).getRepository(AttachmentWork);
-    const result = await repository.delete({ id: In([...workIds]) });
-    return result.affected ?? 0;
+    const target = manager ?? this.config.dataSource.manager;
+    return deleteByIds(target, target.dataSource.getMetadata(AttachmentWork), workIds);
   }
 }

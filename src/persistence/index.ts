@@ -20,6 +20,15 @@ export {
   compareAndSetAttachment,
   readAttachmentColumns,
   readColumnsNow,
+  readColumnsWhileRow,
 } from './sql/record-columns.js';
+export {
+  deleteByIds,
+  deleteByIdsAndInsert,
+  findRow,
+  insertRows,
+  rowExists,
+  type RowMatch,
+} from './sql/rows.js';
 export { dialectFor, dialectOf } from './sql/dialect-of.js';
 export { inTransaction } from './sql/transactions.js';

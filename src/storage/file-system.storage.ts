@@ -15,15 +15,8 @@ import { resolveByteRange } from './byte-range.js';
 import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
-import {
-  errorCode,
-  isInside,
-  isMissing,
-  pruneEmptyParents,
-  readDirectory,
-  realPathStaysInside,
-  statOrNull,
-} from './fs.utils.js';
+import { errorCode, isMissing, pruneEmptyParents, readDirectory, statOrNull } from './fs.utils.js';
+import { StorageRoot } from './storage-root.js';
 
 import type {
   ByteRange,
@@ -55,7 +48,8 @@ const STORAGE_NAME = 'file-system';
  * Stores files under a local directory. Writes go to `<root>/.uploading/<uuid>` first and are
  * renamed into place, so readers never see partial files and a crash leaves only temp files,
  * which `removeIncompleteUploads` cleans up. Since files are never modified in place, copies
- * within one filesystem can safely be hard links.
+ * within one filesystem can safely be hard links, which are whole from the start and so are
+ * made straight at the target when nothing is there yet.
  */
 export class FileSystemStorage implements Storage {
   readonly directory: string;
@@ -67,9 +61,12 @@ export class FileSystemStorage implements Storage {
   private readonly tempDir: string;
   private readonly baseUrl?: string;
   private readonly permissions: number;
+  private readonly root: StorageRoot;
+  private tempDirMade = false;
 
   constructor(options: FileSystemStorageOptions) {
     this.directory = path.resolve(options.directory);
+    this.root = new StorageRoot(this.directory);
     this.location = pathToFileURL(path.join(this.directory, '/')).href;
     this.tempDir = path.join(this.directory, RESERVED_TEMP_DIR);
     this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
@@ -78,7 +75,7 @@ export class FileSystemStorage implements Storage {
 
   async upload(id: string, body: Readable | Buffer, options: UploadOptions = {}): Promise<void> {
     const { maxSize } = options;
-    const target = await this.safePath(id);
+    const target = await this.root.safePath(id);
     refuseOversizedBuffer(body, maxSize);
     const tmp = await this.newTempPath();
     try {
@@ -102,7 +99,7 @@ export class FileSystemStorage implements Storage {
   }
 
   async open(id: string, range?: ByteRange): Promise<Readable> {
-    const file = await this.safePath(id);
+    const file = await this.root.safePath(id);
     // Open first and stat the handle: no window in which the file can vanish between the two.
     let handle: fs.FileHandle;
     try {
@@ -123,12 +120,12 @@ export class FileSystemStorage implements Storage {
   }
 
   async stat(id: string): Promise<StoredObjectStat | null> {
-    const stat = await statOrNull(await this.safePath(id));
+    const stat = await statOrNull(await this.root.safePath(id));
     return stat?.isFile() ? { size: stat.size, lastModified: stat.mtime } : null;
   }
 
   async delete(id: string): Promise<void> {
-    const file = await this.safePath(id);
+    const file = await this.root.safePath(id);
     try {
       await fs.unlink(file);
     } catch (error) {
@@ -152,10 +149,32 @@ export class FileSystemStorage implements Storage {
   }
 
   async copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod> {
-    const target = await this.safePath(id);
+    const target = await this.root.safePath(id);
     if (!(source instanceof FileSystemStorage)) return streamCopy(source, sourceId, this, id);
-    const from = await source.safePath(sourceId);
-    if (!(await statOrNull(from))?.isFile()) throw source.notFound(sourceId);
+    const { file: from, entry } = await source.root.checkedPath(sourceId);
+    const found = entry === undefined ? await statOrNull(from) : entry;
+    if (!found?.isFile()) throw source.notFound(sourceId);
+    // A hard link is whole from its first moment: where nothing is at the target yet it goes
+    // straight into place, with no temp file to make, rename and remove.
+    let linkError: unknown;
+    const link = () =>
+      fs.link(from, target).catch((error: unknown) => {
+        if (isMissing(error)) throw error; // the folder was pruned meanwhile, or the source went
+        linkError = error;
+      });
+    try {
+      await this.intoPlace(target, id, link);
+    } catch (error) {
+      throw isMissing(error) ? source.notFound(sourceId) : error;
+    }
+    if (linkError === undefined) {
+      // The temp folder exists after any write, as uploads and replacing copies leave it: made
+      // by the first direct link of this instance, not at every one.
+      if (!this.tempDirMade) await fs.mkdir(this.tempDir, { recursive: true });
+      this.tempDirMade = true;
+      return 'link';
+    }
+    // EEXIST: the target is replaced through a temp file. Other errors fall back below.
     const tmp = await this.newTempPath();
     try {
       let method: CopyMethod = 'link';
@@ -184,7 +203,7 @@ export class FileSystemStorage implements Storage {
       // A safe id can only start with `folder/` if folder is itself safe, so an unsafe (or
       // symlinked) folder simply matches nothing.
       try {
-        await this.safePath(folder);
+        await this.root.safePath(folder);
       } catch (error) {
         if (error instanceof InvalidFileIdError) return;
         throw error;
@@ -196,7 +215,7 @@ export class FileSystemStorage implements Storage {
   }
 
   async url(id: string): Promise<string> {
-    const file = this.lexicalPath(id);
+    const file = this.root.lexicalPath(id);
     if (this.baseUrl === undefined) return pathToFileURL(file).href;
     return `${this.baseUrl}/${encodeIdPath(id)}`;
   }
@@ -228,39 +247,30 @@ export class FileSystemStorage implements Storage {
     }
   }
 
-  private lexicalPath(id: string): string {
-    assertSafeFileId(id);
-    const file = path.join(this.directory, id);
-    if (!isInside(this.directory, file, false)) {
-      throw new InvalidFileIdError(id, 'it resolves outside the storage directory');
-    }
-    return file;
-  }
-
-  /** Path of `id`, refused if the deepest existing part of it leaves the root via a symlink. */
-  private async safePath(id: string): Promise<string> {
-    const file = this.lexicalPath(id);
-    if (!(await realPathStaysInside(this.directory, file))) {
-      throw new InvalidFileIdError(id, 'it leads outside the storage directory via a symlink');
-    }
-    return file;
-  }
-
   private async newTempPath(): Promise<string> {
     await fs.mkdir(this.tempDir, { recursive: true });
     return path.join(this.tempDir, randomUUID());
   }
 
-  private async moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
+  private moveIntoPlace(tmp: string, target: string, id: string): Promise<void> {
+    return this.intoPlace(target, id, () => fs.rename(tmp, target));
+  }
+
+  /** Makes the folders of `target`, checks them, then runs `place`, which puts a file there. */
+  private async intoPlace(target: string, id: string, place: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await fs.mkdir(path.dirname(target), { recursive: true });
-        await this.safePath(id); // again, now that the folders exist
-        await fs.rename(tmp, target);
+        const folder = path.dirname(target);
+        await fs.mkdir(folder, { recursive: true });
+        // Again, now that the folders exist: none of them may have become a symlink leading out
+        // since the first check. The file itself needs no look: neither rename nor link writes
+        // through a symlink there (rename replaces it, link refuses to).
+        await this.root.checkFolder(folder, id);
+        await place();
         return;
       } catch (error) {
         // A concurrent delete prunes empty folders: it may remove one while mkdir is still
-        // creating the path below it, or before rename lands. Make the path again.
+        // creating the path below it, or before the file lands. Make the path again.
         if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
       }
     }

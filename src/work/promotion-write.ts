@@ -116,6 +116,12 @@ export class PromotionWriter {
     written: boolean,
     list: UploadedFile[],
   ): Promise<PromotionWrite> {
+    if (written && !data.inList) {
+      // This run wrote: it ends the row and records what follows whatever the row's state.
+      const followUps = this.followUps(data, stored);
+      await this.outbox.finishAndRecord(runner.manager, [data.workId], followUps, { once: true });
+      return { outcome: 'written', followUps };
+    }
     const ended = await this.outbox.finish([data.workId], runner.manager);
     if (!written && ended === 0) return { outcome: 'done', followUps: [] };
     const followUps = this.followUps(data, stored);

@@ -28,6 +28,13 @@ export interface SqlDialect {
    * SQLite always count matched rows, which the statements' own conditions decide.
    */
   changes(column: ColumnMetadata, escaped: string, next: string): string;
+  /**
+   * How an INSERT leaves rows whose key exists already as they are: a word after INSERT and a
+   * clause after the values (as TypeORM's `orIgnore()` writes them).
+   */
+  readonly insertIgnoring: { readonly verb: string; readonly suffix: string };
+  /** A WITH clause may delete rows before the statement it leads (PostgreSQL). */
+  readonly deletesInWith: boolean;
   /** Appended to a SELECT inside a transaction to lock the row; empty without row locks. */
   readonly rowLock: string;
   /**

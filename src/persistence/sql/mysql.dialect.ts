@@ -31,6 +31,8 @@ export const mysqlDialect: SqlDialect = {
   // Equal as JSON both ways round; NULL (no old value) counts as a change.
   changes: (_column, escaped, next) =>
     ` AND NOT COALESCE(JSON_CONTAINS(${escaped}, ${next}) AND JSON_CONTAINS(${next}, ${escaped}), FALSE)`,
+  insertIgnoring: { verb: ' IGNORE', suffix: '' },
+  deletesInWith: false,
   rowLock: ' FOR UPDATE',
   snapshotReads: true,
   oneConnection: false,

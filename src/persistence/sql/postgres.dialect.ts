@@ -28,6 +28,8 @@ export const postgresDialect: SqlDialect = {
         `COALESCE((${escaped})::jsonb -> 'derivatives', '{}'::jsonb) || ` +
         `jsonb_build_object(CAST(:name AS text), CAST(:derivative AS jsonb)))`,
     ),
+  insertIgnoring: { verb: '', suffix: ' ON CONFLICT DO NOTHING' },
+  deletesInWith: true,
   rowLock: ' FOR UPDATE',
   changes: () => '',
   snapshotReads: false,

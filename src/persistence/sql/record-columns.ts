@@ -1,6 +1,8 @@
 import type { DataSource, EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
-import type { UploadedFile } from '../../core/index.js';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import { AttachmentConfigurationError, type UploadedFile } from '../../core/index.js';
 import { dialectOf } from './dialect-of.js';
+import { whereMatch, type RowMatch } from './rows.js';
 import { columnOf, run, statementFor, tableName, update, whereRecord } from './statement.js';
 
 type AttachmentValues = Record<string, UploadedFile | null>;
@@ -16,24 +18,75 @@ export async function readAttachmentColumns(
   properties: readonly string[],
   options: { lock?: boolean } = {},
 ): Promise<AttachmentValues | null> {
-  const driver = runner.connection.driver;
   const dialect = dialectOf(runner.connection);
   const columns = properties.map((property) => columnOf(metadata, property));
   const { where, params } = whereRecord(runner, metadata, idMap);
-  const select = columns
+  const lock = options.lock && runner.isTransactionActive ? dialect.rowLock : '';
+  const sql = `SELECT ${selectColumns(runner, columns)} FROM ${tableName(runner, metadata)} WHERE ${where}${lock}`;
+  const result = await run(runner, sql, params);
+  const row = (result.records as ObjectLiteral[])[0];
+  return row ? hydrate(runner, columns, properties, row) : null;
+}
+
+/**
+ * The same read, made in the statement that checks a row of another table (the work's own
+ * outbox row, say), on a connection held only for it: null when that row does not match;
+ * else the record's values, null when the record is gone or soft-deleted.
+ */
+export async function readColumnsWhileRow(
+  dataSource: DataSource,
+  metadata: EntityMetadata,
+  idMap: ObjectLiteral,
+  properties: readonly string[],
+  guard: RowMatch,
+): Promise<{ values: AttachmentValues | null } | null> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const driver = runner.connection.driver;
+    const columns = properties.map((property) => columnOf(metadata, property));
+    const record = whereRecord(runner, metadata, idMap, 'r');
+    const row = whereMatch(runner, guard, 'g', 'g');
+    const [key] = metadata.primaryColumns;
+    if (!key) throw new AttachmentConfigurationError(`${metadata.name} has no primary key`);
+    const found = `${driver.escape('r')}.${driver.escape(key.databaseName)} AS ${driver.escape('k')}`;
+    const sql =
+      `SELECT ${found}, ${selectColumns(runner, columns, 'r')}` +
+      ` FROM ${tableName(runner, guard.metadata)} ${driver.escape('g')}` +
+      ` LEFT JOIN ${tableName(runner, metadata)} ${driver.escape('r')} ON ${record.where}` +
+      ` WHERE ${row.where}`;
+    const result = await run(runner, sql, { ...record.params, ...row.params });
+    const first = (result.records as ObjectLiteral[])[0];
+    if (!first) return null;
+    const present = first.k !== null && first.k !== undefined;
+    return { values: present ? hydrate(runner, columns, properties, first) : null };
+  } finally {
+    await runner.release();
+  }
+}
+
+/** The columns as JSON values named `c0`, `c1`...; with `alias`, qualified by it. */
+function selectColumns(runner: QueryRunner, columns: readonly ColumnMetadata[], alias = '') {
+  const driver = runner.connection.driver;
+  const dialect = dialectOf(runner.connection);
+  const qualifier = alias ? `${driver.escape(alias)}.` : '';
+  return columns
     .map((column, i) => {
-      const value = dialect.readJson(column, driver.escape(column.databaseName));
+      const value = dialect.readJson(column, `${qualifier}${driver.escape(column.databaseName)}`);
       return `${value} AS ${driver.escape(`c${i}`)}`;
     })
     .join(', ');
-  const lock = options.lock && runner.isTransactionActive ? dialect.rowLock : '';
-  const sql = `SELECT ${select} FROM ${tableName(runner, metadata)} WHERE ${where}${lock}`;
-  const result = await run(runner, sql, params);
-  const row = (result.records as ObjectLiteral[])[0];
-  if (!row) return null;
+}
+
+function hydrate(
+  runner: QueryRunner,
+  columns: readonly ColumnMetadata[],
+  properties: readonly string[],
+  row: ObjectLiteral,
+): AttachmentValues {
+  const driver = runner.connection.driver;
   const values: AttachmentValues = {};
   columns.forEach((column, i) => {
-    const raw = row[`c${i}`];
+    const raw: unknown = row[`c${i}`];
     values[properties[i]!] =
       raw === null || raw === undefined ? null : driver.prepareHydratedValue(raw, column);
   });

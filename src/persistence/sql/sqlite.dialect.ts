@@ -35,6 +35,8 @@ export const sqliteDialect: SqlDialect = {
     return write(column, `json_set(${withMap}, :path, json(:derivative))`);
   },
   // SQLite has no row locks; its single writer serializes the transactions instead.
+  insertIgnoring: { verb: ' OR IGNORE', suffix: '' },
+  deletesInWith: false,
   rowLock: '',
   changes: () => '',
   snapshotReads: false,

@@ -54,15 +54,22 @@ export function tableName(runner: QueryRunner, metadata: EntityMetadata): string
     .join('.');
 }
 
-export function whereRecord(runner: QueryRunner, metadata: EntityMetadata, idMap: ObjectLiteral) {
+/** The record's WHERE clause; with `alias`, its columns are qualified by it. */
+export function whereRecord(
+  runner: QueryRunner,
+  metadata: EntityMetadata,
+  idMap: ObjectLiteral,
+  alias = '',
+) {
   const driver = runner.connection.driver;
+  const qualifier = alias ? `${driver.escape(alias)}.` : '';
   const params: ObjectLiteral = {};
   const parts = metadata.primaryColumns.map((column, index) => {
     params[`pk${index}`] = idMap[column.propertyPath];
-    return `${driver.escape(column.databaseName)} = :pk${index}`;
+    return `${qualifier}${driver.escape(column.databaseName)} = :pk${index}`;
   });
   if (metadata.deleteDateColumn) {
-    parts.push(`${driver.escape(metadata.deleteDateColumn.databaseName)} IS NULL`);
+    parts.push(`${qualifier}${driver.escape(metadata.deleteDateColumn.databaseName)} IS NULL`);
   }
   return { where: parts.join(' AND '), params };
 }

@@ -53,7 +53,7 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     await this.config.step('derive:before-make', data);
     const processor = derivativeDefinition(entry).processor;
     const made = await this.maker.make(processor, data.original, data.target);
-    if (!(await this.outbox.pending(data.workId))) return this.afterLateOutput(data, made);
+    if (!(await this.outbox.isPending(data.workId))) return this.afterLateOutput(data, made);
     await this.config.step('derive:before-write', data);
     const followUps = await inTransaction(dataSource, (runner) => this.write(runner, data, made));
     if (!followUps) return this.abandon(data);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../../config/index.js';
 import { listOf, sameFile, type PromoteJobData, type UploadedFile } from '../../core/index.js';
 import { WorkOutbox } from '../../outbox/index.js';
-import { readColumnsNow } from '../../persistence/index.js';
+import { readColumnsNow, readColumnsWhileRow } from '../../persistence/index.js';
 import { FollowUps } from '../follow-ups.js';
 import { PromotionStore } from '../promotion-store.js';
 import { isTargetOf } from '../promotion-target.js';
@@ -11,13 +11,15 @@ import { WorkHandler } from './work-handler.js';
 
 export type PromoteOutcome = 'promoted' | 'superseded' | 'done';
 
+type Held = 'cached' | 'other' | UploadedFile;
+
 /**
  * Copies a cached file to its permanent storage and points the record at it, if and only if
  * the record still holds that cached file at the moment of the write. It holds a database
- * connection only for a read before the copy and for the write's transaction after it. Every
- * step is safe to repeat or to overlap with another run: the target key is fixed by the work,
- * the write is conditional, and a copy is deleted only once the record is known to have moved
- * on to another file.
+ * connection only for one statement before the copy, one right after it, and the write's
+ * transaction. Every step is safe to repeat or to overlap with another run: the target key is
+ * fixed by the work, the write is conditional, and a copy is deleted only once the record is
+ * known to have moved on to another file.
  */
 @Injectable()
 export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> {
@@ -31,14 +33,35 @@ export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> 
     super(outbox);
   }
 
+  /**
+   * Reads whether the work is still pending and what the record holds in one statement, where
+   * other work reads its outbox row first.
+   */
+  override async handle(data: PromoteJobData): Promise<PromoteOutcome | 'skipped'> {
+    const metadata = this.config.dataSource.getMetadata(data.entity);
+    const read = await readColumnsWhileRow(
+      this.config.dataSource,
+      metadata,
+      data.recordId,
+      [data.attachment],
+      this.outbox.pendingRow(data.workId),
+    );
+    if (!read) return 'skipped';
+    return this.promote(data, this.heldIn(data, read.values?.[data.attachment]));
+  }
+
+  /** The same, for a caller that has checked the row already. */
   protected async run(data: PromoteJobData): Promise<PromoteOutcome> {
-    const held = await this.holds(data);
+    return this.promote(data, await this.holds(data));
+  }
+
+  private async promote(data: PromoteJobData, held: Held): Promise<PromoteOutcome> {
     if (held === 'other') return this.abandon(data);
     let stored: UploadedFile;
     if (held === 'cached') {
       await this.config.step('promote:before-copy', data);
       stored = await this.files.store(data);
-      if (!(await this.outbox.pending(data.workId))) return this.afterLateCopy(data);
+      if (!(await this.outbox.isPending(data.workId))) return this.afterLateCopy(data);
       await this.config.step('promote:before-write', data);
     } else {
       stored = held; // an earlier run wrote it and died before finishing: finish its work
@@ -51,12 +74,16 @@ export class PromoteHandler extends WorkHandler<PromoteJobData, PromoteOutcome> 
   }
 
   /** What the record holds now, read without a lock: the write checks again under one. */
-  private async holds(data: PromoteJobData): Promise<'cached' | 'other' | UploadedFile> {
+  private async holds(data: PromoteJobData): Promise<Held> {
     const metadata = this.config.dataSource.getMetadata(data.entity);
     const values = await readColumnsNow(this.config.dataSource, metadata, data.recordId, [
       data.attachment,
     ]);
-    const value = values?.[data.attachment];
+    return this.heldIn(data, values?.[data.attachment]);
+  }
+
+  /** Whether the column's value holds the cached file, this promotion's target, or neither. */
+  private heldIn(data: PromoteJobData, value: UploadedFile | null | undefined): Held {
     const files = data.inList ? listOf(value) : value ? [value] : [];
     if (files.some((file) => sameFile(file, data.file))) return 'cached';
     const ours = files.find(
