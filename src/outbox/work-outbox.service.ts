@@ -113,7 +113,7 @@ export class WorkOutbox {
 
   /** Whether the work is still to be done: one plain statement, for the checks jobs repeat. */
   isPending(workId: string): Promise<boolean> {
-    return rowExists(this.config.dataSource, this.pendingRow(workId));
+    return rowExists(this.config.dataSource.manager, this.pendingRow(workId));
   }
 
   /** The outbox row of work still to be done, for statements that check it as they read. */

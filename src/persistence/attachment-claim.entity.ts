@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Column, Entity, type EntityManager, Index, PrimaryColumn } from 'typeorm';
 import { epochMillis } from './epoch-millis.js';
+import { insertRows, rowExists } from './sql/rows.js';
 
 /**
  * A cached file that a committed record has taken. The primary key makes an upload token
@@ -45,49 +46,18 @@ export function claimOf(fileId: string, now: number, ttl: number): AttachmentCla
 }
 
 /*
- * Both statements below run on every attach() and save() of a token, and are plain SQL: the
- * query builder costs about as much again as the round trip itself, and its insert announces
- * the row to every entity subscriber.
+ * Both run on every attach() and save() of a token, as plain statements: the query builder
+ * costs about as much again as the round trip itself, and its insert announces the row to every
+ * entity subscriber.
  */
 
 /** Whether a claim on `fileId` exists (in the manager's transaction, if it has one). */
-export async function isClaimed(manager: EntityManager, fileId: string): Promise<boolean> {
-  const { table, column } = names(manager);
-  const rows: unknown = await run(
-    manager,
-    `SELECT 1 FROM ${table} WHERE ${column('fileKey')} = :fileKey`,
-    { fileKey: claimKey(fileId) },
-  );
-  return Array.isArray(rows) && rows.length > 0;
+export function isClaimed(manager: EntityManager, fileId: string): Promise<boolean> {
+  const metadata = manager.connection.getMetadata(AttachmentClaim);
+  return rowExists(manager, { metadata, match: { fileKey: claimKey(fileId) } });
 }
 
 /** Inserts the claim; fails, as the primary key refuses it, when the file is claimed already. */
-export async function insertClaim(manager: EntityManager, claim: AttachmentClaim): Promise<void> {
-  const { table, column } = names(manager);
-  const fields = ['fileKey', 'fileId', 'claimedAt', 'expiresAt'] as const;
-  const values = Object.fromEntries(fields.map((field) => [field, claim[field]]));
-  await run(
-    manager,
-    `INSERT INTO ${table} (${fields.map(column).join(', ')}) ` +
-      `VALUES (${fields.map((field) => `:${field}`).join(', ')})`,
-    values,
-  );
-}
-
-/** The table's and its columns' names as the database knows them, escaped. */
-function names(manager: EntityManager) {
-  const { driver } = manager.connection;
-  const metadata = manager.connection.getMetadata(AttachmentClaim);
-  const table = metadata.tablePath
-    .split('.')
-    .map((part) => driver.escape(part))
-    .join('.');
-  const column = (property: keyof AttachmentClaim) =>
-    driver.escape(metadata.findColumnWithPropertyName(property)!.databaseName);
-  return { table, column };
-}
-
-function run(manager: EntityManager, sql: string, params: Record<string, unknown>) {
-  const [query, parameters] = manager.connection.driver.escapeQueryWithParameters(sql, params);
-  return manager.query(query, parameters);
+export function insertClaim(manager: EntityManager, claim: AttachmentClaim): Promise<void> {
+  return insertRows(manager, manager.connection.getMetadata(AttachmentClaim), [claim]);
 }

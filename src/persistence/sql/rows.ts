@@ -1,10 +1,4 @@
-import type {
-  DataSource,
-  EntityManager,
-  EntityMetadata,
-  ObjectLiteral,
-  QueryRunner,
-} from 'typeorm';
+import type { EntityManager, EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { dialectOf } from './dialect-of.js';
 import { columnOf, run, tableName } from './statement.js';
@@ -38,9 +32,12 @@ export function whereMatch(runner: QueryRunner, row: RowMatch, alias = '', prefi
   return { where: parts.join(' AND '), params };
 }
 
-/** Whether the row exists, in one statement on a connection held only for it. */
-export function rowExists(dataSource: DataSource, row: RowMatch): Promise<boolean> {
-  return withRunner(dataSource.manager, async (runner) => {
+/**
+ * Whether the row exists, in one statement: in the manager's transaction if it has one, else on
+ * a connection held only for it.
+ */
+export function rowExists(manager: EntityManager, row: RowMatch): Promise<boolean> {
+  return withRunner(manager, async (runner) => {
     const { where, params } = whereMatch(runner, row);
     const sql = `SELECT 1 AS ${runner.connection.driver.escape('found')} FROM ${tableName(runner, row.metadata)} WHERE ${where}`;
     const result = await run(runner, sql, params);
