@@ -8,6 +8,7 @@ import { DATABASES } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { referencedFiles, storedFiles, waitForIdle, type Harness } from '../support/harness.js';
+import { StepGate } from '../support/step-gate.js';
 import { useHarness } from '../support/suite.js';
 
 @Entity()
@@ -30,7 +31,9 @@ class Shelf {
  */
 for (const kind of DATABASES) {
   describe(`stale objects on ${kind}`, () => {
-    const suite = useHarness(kind, [Photo, Shelf]);
+    // Holds promotions where a test needs the record read while its files are still cached.
+    const gate = new StepGate();
+    const suite = useHarness(kind, [Photo, Shelf], { jobHooks: { onStep: gate.pass } });
     let harness: Harness;
     let photos: Repository<Photo>;
     let shelves: Repository<Shelf>;
@@ -117,8 +120,11 @@ for (const kind of DATABASES) {
     it('a list loaded while cached, saved after promotion: the stored elements stay', async () => {
       const shelf = shelves.create({ label: 'fresh', images: [] });
       await harness.attachments.attachMany(shelf, 'images', [png(2, 2, 1), png(3, 2, 2)]);
+      gate.close('promote:before-copy');
       await shelves.save(shelf);
+      await gate.reached(1);
       const stale = await shelves.findOneByOrFail({ id: shelf.id });
+      gate.open();
       assert.deepEqual(
         stale.images?.map((file) => file.storage),
         ['cache', 'cache'],
