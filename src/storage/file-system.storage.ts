@@ -13,6 +13,7 @@ import {
 } from '../core/index.js';
 import { resolveByteRange } from './byte-range.js';
 import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
+import { directoryEntries, namedAtOrAfter } from './directory-walk.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
 import {
@@ -28,6 +29,7 @@ import {
 import type {
   ByteRange,
   CopyMethod,
+  ListOptions,
   Storage,
   StoredObjectListing,
   StoredObjectStat,
@@ -177,7 +179,12 @@ export class FileSystemStorage implements Storage {
     }
   }
 
-  async *list(prefix = ''): AsyncGenerator<StoredObjectListing> {
+  /**
+   * With `modifiedBefore`, a file whose `newFileId` name carries a time at or after it is left
+   * out without a stat: a cache sweep then stats only the files old enough to expire, and the
+   * files named before ids carried their time.
+   */
+  async *list(prefix = '', options: ListOptions = {}): AsyncGenerator<StoredObjectListing> {
     // Start below the deepest folder the prefix names, instead of walking the whole tree.
     const folder = prefix.slice(0, Math.max(prefix.lastIndexOf('/'), 0));
     if (folder) {
@@ -190,7 +197,7 @@ export class FileSystemStorage implements Storage {
         throw error;
       }
     }
-    for await (const entry of this.walk(folder)) {
+    for await (const entry of this.walk(folder, options.modifiedBefore)) {
       if (entry.id.startsWith(prefix)) yield entry;
     }
   }
@@ -214,13 +221,17 @@ export class FileSystemStorage implements Storage {
     return removed;
   }
 
-  private async *walk(relative: string): AsyncGenerator<StoredObjectListing> {
-    for (const entry of await readDirectory(path.join(this.directory, relative))) {
+  private async *walk(
+    relative: string,
+    modifiedBefore: Date | undefined,
+  ): AsyncGenerator<StoredObjectListing> {
+    for await (const entry of directoryEntries(path.join(this.directory, relative))) {
       const id = relative ? `${relative}/${entry.name}` : entry.name;
       if (!relative && entry.name === RESERVED_TEMP_DIR) continue;
       if (entry.isDirectory()) {
-        yield* this.walk(id);
+        yield* this.walk(id, modifiedBefore);
       } else if (entry.isFile()) {
+        if (modifiedBefore && namedAtOrAfter(entry.name, modifiedBefore)) continue;
         // Symlinks are skipped: this storage never creates them and will not serve them.
         const stat = await statOrNull(path.join(this.directory, id));
         if (stat?.isFile()) yield { id, size: stat.size, lastModified: stat.mtime };
