@@ -1,4 +1,4 @@
-import type { Dir, Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { fileIdTime } from '../core/index.js';
 import { isMissing } from './fs.utils.js';
@@ -16,25 +16,33 @@ const NAME_TIME_SLACK_MS = 60_000;
 /**
  * The entries of `folder`, read a few hundred at a time, so a folder of a million files costs
  * no more memory than one of a hundred; none when the folder does not exist (or has gone).
+ * Iterating closes the folder when done, and when the loop stops early or throws.
  */
-export async function* directoryEntries(folder: string): AsyncGenerator<Dirent> {
-  let directory: Dir;
+export async function openDirectory(
+  folder: string,
+): Promise<AsyncIterable<Dirent> | Iterable<Dirent>> {
   try {
-    directory = await fs.opendir(folder, { bufferSize: ENTRIES_PER_READ });
+    // The Dir itself, not a generator around it: one async step less for each entry.
+    return await fs.opendir(folder, { bufferSize: ENTRIES_PER_READ });
   } catch (error) {
-    if (isMissing(error)) return;
+    if (isMissing(error)) return [];
     throw error;
   }
-  // Iterating closes the handle when done, and when the consumer stops early or throws.
-  yield* directory;
 }
 
 /**
- * Whether the file named `name` was surely modified at or after `modifiedBefore`, known from
- * the time a `newFileId` name carries: a file is written after its name is made, so its mtime
- * is no earlier (give or take the slack above). Unknown, so false, for any other name.
+ * From when on a `newFileId` name shows that its file was modified at or after
+ * `modifiedBefore`: a file is written after its name is made, so its mtime is no earlier
+ * (give or take the slack above).
  */
-export function namedAtOrAfter(name: string, modifiedBefore: Date): boolean {
+export function namedYoungFrom(modifiedBefore: Date): number {
+  return modifiedBefore.getTime() + NAME_TIME_SLACK_MS;
+}
+
+/** Whether `name` is a `newFileId` name made at or after `youngFrom` (ms). */
+export function namedAtOrAfter(name: string, youngFrom: number): boolean {
+  // Most names in a cache are such ids: the version digit rules out the others cheaply.
+  if (name.charCodeAt(14) !== 0x37 /* "7" */) return false;
   const namedAt = fileIdTime(name);
-  return namedAt !== undefined && namedAt >= modifiedBefore.getTime() + NAME_TIME_SLACK_MS;
+  return namedAt !== undefined && namedAt >= youngFrom;
 }

@@ -13,7 +13,7 @@ import {
 } from '../core/index.js';
 import { resolveByteRange } from './byte-range.js';
 import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
-import { directoryEntries, namedAtOrAfter } from './directory-walk.js';
+import { namedAtOrAfter, namedYoungFrom, openDirectory } from './directory-walk.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
 import {
@@ -197,7 +197,9 @@ export class FileSystemStorage implements Storage {
         throw error;
       }
     }
-    for await (const entry of this.walk(folder, options.modifiedBefore)) {
+    const { modifiedBefore } = options;
+    const youngFrom = modifiedBefore ? namedYoungFrom(modifiedBefore) : undefined;
+    for await (const entry of this.walk(folder, youngFrom)) {
       if (entry.id.startsWith(prefix)) yield entry;
     }
   }
@@ -221,17 +223,18 @@ export class FileSystemStorage implements Storage {
     return removed;
   }
 
+  /** Files under `relative`, but those whose names show they were made at or after `youngFrom`. */
   private async *walk(
     relative: string,
-    modifiedBefore: Date | undefined,
+    youngFrom: number | undefined,
   ): AsyncGenerator<StoredObjectListing> {
-    for await (const entry of directoryEntries(path.join(this.directory, relative))) {
+    for await (const entry of await openDirectory(path.join(this.directory, relative))) {
       const id = relative ? `${relative}/${entry.name}` : entry.name;
       if (!relative && entry.name === RESERVED_TEMP_DIR) continue;
       if (entry.isDirectory()) {
-        yield* this.walk(id, modifiedBefore);
+        yield* this.walk(id, youngFrom);
       } else if (entry.isFile()) {
-        if (modifiedBefore && namedAtOrAfter(entry.name, modifiedBefore)) continue;
+        if (youngFrom !== undefined && namedAtOrAfter(entry.name, youngFrom)) continue;
         // Symlinks are skipped: this storage never creates them and will not serve them.
         const stat = await statOrNull(path.join(this.directory, id));
         if (stat?.isFile()) yield { id, size: stat.size, lastModified: stat.mtime };
