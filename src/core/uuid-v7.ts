@@ -15,8 +15,8 @@ let last = { ms: -1, counter: 0 };
 /**
  * A UUID of version 7 (RFC 9562): the 48-bit Unix time in milliseconds `createdAt`, then a
  * 12-bit counter (rand_a), then 62 random bits (rand_b). Within one process, ids made one after
- * another sort in the order they were made, as strings too; ids of one millisecond are told
- * apart by the counter and the random bits.
+ * another sort in the order they were made, as strings too (unless the clock is set back); to
+ * keep that order, the time carried may be a few milliseconds after `createdAt`, never before.
  */
 export function uuidV7(createdAt: number): string {
   const ms = Math.floor(createdAt);
