@@ -69,3 +69,19 @@ export function fileIdTime(id: string): number | undefined {
   const basename = id.slice(id.lastIndexOf('/') + 1);
   return isNewFileId(basename) ? uuidV7Time(basename) : undefined;
 }
+
+/** A `newFileId` name of version 7 (hyphens and lowercase hex, so it sorts by its time). */
+const V7_FILE_ID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.[a-z0-9]{1,10})?$/;
+
+/**
+ * A test of whether a basename is a version 7 `newFileId` name made at or after `time`: what
+ * `fileIdTime(name) >= time` says, for a listing of millions of names. The time is the first
+ * 12 hex digits, so it compares as a string without being parsed.
+ */
+export function fileIdMadeSince(time: number): (basename: string) => boolean {
+  const hex = Math.max(0, Math.ceil(time)).toString(16).padStart(12, '0');
+  if (hex.length > 12) return () => false;
+  const earliest = `${hex.slice(0, 8)}-${hex.slice(8)}`;
+  return (basename) => basename >= earliest && V7_FILE_ID.test(basename);
+}

@@ -4,6 +4,7 @@ export * from './errors/index.js';
 export {
   RESERVED_TEMP_DIR,
   assertSafeFileId,
+  fileIdMadeSince,
   fileIdTime,
   isNewFileId,
   newFileId,

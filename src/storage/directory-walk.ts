@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { fileIdTime } from '../core/index.js';
+import { fileIdMadeSince } from '../core/index.js';
 import { isMissing } from './fs.utils.js';
 
 /** Entries fetched per read: a few hundred names at a time, never the whole folder. */
@@ -31,18 +31,10 @@ export async function openDirectory(
 }
 
 /**
- * From when on a `newFileId` name shows that its file was modified at or after
- * `modifiedBefore`: a file is written after its name is made, so its mtime is no earlier
- * (give or take the slack above).
+ * A test of whether a file's name shows it was modified at or after `modifiedBefore`: a
+ * `newFileId` name made since then (give or take the slack above), since a file is written
+ * after its name is made, so its mtime is no earlier. Other names show nothing.
  */
-export function namedYoungFrom(modifiedBefore: Date): number {
-  return modifiedBefore.getTime() + NAME_TIME_SLACK_MS;
-}
-
-/** Whether `name` is a `newFileId` name made at or after `youngFrom` (ms). */
-export function namedAtOrAfter(name: string, youngFrom: number): boolean {
-  // Most names in a cache are such ids: the version digit rules out the others cheaply.
-  if (name.charCodeAt(14) !== 0x37 /* "7" */) return false;
-  const namedAt = fileIdTime(name);
-  return namedAt !== undefined && namedAt >= youngFrom;
+export function namedAtOrAfter(modifiedBefore: Date): (name: string) => boolean {
+  return fileIdMadeSince(modifiedBefore.getTime() + NAME_TIME_SLACK_MS);
 }

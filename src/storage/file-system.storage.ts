@@ -13,7 +13,7 @@ import {
 } from '../core/index.js';
 import { resolveByteRange } from './byte-range.js';
 import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
-import { namedAtOrAfter, namedYoungFrom, openDirectory } from './directory-walk.js';
+import { namedAtOrAfter, openDirectory } from './directory-walk.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
 import {
@@ -198,8 +198,8 @@ export class FileSystemStorage implements Storage {
       }
     }
     const { modifiedBefore } = options;
-    const youngFrom = modifiedBefore ? namedYoungFrom(modifiedBefore) : undefined;
-    for await (const entry of this.walk(folder, youngFrom)) {
+    const young = modifiedBefore ? namedAtOrAfter(modifiedBefore) : undefined;
+    for await (const entry of this.walk(folder, young)) {
       if (entry.id.startsWith(prefix)) yield entry;
     }
   }
@@ -223,18 +223,18 @@ export class FileSystemStorage implements Storage {
     return removed;
   }
 
-  /** Files under `relative`, but those whose names show they were made at or after `youngFrom`. */
+  /** Files under `relative`, but those whose names the `young` test picks. */
   private async *walk(
     relative: string,
-    youngFrom: number | undefined,
+    young: ((name: string) => boolean) | undefined,
   ): AsyncGenerator<StoredObjectListing> {
     for await (const entry of await openDirectory(path.join(this.directory, relative))) {
       const id = relative ? `${relative}/${entry.name}` : entry.name;
       if (!relative && entry.name === RESERVED_TEMP_DIR) continue;
       if (entry.isDirectory()) {
-        yield* this.walk(id, youngFrom);
+        yield* this.walk(id, young);
       } else if (entry.isFile()) {
-        if (youngFrom !== undefined && namedAtOrAfter(entry.name, youngFrom)) continue;
+        if (young?.(entry.name)) continue;
         // Symlinks are skipped: this storage never creates them and will not serve them.
         const stat = await statOrNull(path.join(this.directory, id));
         if (stat?.isFile()) yield { id, size: stat.size, lastModified: stat.mtime };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { InvalidFileIdError } from '../../src/core/errors/index.js';
-import { fileIdTime, isNewFileId, newFileId } from '../../src/core/index.js';
+import { fileIdMadeSince, fileIdTime, isNewFileId, newFileId } from '../../src/core/index.js';
 import { assertSafeFileId, RESERVED_TEMP_DIR } from '../../src/storage/index.js';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -48,6 +48,25 @@ describe('newFileId', () => {
     }
     // Version 7 in the version digit, but not the RFC variant: not a v7 UUID.
     assert.equal(fileIdTime(`${v7.slice(0, 19)}c${v7.slice(20)}`), undefined);
+  });
+
+  it('tells, without parsing, whether a name was made since a time, as fileIdTime does', () => {
+    const at = Date.UTC(2030, 5, 1, 12);
+    const names = [0, 1, 255, 256, 4096, 65_536, 86_400_000].map((ms) =>
+      newFileId('.png', at + ms),
+    );
+    for (const name of names) {
+      const time = fileIdTime(name)!;
+      for (const since of [time - 65_536, time - 1, time - 0.5, time, time + 0.5, time + 1]) {
+        assert.equal(fileIdMadeSince(since)(name), time >= since, `${name} since ${since}`);
+      }
+    }
+    const v4 = `${randomUUID()}.png`;
+    for (const other of [v4, 'notes.txt', 'ffffffff-ffff-zzzz', `${names[0]}/x`]) {
+      assert.equal(fileIdMadeSince(0)(other), false, other);
+    }
+    assert.equal(fileIdMadeSince(-1)(names[0]!), true);
+    assert.equal(fileIdMadeSince(2 ** 48)(newFileId('', 2 ** 48 - 1)), false);
   });
 
   it('refuses a time a UUIDv7 cannot carry', () => {
