@@ -180,9 +180,10 @@ export class FileSystemStorage implements Storage {
   }
 
   /**
-   * With `modifiedBefore`, a file whose `newFileId` name carries a time at or after it is left
-   * out without a stat: a cache sweep then stats only the files old enough to expire, and the
-   * files named before ids carried their time.
+   * With `modifiedBefore`, a file whose `newFileId` name carries a time a minute or more after
+   * it is left out without a stat: a cache sweep then stats only the files old enough to
+   * expire, and those named before ids carried their time. (A file hard-linked under a new
+   * name by `copy()` keeps its source's mtime: it is left out until its name is old enough.)
    */
   async *list(prefix = '', options: ListOptions = {}): AsyncGenerator<StoredObjectListing> {
     // Start below the deepest folder the prefix names, instead of walking the whole tree.
