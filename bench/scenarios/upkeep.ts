@@ -277,7 +277,8 @@ const NOTES = [
   "Each side is a fresh PostgreSQL database with the library's tables, a filesystem cache " +
     'storage and a Nest app with no worker; both sides run in this process, alternately. ' +
     'Rows are inserted in bulk with SQL, cached files written directly, named as the library ' +
-    "names them (a UUID and an extension, in the cache's root) and aged with utimes.",
+    'names them (a time-ordered UUID of the time each was written and an extension, in the ' +
+    "cache's root) and aged with utimes.",
   'relay pass: WorkRelay.pass(), the pass the worker runs on its timer (only rows whose check ' +
     'is due); each rep first makes the due rows due again. Their jobs are queued by an earlier ' +
     'pass, so each pass reads the due rows and asks the queue about each. "checked" is what the ' +

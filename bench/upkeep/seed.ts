@@ -2,10 +2,10 @@
  * Fills an upkeep side fast: outbox rows and claims in bulk with one INSERT ... SELECT each,
  * cached files with a pool of concurrent writes, all named and shaped as the library's own.
  */
-import { randomUUID } from 'node:crypto';
 import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
+import { newFileId } from '../../src/core/index.js';
 
 const DELETE_PAYLOAD = JSON.stringify({ kind: 'delete', reason: 'removed', files: [] });
 const DAY = 24 * 3600_000;
@@ -59,7 +59,9 @@ const CONTENT = Buffer.from('cached bytes of a bench file\n');
 /**
  * Writes `count` small cached files into the cache folder, as the library names them (a UUID
  * and an extension, at the root), with `writers` writes in flight; every `expiredEvery`th is
- * given an mtime older than `ttl`.
+ * given an mtime older than `ttl`. Each is named as `newFileId()` would have named it when it
+ * was written, at that mtime: the time-ordered UUID carries the time, so an aged file is not
+ * one named now (which no upload can produce).
  */
 export async function writeCachedFiles(
   directory: string,
@@ -69,9 +71,10 @@ export async function writeCachedFiles(
   let next = 0;
   const writer = async () => {
     for (let i = next++; i < files.count; i = next++) {
-      const file = join(directory, `${randomUUID()}.png`);
+      const expired = i % files.expiredEvery === 0;
+      const file = join(directory, newFileId('.png', expired ? expiredAt.getTime() : Date.now()));
       await writeFile(file, CONTENT);
-      if (i % files.expiredEvery === 0) await utimes(file, expiredAt, expiredAt);
+      if (expired) await utimes(file, expiredAt, expiredAt);
     }
   };
   await Promise.all(Array.from({ length: WRITERS }, writer));

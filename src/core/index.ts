@@ -1,7 +1,14 @@
 export * from './attachment-event.js';
 export { contentDisposition } from './content-disposition.js';
 export * from './errors/index.js';
-export { RESERVED_TEMP_DIR, assertSafeFileId, isNewFileId, newFileId } from './file-id.js';
+export {
+  RESERVED_TEMP_DIR,
+  assertSafeFileId,
+  fileIdMadeSince,
+  fileIdTime,
+  isNewFileId,
+  newFileId,
+} from './file-id.js';
 export { safeExtension, sanitizeFilename } from './filename.js';
 export { kebabCase, pathSafeRecordId, storedFileId } from './location.js';
 export type { LocationContext, LocationFunction, LocationStrategy } from './location.js';

@@ -13,6 +13,7 @@ import {
 } from '../core/index.js';
 import { resolveByteRange } from './byte-range.js';
 import { byteLimit, refuseOversizedBuffer } from './byte-limit.js';
+import { namedAtOrAfter, openDirectory } from './directory-walk.js';
 import { encodeIdPath } from './id-path.js';
 import { streamCopy } from './stream-copy.js';
 import { errorCode, isMissing, pruneEmptyParents, readDirectory, statOrNull } from './fs.utils.js';
@@ -21,6 +22,7 @@ import { StorageRoot } from './storage-root.js';
 import type {
   ByteRange,
   CopyMethod,
+  ListOptions,
   Storage,
   StoredObjectListing,
   StoredObjectStat,
@@ -196,7 +198,13 @@ export class FileSystemStorage implements Storage {
     }
   }
 
-  async *list(prefix = ''): AsyncGenerator<StoredObjectListing> {
+  /**
+   * With `modifiedBefore`, a file whose `newFileId` name carries a time a minute or more after
+   * it is left out without a stat: a cache sweep then stats only the files old enough to
+   * expire, and those named before ids carried their time. (A file hard-linked under a new
+   * name by `copy()` keeps its source's mtime: it is left out until its name is old enough.)
+   */
+  async *list(prefix = '', options: ListOptions = {}): AsyncGenerator<StoredObjectListing> {
     // Start below the deepest folder the prefix names, instead of walking the whole tree.
     const folder = prefix.slice(0, Math.max(prefix.lastIndexOf('/'), 0));
     if (folder) {
@@ -209,7 +217,9 @@ export class FileSystemStorage implements Storage {
         throw error;
       }
     }
-    for await (const entry of this.walk(folder)) {
+    const { modifiedBefore } = options;
+    const young = modifiedBefore ? namedAtOrAfter(modifiedBefore) : undefined;
+    for await (const entry of this.walk(folder, young)) {
       if (entry.id.startsWith(prefix)) yield entry;
     }
   }
@@ -233,13 +243,18 @@ export class FileSystemStorage implements Storage {
     return removed;
   }
 
-  private async *walk(relative: string): AsyncGenerator<StoredObjectListing> {
-    for (const entry of await readDirectory(path.join(this.directory, relative))) {
+  /** Files under `relative`, but those whose names the `young` test picks. */
+  private async *walk(
+    relative: string,
+    young: ((name: string) => boolean) | undefined,
+  ): AsyncGenerator<StoredObjectListing> {
+    for await (const entry of await openDirectory(path.join(this.directory, relative))) {
       const id = relative ? `${relative}/${entry.name}` : entry.name;
       if (!relative && entry.name === RESERVED_TEMP_DIR) continue;
       if (entry.isDirectory()) {
-        yield* this.walk(id);
+        yield* this.walk(id, young);
       } else if (entry.isFile()) {
+        if (young?.(entry.name)) continue;
         // Symlinks are skipped: this storage never creates them and will not serve them.
         const stat = await statOrNull(path.join(this.directory, id));
         if (stat?.isFile()) yield { id, size: stat.size, lastModified: stat.mtime };

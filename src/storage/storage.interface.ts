@@ -23,6 +23,16 @@ export interface UploadOptions {
   maxSize?: number;
 }
 
+export interface ListOptions {
+  /**
+   * A storage may leave out files it knows were modified at or after this time, without
+   * looking at each (the file-system storage reads the time in `newFileId` names). It never
+   * leaves out a file modified before it. Callers still compare `lastModified` themselves:
+   * any file may be listed.
+   */
+  modifiedBefore?: Date;
+}
+
 export interface UrlOptions {
   /** Seconds the URL stays valid, for storages that sign their URLs. */
   expiresIn?: number;
@@ -63,7 +73,7 @@ export interface Storage {
    */
   copy(source: Storage, sourceId: string, id: string): Promise<CopyMethod>;
   /** Lists files whose id starts with `prefix` (all files when omitted), in no given order. */
-  list(prefix?: string): AsyncIterable<StoredObjectListing>;
+  list(prefix?: string, options?: ListOptions): AsyncIterable<StoredObjectListing>;
   url(id: string, options?: UrlOptions): Promise<string>;
   /**
    * Removes leftovers of interrupted uploads older than `olderThan` (temporary files, unfinished

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { FileNotFoundError, FileTooLargeError, InvalidFileIdError } from '../core/index.js';
+import {
+  FileNotFoundError,
+  FileTooLargeError,
+  InvalidFileIdError,
+  newFileId,
+} from '../core/index.js';
 import type { Storage } from '../storage/index.js';
 import { listIds, readAll, streamOf, UNSAFE_IDS } from './storage-helpers.js';
 
@@ -145,6 +150,30 @@ export function storageContract(name: string, setup: () => Promise<ContractSetup
       assert.deepEqual(await listIds(storage, `${folder}/nope/`), []);
       const all = await listIds(storage);
       assert.ok(all.includes(`${folder}/e.txt`) && all.includes(`${folder}/a/b/c.txt`));
+    });
+
+    it('lists, with modifiedBefore, every file modified before it', async () => {
+      const folder = fresh();
+      // Names as the library makes them (time-ordered), as earlier releases did, and others.
+      const ids = [
+        `${folder}/${newFileId('.png')}`,
+        `${folder}/a/${newFileId('')}`,
+        `${folder}/${randomUUID()}.png`,
+        `${folder}/notes.txt`,
+      ];
+      for (const id of ids) await storage.upload(id, Buffer.from(id));
+      const stats = await Promise.all(ids.map((id) => storage.stat(id)));
+      const lastWrite = Math.max(...stats.map((stat) => stat!.lastModified.getTime()));
+      const listed: string[] = [];
+      const modifiedBefore = new Date(lastWrite + 1);
+      for await (const entry of storage.list(`${folder}/`, { modifiedBefore })) {
+        listed.push(entry.id);
+      }
+      assert.deepEqual(listed.sort(), [...ids].sort());
+      // Told the files are all too young, it may leave any out; what it lists is still there.
+      for await (const entry of storage.list(`${folder}/`, { modifiedBefore: new Date(0) })) {
+        assert.ok(ids.includes(entry.id), entry.id);
+      }
     });
 
     it('copies within the storage', async () => {

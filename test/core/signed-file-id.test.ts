@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ExpiredTokenError, InvalidTokenError } from '../../src/index.js';
 import {
@@ -69,6 +70,15 @@ describe('signed file ids (the key a direct upload reports carries the signed cl
       ExpiredTokenError,
     );
     assert.deepEqual(readSignedFileId(id, SECRET, 'cache'), claim, 'read ignores expiry');
+  });
+
+  it('signs basenames of version 7 (made now) and of version 4 (made by earlier releases)', () => {
+    assert.equal(basename[14], '7');
+    for (const name of [basename, `${randomUUID()}.png`]) {
+      const id = signFileId(name, claim, options);
+      assert.ok(id.endsWith(`/${name}`));
+      assert.deepEqual(verifySignedFileId(id, SECRET, 'cache', NOW), claim);
+    }
   });
 
   it('shortens a long filename, keeping its extension, to fit the key', () => {

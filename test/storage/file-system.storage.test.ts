@@ -3,8 +3,10 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { FileTooLargeError, InvalidFileIdError } from '../../src/core/errors/index.js';
+import { newFileId } from '../../src/core/index.js';
 import { FileSystemStorage, MemoryStorage } from '../../src/storage/authoring.js';
 import {
   listIds,
@@ -14,6 +16,7 @@ import {
   UNSAFE_IDS,
 } from '../../src/testing/index.js';
 
+const DAY = 24 * 3600_000;
 const makeTempDir = (): Promise<string> => fs.mkdtemp(path.join(tmpdir(), 'fs-storage-'));
 const removeDir = (dir: string): Promise<void> => fs.rm(dir, { recursive: true, force: true });
 
@@ -53,6 +56,12 @@ describe('FileSystemStorage', () => {
     base = await makeTempDir();
   });
   after(() => removeDir(base));
+
+  const idsListed = async (options?: { modifiedBefore: Date }): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const entry of storage.list(undefined, options)) ids.push(entry.id);
+    return ids.sort();
+  };
 
   /** A fresh storage for each test, rooted two levels below `base` to catch escapes. */
   const freshStorage = async (options: { permissions?: number } = {}): Promise<void> => {
@@ -207,6 +216,41 @@ describe('FileSystemStorage', () => {
     assert.equal(await storage.url('a b/c.txt'), pathToFileURL(path.join(root, 'a b/c.txt')).href);
     const served = new FileSystemStorage({ directory: root, baseUrl: 'https://cdn.test/files/' });
     assert.equal(await served.url('a b/c#1.txt'), 'https://cdn.test/files/a%20b/c%231.txt');
+  });
+
+  it('lists with modifiedBefore: leaves out files named after it, keeps old and other names', async () => {
+    await freshStorage();
+    const now = Date.now();
+    const cutoff = new Date(now - DAY);
+    const write = async (id: string, modifiedAt = now) => {
+      await storage.upload(id, Buffer.from(id));
+      await fs.utimes(path.join(root, id), new Date(modifiedAt), new Date(modifiedAt));
+      return id;
+    };
+    const young = [await write(newFileId('.png')), await write(`u1.claim/${newFileId('.png')}`)];
+    const listed = [
+      await write(newFileId('.png', now - 2 * DAY), now - 2 * DAY),
+      await write(`${randomUUID()}.png`, now - 2 * DAY), // named by an earlier release
+      await write(`${randomUUID()}.png`), // young, but its name cannot tell
+      await write('notes/today.txt'),
+      // Named a little after the cutoff, stamped a little before it (a coarse mtime).
+      await write(newFileId('.png', cutoff.getTime() + 1000), cutoff.getTime() - 1000),
+    ];
+    assert.deepEqual(await idsListed({ modifiedBefore: cutoff }), [...listed].sort());
+    assert.deepEqual(await idsListed(), [...young, ...listed].sort());
+  });
+
+  it('lists a folder larger than one read, while its files are being deleted', async () => {
+    await freshStorage();
+    const ids = Array.from({ length: 700 }, (_, n) => `f${String(n).padStart(4, '0')}.bin`);
+    for (const id of ids) await storage.upload(id, Buffer.from('x'));
+    const seen: string[] = [];
+    for await (const entry of storage.list()) {
+      seen.push(entry.id);
+      await storage.delete(entry.id);
+    }
+    assert.deepEqual(seen.sort(), ids);
+    assert.deepEqual(await listIds(storage), []);
   });
 
   it('treats folders as missing files', async () => {

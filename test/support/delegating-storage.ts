@@ -3,6 +3,7 @@ import type { Storage } from '../../src/index.js';
 import {
   type ByteRange,
   type CopyMethod,
+  type ListOptions,
   type StoredObjectListing,
   type StoredObjectStat,
   type UploadOptions,
@@ -31,8 +32,8 @@ export class DelegatingStorage implements Storage {
   deleteMany(ids: readonly string[]): Promise<void> {
     return this.inner.deleteMany(ids);
   }
-  list(prefix?: string): AsyncIterable<StoredObjectListing> {
-    return this.inner.list(prefix);
+  list(prefix?: string, options?: ListOptions): AsyncIterable<StoredObjectListing> {
+    return this.inner.list(prefix, options);
   }
   url(id: string, options?: UrlOptions): Promise<string> {
     return this.inner.url(id, options);

@@ -1,12 +1,18 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
 import { AttachmentWork, type UploadedFile } from '../../src/index.js';
 import { AttachmentClaim, claimOf } from '../../src/persistence/index.js';
-import { RESERVED_TEMP_DIR, type PromotePayload, type WorkPayload } from '../../src/core/index.js';
+import {
+  RESERVED_TEMP_DIR,
+  newFileId,
+  type PromotePayload,
+  type WorkPayload,
+} from '../../src/core/index.js';
 import { SERVER_DATABASES, type TestDatabase } from '../support/databases.js';
 import { useHarness } from '../support/suite.js';
 import { Photo } from '../support/entities.js';
@@ -29,46 +35,72 @@ for (const kind of SERVER_DATABASES) {
       photos = db.dataSource.getRepository(Photo);
     });
 
-    /** Makes a cached file look as if it was uploaded `age` milliseconds ago. */
-    async function age(file: UploadedFile, milliseconds: number) {
-      const then = new Date(Date.now() - milliseconds);
-      await utimes(join(harness.directory, 'cache', file.id), then, then);
+    /** Writes a cached file as if it was uploaded at `at`, by this release or an earlier one. */
+    async function cachedAt(at: number, naming: 'v7' | 'v4' = 'v7'): Promise<string> {
+      const id = naming === 'v7' ? newFileId('.png', at) : `${randomUUID()}.png`;
+      await harness.storages.cache!.upload(id, png(2, 2));
+      await utimes(join(harness.directory, 'cache', id), new Date(at), new Date(at));
+      return id;
     }
 
     it('deletes old unattached files only, and keeps what pending work still needs', async () => {
+      // Files cached now, seen by a sweep two days from now: past the TTL of a day.
       const abandoned = await harness.attachments.cache(png(3, 3), { filename: 'old.png' });
-      const fresh = await harness.attachments.cache(png(4, 4), { filename: 'new.png' });
       const pending = photos.create({ title: 'waiting for a worker' });
       await harness.attachments.attach(pending, 'image', png(5, 5), { filename: 'pending.png' });
       await photos.save(pending);
-      await age(abandoned.file, 2 * DAY);
-      await age(pending.image!, 2 * DAY);
+      const later = Date.now() + 2 * DAY;
+      const oldOfEarlierRelease = await cachedAt(Date.now(), 'v4');
+      const fresh = [await cachedAt(later), await cachedAt(later, 'v4')];
 
       const incomplete = join(harness.directory, 'cache', RESERVED_TEMP_DIR, 'interrupted-upload');
       await mkdir(join(incomplete, '..'), { recursive: true });
       await writeFile(incomplete, 'half a file');
       await utimes(incomplete, new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
 
+      const result = await harness.app.get(SweepHandler, { strict: false }).run(later);
+      assert.equal(result.deletedCachedFiles, 2);
+      assert.equal(result.removedIncompleteUploads, 1);
+      const left = await listFiles(harness.storages.cache!);
+      assert.deepEqual(left, [pending.image!.id, ...fresh].sort());
+      assert.ok(!left.includes(abandoned.file.id) && !left.includes(oldOfEarlierRelease));
+    });
+
+    it('drops expired claims, and keeps the claim of an attached file until its token expires', async () => {
+      const fresh = await harness.attachments.cache(png(4, 4), { filename: 'new.png' });
+      const attached = photos.create({ title: 'attached' });
+      await harness.attachments.attach(attached, 'image', png(5, 5), { filename: 'a.png' });
+      await photos.save(attached);
       const claims = db.dataSource.getRepository(AttachmentClaim);
       await claims.insert(claimOf('long-gone.png', 0, Date.now() - 1));
+      const before = await listFiles(harness.storages.cache!);
 
       const result = await harness.work.sweep();
       assert.deepEqual(result, {
-        deletedCachedFiles: 1,
-        removedIncompleteUploads: 1,
+        deletedCachedFiles: 0,
+        removedIncompleteUploads: 0,
         removedResumableUploads: 0,
         removedClaims: 1,
         droppedFailedWork: 0,
       });
-      assert.deepEqual(
-        await listFiles(harness.storages.cache!),
-        [fresh.file.id, pending.image!.id].sort(),
-      );
+      assert.deepEqual(await listFiles(harness.storages.cache!), before);
+      assert.ok(before.includes(fresh.file.id) && before.includes(attached.image!.id));
       assert.deepEqual(
         (await claims.find()).map((claim) => claim.fileId),
-        [pending.image!.id],
+        [attached.image!.id],
         'the claim of the attached file stays: its token must not work twice',
       );
+    });
+
+    it('among many young cached files, deletes exactly the expired ones', async () => {
+      const before = await listFiles(harness.storages.cache!);
+      const young: string[] = [];
+      for (let n = 0; n < 300; n++) young.push(await cachedAt(Date.now() - (n % 10) * 60_000));
+      const expired = [await cachedAt(Date.now() - 2 * DAY), await cachedAt(0, 'v4')];
+
+      const result = await harness.work.sweep();
+      assert.equal(result.deletedCachedFiles, expired.length);
+      assert.deepEqual(await listFiles(harness.storages.cache!), [...before, ...young].sort());
     });
 
     it('is scheduled as a repeating BullMQ job by worker processes', async () => {
