@@ -50,6 +50,15 @@ async function saveAll(harness: Harness, db: TestDatabase, count: number): Promi
   }
 }
 
+async function countWaiting(prefix: string): Promise<number> {
+  const queue = new Queue(ATTACHMENTS_QUEUE, { connection: redisConnection(), prefix });
+  try {
+    return await queue.getJobCountByTypes('wait', 'prioritized');
+  } finally {
+    await queue.close();
+  }
+}
+
 export async function makeBacklog(count: number): Promise<Backlog> {
   const directory = await mkdtemp(join(tmpdir(), 'bench-worker-'));
   const db = await createTestDatabase('postgres', [Photo, ...attachmentEntities]).catch(
@@ -83,14 +92,15 @@ export async function makeBacklog(count: number): Promise<Backlog> {
     });
     await harness.queue.pause();
     await saveAll(harness, db, count);
-    const queued = await harness.queue.getJobCountByTypes('wait', 'prioritized');
+    // The app goes; Redis keeps the paused queue and its jobs for the worker process. A save
+    // returns before its jobs reach Redis: the close waits for those adds, so count after it.
+    await harness.app.close();
+    harness = undefined;
+    const queued = await countWaiting(queuePrefix);
     const work = await db.dataSource.getRepository(AttachmentWork).findBy({ kind: 'promote' });
     if (queued !== count || work.length !== count) {
       throw new Error(`backlog of ${count}: ${queued} jobs queued, ${work.length} outbox rows`);
     }
-    // The app goes; Redis keeps the paused queue and its jobs for the worker process.
-    await harness.app.close();
-    harness = undefined;
     // The saves' commits are counted now, not late inside a drain.
     await flushPoolStatistics(async () => {
       const runner = db.dataSource.createQueryRunner();
