@@ -26,6 +26,8 @@ export interface LineChartOptions {
   xScale?: 'linear' | 'log';
   /** Where to put x ticks; by default round values for linear axes, powers of ten for log. */
   xTicks?: readonly number[];
+  /** How an x tick reads (a size in the unit people expect, say); by default the number. */
+  xTickLabel?: (value: number) => string;
   width?: number;
   height?: number;
 }
@@ -120,7 +122,7 @@ export function lineChart(options: LineChartOptions): string {
     parts.push(
       `<line x1="${x}" y1="${plot.top}" x2="${x}" y2="${plot.bottom}" stroke="#f0f0f0"/>`,
       `<line x1="${x}" y1="${plot.bottom}" x2="${x}" y2="${plot.bottom + 5}" stroke="#333"/>`,
-      `<text x="${x}" y="${plot.bottom + 18}" text-anchor="middle">${label(tick)}</text>`,
+      `<text x="${x}" y="${plot.bottom + 18}" text-anchor="middle">${escapeXml((options.xTickLabel ?? label)(tick))}</text>`,
     );
   }
   parts.push(

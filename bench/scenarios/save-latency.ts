@@ -35,6 +35,7 @@ import { createTestDatabase } from '../../test/support/databases.js';
 import { redisConnection, SECRET } from '../../test/support/harness.js';
 import type { BenchOptions, BenchRow, BenchScenario } from '../lib/result.js';
 import { median, timed } from '../lib/stats.js';
+import { lineChart, type ChartPoint } from '../lib/svg-chart.js';
 import { pngOf } from '../upload/servers.js';
 
 @Entity()
@@ -168,6 +169,10 @@ export default async function saveLatency(options: BenchOptions): Promise<BenchS
   });
   try {
     const rows: BenchRow[] = [];
+    const curves = { ours: [], sync: [], none: [], floor: [] } as Record<
+      'ours' | 'sync' | 'none' | 'floor',
+      ChartPoint[]
+    >;
     for (const size of sizes) {
       const bytes = body(size);
       const times: Record<Route, number[]> = { none: [], floor: [], async: [], sync: [] };
@@ -201,6 +206,11 @@ export default async function saveLatency(options: BenchOptions): Promise<BenchS
         number,
         number,
       ];
+      const megabytes = size / 1024 ** 2;
+      curves.ours.push({ x: megabytes, y: ours });
+      curves.sync.push({ x: megabytes, y: sync });
+      curves.none.push({ x: megabytes, y: none });
+      curves.floor.push({ x: megabytes, y: floor });
       const label = size >= 1024 ** 2 ? `${size / 1024 ** 2} MB` : `${size / 1024} KB`;
       rows.push({
         case: `${label}, against Multer`,
@@ -221,8 +231,29 @@ export default async function saveLatency(options: BenchOptions): Promise<BenchS
         extra: { 'floor ms': floor, 'floor / no attachment': floor / none },
       });
     }
+    const chart = lineChart({
+      title: 'Save latency against file size (median ms per save request)',
+      xLabel: 'file size',
+      yLabel: 'ms per save request',
+      xScale: 'log',
+      xTicks: curves.ours.map((point) => point.x),
+      xTickLabel: (megabytes) => (megabytes >= 1 ? `${megabytes} MB` : `${megabytes * 1024} KB`),
+      series: [
+        { name: 'ours: POST {title, token}', points: curves.ours },
+        { name: 'Multer and a store write in the transaction', points: curves.sync },
+        { name: 'floor: the record and one outbox row', points: curves.floor, dashed: true },
+        { name: 'the record alone, no attachment', points: curves.none, dashed: true },
+      ],
+    });
     return {
       id: 'save-latency',
+      charts: [
+        {
+          file: 'save-latency.svg',
+          title: 'Save latency against file size: ours, Multer, the floor and no attachment',
+          svg: chart,
+        },
+      ],
       title: 'Save latency against file size',
       subject:
         'POST JSON {title, token}: attach() (token check, claim lookup; the metadata measured at upload comes signed in the token, so the cached file is not read) and save() (claim and outbox rows; the jobs are queued in Redis once the save has returned)',
