@@ -13,7 +13,12 @@ import {
   RedisConnections,
   ResumableUploadSweeps,
 } from './config/index.js';
-import { AttachmentsService, AttachmentSerializer, FileUrls } from './attaching/index.js';
+import {
+  AttachmentsService,
+  AttachmentSerializer,
+  CachedFileChecks,
+  FileUrls,
+} from './attaching/index.js';
 import { DerivativeMaker } from './derivatives/index.js';
 import { AttachmentEvents } from './events/index.js';
 import { HTTP_PROVIDERS, controllersFor } from './http/index.js';
@@ -31,6 +36,7 @@ const providers: Provider[] = [
   ...LIFECYCLE_PROVIDERS,
   ...WORK_PROVIDERS,
   AttachmentsService,
+  CachedFileChecks,
   FileUrls,
   AttachmentSerializer,
   ...HTTP_PROVIDERS,

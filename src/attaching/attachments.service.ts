@@ -7,23 +7,19 @@ import {
   sanitizeFilename,
   signUploadToken,
   type UploadedFile,
-  validateFile,
   type FileRules,
   AttachmentConfigurationError,
-  AttachmentError,
-  TokenAlreadyUsedError,
   TooManyFilesError,
   type FileMetadata,
   measuredFactsOf,
   listOf,
-  assertSafeFileId,
 } from '../core/index.js';
-import { checkStoredStructure, inspectStoredFile, uploadNamedByType } from '../storage/index.js';
-import { attachmentOf, claimOf, insertClaim, isClaimed } from '../persistence/index.js';
+import { uploadNamedByType } from '../storage/index.js';
+import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
 import { FileUrls } from './file-urls.js';
-import { type UploadClaim, verifyUploadClaim } from './upload-claims.js';
+import { CachedFileChecks } from './cached-file-checks.js';
 
 /** Options of `cache()`: the rules the file must meet, its name, and who uploads it. */
 export interface CacheOptions extends FileRules {
@@ -55,6 +51,7 @@ export class AttachmentsService {
     private readonly urls: FileUrls,
     private readonly events: AttachmentEvents,
     private readonly fresh: FreshAttachments,
+    private readonly checks: CachedFileChecks,
   ) {}
 
   /**
@@ -108,7 +105,7 @@ export class AttachmentsService {
       maxPixels: rules.maxPixels,
       filename,
     });
-    await this.validateOrDelete(id, metadata, rules);
+    await this.checks.validateOrDelete(id, metadata, rules);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.signToken(
       { id, filename, sha256: metadata.sha256 },
@@ -133,7 +130,11 @@ export class AttachmentsService {
     const definition = this.definition(entity, property, false);
     let file: UploadedFile | null = null;
     if (typeof source === 'string') {
-      file = await this.fromToken(source, this.config.rulesOf(definition.options), options.owner);
+      file = await this.checks.fromToken(
+        source,
+        this.config.rulesOf(definition.options),
+        options.owner,
+      );
     } else if (source !== null) {
       file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
     }
@@ -163,7 +164,11 @@ export class AttachmentsService {
     for (const source of sources) {
       added.push(
         typeof source === 'string'
-          ? await this.fromToken(source, this.config.rulesOf(definition.options), options.owner)
+          ? await this.checks.fromToken(
+              source,
+              this.config.rulesOf(definition.options),
+              options.owner,
+            )
           : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
       );
     }
@@ -216,94 +221,12 @@ export class AttachmentsService {
     return this.urls.url(file, options);
   }
 
-  private async fromToken(token: string, rules: FileRules, owner?: string): Promise<UploadedFile> {
-    // A token, or the signed key a direct upload reported (Uppy's AwsS3 keeps only the key).
-    const claim = verifyUploadClaim(this.config, token, owner);
-    // Checked before any query: the id goes into SQL parameters and a storage path.
-    assertSafeFileId(claim.id);
-    const metadata = await this.metadataOf(claim);
-    // A save may have claimed the file since the check above: delete it only once it is ours.
-    // A token with a SHA-256 names bytes this server streamed through its probe, which checked
-    // an image's structure already; any other file (a direct upload) is read to its end here.
-    await this.validateOrDelete(claim.id, metadata, rules, {
-      take: () => this.claimForDeletion(claim.id),
-      wholeImage: !claim.sha256,
-    });
-    return { id: claim.id, storage: this.config.cacheStorage, metadata };
-  }
-
-  /**
-   * The metadata of the cached file a token names, once no save is known to have claimed it.
-   * A token from `cache()` carries what was measured as the bytes came in, and nothing can
-   * have written the file since (no client is ever given a way to): it is taken as is, with no
-   * look at the storage. A file the sweep may delete has an expired token, so a file missing
-   * now was removed behind the library's back; its promotion then fails for good, visibly
-   * (the attachment's state turns `failed`). Any other file is measured from the storage.
-   */
-  private async metadataOf(claim: UploadClaim): Promise<FileMetadata> {
-    await this.assertUnclaimed(claim.id);
-    const filename = claim.filename ?? null;
-    const sha256 = claim.sha256 ? { sha256: claim.sha256 } : {};
-    if (claim.measured) return { filename, ...claim.measured, ...sha256 };
-    const cache = this.config.storage(this.config.cacheStorage);
-    return { ...(await inspectStoredFile(cache, claim.id, filename)), ...sha256 };
-  }
-
-  /** The early, clear refusal of a token used already; the claim a save inserts is the rule. */
-  private async assertUnclaimed(fileId: string): Promise<void> {
-    if (await isClaimed(this.config.dataSource.manager, fileId)) {
-      throw new TokenAlreadyUsedError(fileId);
-    }
-  }
-
   /**
    * Measures a file that arrived in the cache by another way (straight from the browser to the
    * storage) and applies the rules to it, reading an image to its end to check its structure;
-   * a file that breaks them is deleted before the error is thrown. No token names it yet, so
-   * nobody else can have attached it.
+   * a file that breaks them is deleted before the error is thrown.
    */
-  async checkCached(id: string, filename: string | null, rules: FileRules): Promise<UploadedFile> {
-    const cache = this.config.storage(this.config.cacheStorage);
-    const metadata = await inspectStoredFile(cache, id, filename);
-    await this.validateOrDelete(id, metadata, this.config.rulesOf(rules), { wholeImage: true });
-    return { id, storage: this.config.cacheStorage, metadata };
-  }
-
-  /**
-   * A file that breaks the rules is deleted, once `take` (if given) has made it ours. With
-   * `wholeImage`, an image is also read to its end through the structure check.
-   */
-  private async validateOrDelete(
-    id: string,
-    metadata: UploadedFile['metadata'],
-    rules: FileRules,
-    options: { take?: () => Promise<boolean>; wholeImage?: boolean } = {},
-  ) {
-    const { take = async () => true, wholeImage = false } = options;
-    try {
-      validateFile(metadata, rules);
-      if (wholeImage) await checkStoredStructure(this.config.storage(this.config.cacheStorage), id);
-    } catch (error) {
-      if (error instanceof AttachmentError && (await take())) {
-        await this.config.storage(this.config.cacheStorage).delete(id);
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * Takes a cached file the way a save does, with a claim row, so that no save can attach it
-   * afterwards. False when the row cannot be written: a save holds the claim (the primary key
-   * refuses a second one), or the database failed. The file is then left to that save, or to
-   * the sweep, and the caller still gets its validation error.
-   */
-  private async claimForDeletion(fileId: string): Promise<boolean> {
-    const now = Date.now();
-    try {
-      await insertClaim(this.config.dataSource.manager, claimOf(fileId, now, this.config.cacheTtl));
-      return true;
-    } catch {
-      return false;
-    }
+  checkCached(id: string, filename: string | null, rules: FileRules): Promise<UploadedFile> {
+    return this.checks.measureDirectUpload(id, filename, this.config.rulesOf(rules));
   }
 }
