@@ -2,7 +2,7 @@ import type { DataSource, EntityMetadata, ObjectLiteral, QueryRunner } from 'typ
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { AttachmentConfigurationError, type UploadedFile } from '../../core/index.js';
 import { dialectOf } from './dialect-of.js';
-import { whereMatch, type RowMatch } from './rows.js';
+import { whereMatch, withRunner, type RowMatch } from './rows.js';
 import { columnOf, run, statementFor, tableName, update, whereRecord } from './statement.js';
 
 type AttachmentValues = Record<string, UploadedFile | null>;
@@ -40,8 +40,7 @@ export async function readColumnsWhileRow(
   properties: readonly string[],
   guard: RowMatch,
 ): Promise<{ values: AttachmentValues | null } | null> {
-  const runner = dataSource.createQueryRunner();
-  try {
+  return withRunner(dataSource.manager, async (runner) => {
     const driver = runner.connection.driver;
     const columns = properties.map((property) => columnOf(metadata, property));
     const record = whereRecord(runner, metadata, idMap, 'r');
@@ -59,9 +58,7 @@ export async function readColumnsWhileRow(
     if (!first) return null;
     const present = first.k !== null && first.k !== undefined;
     return { values: present ? hydrate(runner, columns, properties, first) : null };
-  } finally {
-    await runner.release();
-  }
+  });
 }
 
 /** The columns as JSON values named `c0`, `c1`...; with `alias`, qualified by it. */
@@ -100,12 +97,9 @@ export async function readColumnsNow(
   idMap: ObjectLiteral,
   properties: readonly string[],
 ): Promise<AttachmentValues | null> {
-  const runner = dataSource.createQueryRunner();
-  try {
-    return await readAttachmentColumns(runner, metadata, idMap, properties);
-  } finally {
-    await runner.release();
-  }
+  return withRunner(dataSource.manager, (runner) =>
+    readAttachmentColumns(runner, metadata, idMap, properties),
+  );
 }
 
 /**

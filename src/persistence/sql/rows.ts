@@ -173,7 +173,7 @@ function defaultOf(column: ColumnMetadata): unknown {
 }
 
 /** Runs `work` on the manager's query runner, or on one held for just that long. */
-async function withRunner<T>(
+export async function withRunner<T>(
   manager: EntityManager,
   work: (runner: QueryRunner) => Promise<T>,
 ): Promise<T> {
