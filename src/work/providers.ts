@@ -3,6 +3,7 @@ import { AttachmentWorkService } from './attachment-work.service.js';
 import { AttachmentsProcessor } from './attachments.processor.js';
 import { EventDelivery } from './event-delivery.js';
 import { FollowUps } from './follow-ups.js';
+import { DerivativeWriter } from './derivative-write.js';
 import { DeleteHandler } from './handlers/delete.handler.js';
 import { DeriveHandler } from './handlers/derive.handler.js';
 import { NotifyHandler } from './handlers/notify.handler.js';
@@ -27,6 +28,7 @@ export const WORK_PROVIDERS: Provider[] = [
   PromoteHandler,
   PromotionStore,
   PromotionWriter,
+  DerivativeWriter,
   DeriveHandler,
   DeleteHandler,
   SweepHandler,

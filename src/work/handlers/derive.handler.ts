@@ -1,19 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryRunner } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig } from '../../config/index.js';
 import { sameFile, type DeriveJobData, type UploadedFile } from '../../core/index.js';
 import { DerivativeMaker, derivativeDefinition } from '../../derivatives/index.js';
-import { WorkOutbox, type AttachmentWork } from '../../outbox/index.js';
-import {
-  attachmentOptionsOf,
-  inTransaction,
-  mergeDerivative,
-  readAttachmentColumns,
-  readColumnsNow,
-} from '../../persistence/index.js';
-import { EventDelivery } from '../event-delivery.js';
+import { WorkOutbox } from '../../outbox/index.js';
+import { attachmentOptionsOf, inTransaction, readColumnsNow } from '../../persistence/index.js';
+import { DerivativeWriter } from '../derivative-write.js';
 import { FollowUps } from '../follow-ups.js';
-import { NotifyHandler } from './notify.handler.js';
 import { WorkHandler } from './work-handler.js';
 
 export type DeriveOutcome = 'made' | 'superseded' | 'undeclared';
@@ -31,8 +24,7 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     private readonly config: AttachmentsConfig,
     outbox: WorkOutbox,
     private readonly maker: DerivativeMaker,
-    private readonly events: EventDelivery,
-    private readonly notify: NotifyHandler,
+    private readonly writer: DerivativeWriter,
     private readonly followUps: FollowUps,
   ) {
     super(outbox);
@@ -55,60 +47,17 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     const made = await this.maker.make(processor, data.original, data.target);
     if (!(await this.outbox.isPending(data.workId))) return this.afterLateOutput(data, made);
     await this.config.step('derive:before-write', data);
-    const followUps = await inTransaction(dataSource, (runner) => this.write(runner, data, made));
+    const target = {
+      ...data,
+      followUpId: data.workId,
+      end: (manager: EntityManager) => this.finish(data, manager),
+    };
+    const followUps = await inTransaction(dataSource, (runner) =>
+      this.writer.write(runner, target, made),
+    );
     if (!followUps) return this.abandon(data);
     await this.followUps.dispatch(followUps);
     return 'made';
-  }
-
-  /**
-   * Merges under the row lock and, in the same transaction, ends the work and records the
-   * deletion of the version it replaces (a regenerated derivative with another extension).
-   * Returns the rows recorded, or null when the record moved on.
-   */
-  private async write(
-    runner: QueryRunner,
-    data: DeriveJobData,
-    made: UploadedFile,
-  ): Promise<AttachmentWork[] | null> {
-    const metadata = this.config.dataSource.getMetadata(data.entity);
-    const { recordId, attachment, name } = data;
-    const values = await readAttachmentColumns(runner, metadata, recordId, [attachment], {
-      lock: true,
-    });
-    const current = values?.[attachment];
-    if (!current || !sameFile(current, data.original)) return null;
-    await mergeDerivative(runner, metadata, recordId, attachment, data.original, name, made);
-    // Another run of this work merged first: it recorded what follows.
-    if ((await this.finish(data, runner.manager)) === 0) return [];
-    const followUps: AttachmentWork[] = [];
-    const previous = current.derivatives?.[name];
-    if (previous && !sameFile(previous, made)) {
-      const files = [{ storage: previous.storage, id: previous.id }];
-      followUps.push(
-        this.outbox.create(
-          { kind: 'delete', reason: 'superseded', files },
-          { entity: data.entity, recordId, id: `${data.workId}.superseded` },
-        ),
-      );
-    }
-    if (this.events.wants('derivative', data.entity, attachment)) {
-      const { entity, original, workId } = data;
-      followUps.push(
-        this.notify.row({
-          type: 'derivative',
-          id: `${workId}.derivative`,
-          entity,
-          recordId,
-          attachment,
-          name,
-          file: made,
-          original,
-        }),
-      );
-    }
-    await this.outbox.record(runner.manager, followUps, { once: true });
-    return followUps;
   }
 
   /**
