@@ -122,4 +122,32 @@ describe('raw statements on MariaDB', () => {
       assert.deepEqual(current.files, [list[0], stored, list[2]], name);
     }
   });
+
+  it('merges a derivative into the one list element that matches, and only while it is there', async () => {
+    for (const { name, dataSource } of connections()) {
+      const shelves = dataSource.getRepository(Shelf);
+      const metadata = dataSource.getMetadata(Shelf);
+      const kept = file('b', 'store', { derivatives: { thumb: file('b/thumb', 'store') } });
+      const list = [file('a', 'store'), file('A', 'cache'), file('A', 'store'), kept];
+      const { id } = await shelves.save(shelves.create({ files: list }));
+      const merge = (original: UploadedFile, made: UploadedFile) =>
+        inTransaction(dataSource, (runner) =>
+          mergeDerivative(runner, metadata, { id }, 'files', original, 'thumb', made, {
+            inList: true,
+          }),
+        );
+      const thumb = file('A/thumb', 'store');
+      assert.equal(await merge(file('A', 'store'), thumb), true, `${name}: the first merge`);
+      assert.equal(await merge(file('A', 'store'), thumb), false, `${name}: the same again`);
+      const other = file('A/thumb-2', 'store');
+      assert.equal(await merge(file('A', 'store'), other), true, `${name}: a new version`);
+      assert.equal(await merge(file('gone', 'store'), thumb), false, `${name}: not in the list`);
+      const current = await shelves.findOneByOrFail({ id });
+      assert.deepEqual(
+        current.files,
+        [list[0], list[1], { ...list[2], derivatives: { thumb: other } }, kept],
+        `${name}: only that element changed, in its place`,
+      );
+    }
+  });
 });
