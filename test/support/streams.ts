@@ -24,15 +24,23 @@ export function countingSink(): { bytes: number; stream: Writable } {
   return sink;
 }
 
-/** The text of a file as `storages` hold it (a derivative, say), read whole: small files only. */
-export async function storedText(
+/** The bytes of a file as `storages` hold it (a derivative, say), read whole: small files only. */
+export async function storedBytes(
   storages: Record<string, Storage>,
   file: FileRef | undefined,
-): Promise<string> {
+): Promise<Buffer> {
   assert.ok(file, 'the file is named in the column');
   const chunks: Buffer[] = [];
   for await (const chunk of await storages[file.storage]!.open(file.id)) {
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The same, as UTF-8 text. */
+export async function storedText(
+  storages: Record<string, Storage>,
+  file: FileRef | undefined,
+): Promise<string> {
+  return (await storedBytes(storages, file)).toString('utf8');
 }

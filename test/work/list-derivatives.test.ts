@@ -9,21 +9,14 @@ import {
   type AttachmentEvent,
   type UploadedFile,
 } from '../../src/index.js';
+import { assertBindersMatchStorages, binderWith, derivingFrom } from '../support/binders.js';
 import { DATABASES } from '../support/databases.js';
 import { Binder, processorSwitches } from '../support/derivative-entities.js';
 import { FirstRunGate, runHeldAgain } from '../support/first-run-gate.js';
-import {
-  referencedFiles,
-  storedFiles,
-  waitFor,
-  waitForIdle,
-  type Harness,
-} from '../support/harness.js';
+import { waitFor, waitForIdle, type Harness } from '../support/harness.js';
 import { StepHolds } from '../support/step-holds.js';
 import { storedText } from '../support/streams.js';
 import { useHarness } from '../support/suite.js';
-
-type JobData = Readonly<Record<string, unknown>>;
 
 /** What each derivative of a page holds, its text given: framed first, as preprocessing does. */
 const expected = (text: string) => ({
@@ -31,10 +24,6 @@ const expected = (text: string) => ({
   upper: `[${text}]`.toUpperCase(),
   summary: [...`[${text}]`].reverse().join(''),
 });
-
-/** Whether a job's data is about the list element promoted from cached file `cachedId`. */
-const ofElement = (cachedId: string) => (data: JobData) =>
-  (data.original as UploadedFile | undefined)?.source === cachedId;
 
 for (const kind of DATABASES) {
   describe(`derivatives of list elements on ${kind}`, () => {
@@ -60,17 +49,7 @@ for (const kind of DATABASES) {
       holds.releaseAll();
       firstRun.open();
       processorSwitches.upperExtension = 'txt';
-      await waitForIdle(harness, suite.db.dataSource);
-      assert.deepEqual(
-        await storedFiles(harness.storages),
-        await referencedFiles(suite.db.dataSource, [{ entity: Binder, properties: ['pages'] }]),
-        'the storages hold exactly the files the lists name, derivatives included',
-      );
-      assert.equal(
-        await suite.db.dataSource.getRepository(AttachmentWork).countBy({ status: 'failed' }),
-        0,
-        'no work failed',
-      );
+      await assertBindersMatchStorages(harness, suite.db.dataSource);
     });
 
     const read = (file: UploadedFile | undefined) => storedText(harness.storages, file);
@@ -94,16 +73,7 @@ for (const kind of DATABASES) {
       return pages;
     }
 
-    /** A new binder's cached pages, not saved yet. */
-    async function binderWith(texts: string[]): Promise<Binder> {
-      const binder = binders.create({ pages: [] });
-      await harness.attachments.attachMany(
-        binder,
-        'pages',
-        texts.map((text) => Buffer.from(text)),
-      );
-      return binder;
-    }
+    const newBinder = (texts: string[]) => binderWith(harness, suite.db.dataSource, texts);
 
     it('gives each element its own derivatives, preprocessed, in order', async () => {
       const events = harness.app.get(AttachmentEvents, { strict: false });
@@ -111,7 +81,7 @@ for (const kind of DATABASES) {
       const subscription = events.events$.subscribe((event) => seen.push(event));
       try {
         const texts = ['alpha one', 'beta two', 'gamma three'];
-        const binder = await binderWith(texts);
+        const binder = await newBinder(texts);
         await binders.save(binder);
         await waitForIdle(harness, suite.db.dataSource);
         const pages = await assertPages(binder.id, texts);
@@ -148,7 +118,7 @@ for (const kind of DATABASES) {
     });
 
     it('elements added by two saves at once, their derivatives held while others write, each end with their own', async () => {
-      const binder = await binderWith(['base page']);
+      const binder = await newBinder(['base page']);
       await binders.save(binder);
       await waitForIdle(harness, suite.db.dataSource);
       const first = await binders.findOneByOrFail({ id: binder.id });
@@ -158,7 +128,7 @@ for (const kind of DATABASES) {
         Buffer.from('second save one'),
         Buffer.from('second save two'),
       ]);
-      const held = holds.hold('derive:before-write', ofElement(first.pages![1]!.id));
+      const held = holds.hold('derive:before-write', derivingFrom(first.pages![1]!.id));
       if (suite.db.kind === 'sqlite') {
         // TypeORM runs every transaction of a better-sqlite3 DataSource on its one query
         // runner: saves cannot overlap there, so the second waits for the first.
@@ -193,7 +163,7 @@ for (const kind of DATABASES) {
 
     it('regenerates the derivatives of every stored element, one job per element and name', async () => {
       const texts = ['re one', 're two', 're three'];
-      const binder = await binderWith(texts);
+      const binder = await newBinder(texts);
       await binders.save(binder);
       await waitForIdle(harness, suite.db.dataSource);
       processorSwitches.upperExtension = 'md';
@@ -216,9 +186,9 @@ for (const kind of DATABASES) {
     for (const step of ['derive:before-make', 'derive:before-write'] as const) {
       it(`the same derivative job of an element run twice, held at ${step}: one result`, async () => {
         const texts = ['twice one', 'twice two'];
-        const binder = await binderWith(texts);
+        const binder = await newBinder(texts);
         const target = binder.pages![1]!.id;
-        firstRun.hold(step, ofElement(target));
+        firstRun.hold(step, derivingFrom(target));
         await binders.save(binder);
         await runHeldAgain(firstRun, harness.queue, 'derive');
         await waitFor(async () => {
