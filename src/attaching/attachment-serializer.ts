@@ -60,10 +60,7 @@ export class AttachmentSerializer {
   ): Promise<SerializedAttachment[]> {
     const files = listOf(entity[property]);
     const failed = await this.failedAmong(entity, files);
-    const serialized: SerializedAttachment[] = [];
-    for (const file of files)
-      serialized.push(await this.serializeFile(entity, property, file, failed));
-    return serialized;
+    return Promise.all(files.map((file) => this.serializeFile(entity, property, file, failed)));
   }
 
   /** One file of the attachment; `failed` holds the ids of cached files whose promotion failed. */
@@ -87,7 +84,7 @@ export class AttachmentSerializer {
     return { state, url, metadata: file.metadata, derivatives };
   }
 
-  /** Ids of cached files whose promotion failed for good, read only when one of `files` is cached. */
+  /** The failed promotions of the record, read only when one of `files` is still cached. */
   private async failedAmong(entity: ObjectLiteral, files: UploadedFile[]): Promise<Set<string>> {
     const cached = files.some((file) => file.storage === this.config.cacheStorage);
     return cached ? this.failedPromotions(entity) : new Set();

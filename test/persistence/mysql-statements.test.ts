@@ -142,6 +142,7 @@ describe('raw statements on MariaDB', () => {
       const other = file('A/thumb-2', 'store');
       assert.equal(await merge(file('A', 'store'), other), true, `${name}: a new version`);
       assert.equal(await merge(file('gone', 'store'), thumb), false, `${name}: not in the list`);
+      assert.equal(await merge(file('B', 'store'), thumb), false, `${name}: 'b' is not 'B'`);
       const current = await shelves.findOneByOrFail({ id });
       assert.deepEqual(
         current.files,

@@ -31,8 +31,8 @@ export const mysqlDialect: SqlDialect = {
   writeJson: (_column, value) => json(value),
   replaceElement: (_column, escaped) =>
     `JSON_SET(${escaped}, ${elementPath(escaped)}, ${json(':stored')})`,
-  holdsElement: (_column, escaped) =>
-    `JSON_CONTAINS(${escaped}, JSON_OBJECT('id', :elementId, 'storage', :elementStorage))`,
+  // The same lookup as the rewrites': a list they would find no element in is never written.
+  holdsElement: (_column, escaped) => `${position(escaped)} IS NOT NULL`,
   mergeDerivative: (_column, escaped) => withDerivative(escaped, `'$.derivatives'`, ':path'),
   mergeElementDerivative: (_column, escaped) => {
     const at = `CONCAT(${elementPath(escaped)}, '.derivatives')`;

@@ -13,11 +13,11 @@ export type DeriveOutcome = 'made' | 'superseded' | 'undeclared';
 
 /**
  * Makes one derivative of a stored original and merges it into the column's `derivatives` map
- * (or, for an element of a list, that element's), only while the column still holds that
- * original. Its output lives under a folder named after
- * the original, so a job that lost its race (or died before cleaning up) can remove it by
- * prefix without knowing the extension its processor chose, and deleting the original deletes
- * the folder. No database connection is held while the processor runs.
+ * (for an element of a list, into that element's), only while the column still holds that
+ * original. Its output lives under a folder named after the original, so a job that lost its
+ * race (or died before cleaning up) can remove it by prefix without knowing the extension its
+ * processor chose, and deleting the original deletes the folder. No database connection is
+ * held while the processor runs.
  */
 @Injectable()
 export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
