@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
-import { attachmentEntities, Attachments, type UploadedFile } from '../../src/index.js';
+import { DataSource, type Repository } from 'typeorm';
+import { attachmentEntities, type UploadedFile } from '../../src/index.js';
 import {
   compareAndSetAttachment,
   inTransaction,
@@ -10,23 +10,7 @@ import {
   replaceListElement,
 } from '../../src/persistence/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { Photo } from '../support/entities.js';
-
-@Entity()
-class Shelf {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Attachments()
-  files!: UploadedFile[] | null;
-}
-
-const file = (id: string, storage: string, extra: Partial<UploadedFile> = {}): UploadedFile => ({
-  id,
-  storage,
-  metadata: { filename: `${id}.png`, size: 3, mimeType: 'image/png' },
-  ...extra,
-});
+import { fileValue as file, Photo, Shelf } from '../support/entities.js';
 
 /**
  * The raw statements on MariaDB, through connections counting matched rows (mysql2's default)
