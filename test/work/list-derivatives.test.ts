@@ -28,10 +28,15 @@ const expected = (text: string) => ({
 for (const kind of DATABASES) {
   describe(`derivatives of list elements on ${kind}`, () => {
     const holds = new StepHolds();
+    /** Cached files whose promotion fails at every attempt. */
+    const refused = new Set<string>();
     const firstRun = new FirstRunGate();
     const suite = useHarness(kind, [Binder], {
       jobHooks: {
         onStep: async (step, data) => {
+          if (data.kind === 'promote' && refused.has(data.file.id)) {
+            throw new Error('store refused (injected)');
+          }
           await holds.pass(step, data);
           await firstRun.pass(step, data);
         },
@@ -159,6 +164,34 @@ for (const kind of DATABASES) {
       ]);
       assert.ok(order.indexOf('second save one') < order.indexOf('second save two'));
       await assertPages(binder.id, order);
+    });
+
+    it('serializes a list whose one promotion failed for good: that file failed, the others stored', async () => {
+      const binder = await newBinder(['fine', 'refused']);
+      const [, doomed] = binder.pages!;
+      refused.add(doomed!.id);
+      await binders.save(binder);
+      const failed = await waitFor(async () => {
+        const work = await harness.work.forRecord(binder);
+        return work.find((row) => row.status === 'failed');
+      }, 'the promotion to fail for good');
+      await waitForIdle(harness, suite.db.dataSource);
+      const serializer = harness.app.get(AttachmentSerializer, { strict: false });
+      const loaded = await binders.findOneByOrFail({ id: binder.id });
+      const serialized = await serializer.serializeList(loaded, 'pages');
+      assert.deepEqual(
+        serialized.map((page) => [page.state, page.derivatives.upper?.ready]),
+        [
+          ['stored', true],
+          ['failed', false],
+        ],
+      );
+      assert.equal(serialized[1]!.derivatives.upper!.url, serialized[1]!.url, 'falls back');
+      // Cleared: the failed file leaves the list (deleting its cached copy), its work is dropped.
+      refused.clear();
+      harness.attachments.detach(loaded, 'pages', [doomed!.id]);
+      await binders.save(loaded);
+      await suite.db.dataSource.getRepository(AttachmentWork).delete({ id: failed.id });
     });
 
     it('regenerates the derivatives of every stored element, one job per element and name', async () => {
