@@ -78,6 +78,15 @@ for (const kind of DATABASES) {
       return pages;
     }
 
+    /** The binder's pages as serializeList answers them, and each one's state and readiness. */
+    async function serializedPages(id: number) {
+      const serializer = harness.app.get(AttachmentSerializer, { strict: false });
+      const loaded = await binders.findOneByOrFail({ id });
+      const serialized = await serializer.serializeList(loaded, 'pages');
+      const states = serialized.map((page) => [page.state, page.derivatives.upper?.ready]);
+      return { loaded, serialized, states };
+    }
+
     const newBinder = (texts: string[]) => binderWith(harness, suite.db.dataSource, texts);
 
     it('gives each element its own derivatives, preprocessed, in order', async () => {
@@ -103,17 +112,12 @@ for (const kind of DATABASES) {
           assert.deepEqual(event.file, page.derivatives!.upper);
         }
 
-        const serializer = harness.app.get(AttachmentSerializer, { strict: false });
-        const loaded = await binders.findOneByOrFail({ id: binder.id });
-        const serialized = await serializer.serializeList(loaded, 'pages');
-        assert.deepEqual(
-          serialized.map((page) => [page.state, page.derivatives.upper?.ready]),
-          [
-            ['stored', true],
-            ['stored', true],
-            ['stored', true],
-          ],
-        );
+        const { serialized, states } = await serializedPages(binder.id);
+        assert.deepEqual(states, [
+          ['stored', true],
+          ['stored', true],
+          ['stored', true],
+        ]);
         const urls = new Set(serialized.map((page) => page.derivatives.upper!.url));
         assert.equal(urls.size, 3, 'each element shows its own derivative');
         for (const page of serialized) assert.match(page.derivatives.upper!.url, /\/upper\.txt\?/);
@@ -176,16 +180,11 @@ for (const kind of DATABASES) {
         return work.find((row) => row.status === 'failed');
       }, 'the promotion to fail for good');
       await waitForIdle(harness, suite.db.dataSource);
-      const serializer = harness.app.get(AttachmentSerializer, { strict: false });
-      const loaded = await binders.findOneByOrFail({ id: binder.id });
-      const serialized = await serializer.serializeList(loaded, 'pages');
-      assert.deepEqual(
-        serialized.map((page) => [page.state, page.derivatives.upper?.ready]),
-        [
-          ['stored', true],
-          ['failed', false],
-        ],
-      );
+      const { loaded, serialized, states } = await serializedPages(binder.id);
+      assert.deepEqual(states, [
+        ['stored', true],
+        ['failed', false],
+      ]);
       assert.equal(serialized[1]!.derivatives.upper!.url, serialized[1]!.url, 'falls back');
       // Cleared: the failed file leaves the list (deleting its cached copy), its work is dropped.
       refused.clear();
