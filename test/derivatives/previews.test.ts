@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { AttachmentConfigurationError, ImageTooLargeError } from '../../src/index.js';
+import {
+  AttachmentConfigurationError,
+  ImageTooLargeError,
+  attachmentErrorStatus,
+} from '../../src/index.js';
 import type { DerivativeFunction } from '../../src/derivatives/derivative-processor.interface.js';
 import {
   PreviewFailedError,
@@ -376,5 +380,22 @@ describe('the temporary folder', () => {
     assert.match(basename(folder!), /^nestjs-attachments-preview-/);
     assert.equal(mode, '700');
     await assert.rejects(stat(folder!), { code: 'ENOENT' });
+  });
+});
+
+describe('preview errors over HTTP', () => {
+  it('answer 422 for the file, 503 for a timeout, 500 for a missing tool', () => {
+    const statuses = [
+      new PreviewFailedError('corrupt'),
+      new PreviewInputTooLargeError(10, 20),
+      new PreviewTimeoutError('ffmpeg', 500),
+      new PreviewToolMissingError('ffmpeg', 'ffmpeg', 'Debian: apt-get install ffmpeg'),
+    ].map((error) => [error.code, attachmentErrorStatus(error)]);
+    assert.deepEqual(statuses, [
+      ['preview_failed', 422],
+      ['preview_input_too_large', 422],
+      ['preview_timeout', 503],
+      ['preview_tool_missing', 500],
+    ]);
   });
 });
