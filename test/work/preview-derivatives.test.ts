@@ -63,11 +63,8 @@ describe('previews made in derivative jobs', () => {
   });
 
   async function bytes(file: UploadedFile): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await harness.storages[file.storage]!.open(file.id)) {
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
+    const stream = await harness.storages[file.storage]!.open(file.id);
+    return Buffer.concat((await stream.toArray()) as Buffer[]);
   }
 
   it('stores a preview of a PDF and a poster of a video beside their originals', async () => {
