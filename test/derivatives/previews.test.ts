@@ -154,6 +154,23 @@ describe('pdfPreview', () => {
     });
   });
 
+  it('fails on a PDF that needs a password, and draws one with only an owner password', async () => {
+    const derive = pdfPreview({ width: 200, tempDirectory: scratch });
+    const locked = pdfDocument(undefined, { userPassword: 'secret', ownerPassword: 'boss' });
+    await assert.rejects(render(derive, locked), (error: unknown) => {
+      assert.ok(error instanceof PreviewFailedError, String(error));
+      assert.match(
+        error.message,
+        /pdfinfo exited with code 1: Command Line Error: Incorrect password/,
+      );
+      return true;
+    });
+    const restricted = pdfDocument(undefined, { userPassword: '', ownerPassword: 'boss' });
+    const { body, meta } = await render(derive, restricted);
+    assert.deepEqual([meta.width, meta.height], [200, 150]);
+    assert.ok(near(await pixel(body, 100, 120), [0, 0, 255]), 'decrypted and drawn');
+  });
+
   it('reads only files judged PDF from their bytes', async () => {
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
       .png()
