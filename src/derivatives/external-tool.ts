@@ -45,8 +45,7 @@ export function runTool(
     const child = spawn(tool.command, args, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Untranslated messages, so they read the same in every error report.
-      env: { ...process.env, LC_ALL: 'C' },
+      env: toolEnvironment(),
     });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
@@ -85,6 +84,27 @@ export function runTool(
       } else resolve(Buffer.concat(stdout));
     });
   });
+}
+
+/**
+ * What the tools may see of the environment: enough to find programs, fonts and a cache, and
+ * none of the app's secrets (database URLs, cloud keys), since they read files from users.
+ * Messages are untranslated, so they read the same in every error report.
+ */
+const PASSED_ON = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'XDG_CACHE_HOME',
+  'FONTCONFIG_FILE',
+  'FONTCONFIG_PATH',
+];
+
+function toolEnvironment(): NodeJS.ProcessEnv {
+  const passed = PASSED_ON.filter((name) => process.env[name] !== undefined).map(
+    (name) => [name, process.env[name]] as const,
+  );
+  return { ...Object.fromEntries(passed), LC_ALL: 'C' };
 }
 
 /** The tool's distinct lines, in order, on one line: tools often repeat themselves. */

@@ -40,7 +40,12 @@ export async function withInputFile<T>(
     input.stream.destroy();
     throw new PreviewInputTooLargeError(maxInputSize, input.metadata.size);
   }
-  const folder = await mkdtemp(join(limits.tempDirectory ?? tmpdir(), PREVIEW_FOLDER_PREFIX));
+  const folder = await mkdtemp(join(limits.tempDirectory ?? tmpdir(), PREVIEW_FOLDER_PREFIX)).catch(
+    (error: unknown) => {
+      input.stream.destroy();
+      throw error;
+    },
+  );
   try {
     await pipeline(
       input.stream,

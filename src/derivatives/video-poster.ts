@@ -76,8 +76,8 @@ export function videoPoster(options: VideoPosterOptions): DerivativeFunction {
     return withInputFile(input, plan, async (folder) => {
       const run = { cwd: folder, timeout: plan.timeout };
       const video = readProbe(await runTool(ffprobe, probeArgs(demuxer), run));
-      if (video.width * video.height > plan.maxPixels) {
-        throw new ImageTooLargeError(plan.maxPixels, { width: video.width, height: video.height });
+      if (video.decoded.width * video.decoded.height > plan.maxPixels) {
+        throw new ImageTooLargeError(plan.maxPixels, video.decoded);
       }
       const scale = Math.min(scaleToBox(video, plan.box), enlarge ? Infinity : 1);
       const size = {
@@ -99,6 +99,8 @@ export function videoPoster(options: VideoPosterOptions): DerivativeFunction {
 interface ProbedVideo {
   width: number;
   height: number;
+  /** The frame as stored, which ffmpeg decodes before it turns and scales it. */
+  decoded: { width: number; height: number };
   /** Seconds, when the container says. */
   duration?: number;
   /** Frames per second, when known. */
@@ -150,7 +152,7 @@ function readProbe(report: Buffer): ProbedVideo {
   const duration = positive(Number(stream.duration ?? parsed.format?.duration));
   const frameRate = ratio(stream.avg_frame_rate, '/');
   const shown = turned ? { width: height, height: shownWidth } : { width: shownWidth, height };
-  return { ...shown, duration, frameRate };
+  return { ...shown, decoded: { width, height }, duration, frameRate };
 }
 
 /** `a:b` or `a/b` as a number, when both are positive. */

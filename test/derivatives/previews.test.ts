@@ -378,25 +378,31 @@ describe('videoPoster', () => {
   });
 });
 
-describe('the temporary folder', () => {
-  it('is private, under os.tmpdir() by default, and removed after the preview', async () => {
-    // A pdfinfo that notes where it runs, and what the folder's mode is, before it runs.
+describe('where the tools run', () => {
+  it('in a private folder under os.tmpdir(), removed afterwards, without the secrets of the app', async () => {
+    // A pdfinfo that notes where it runs, the folder's mode and its environment, then runs.
     const noted = join(fixtures, 'where');
     const spy = join(fixtures, 'pdfinfo-spy');
-    await writeFile(
-      spy,
-      `#!/bin/sh\npwd > '${noted}'\nstat -c %a . >> '${noted}'\nexec pdfinfo "$@"\n`,
-    );
+    const script = `pwd > '${noted}'\nstat -c %a . >> '${noted}'\nenv >> '${noted}'\n`;
+    await writeFile(spy, `#!/bin/sh\n${script}exec pdfinfo "$@"\n`);
     await chmod(spy, 0o755);
-    const output = await pdfPreview({ width: 100, probeCommand: spy })(
-      await inputOf(pdfDocument()),
-    );
-    assert.ok(Buffer.isBuffer(output.body));
-    const [folder, mode] = (await readFile(noted, 'utf8')).trim().split('\n');
+    process.env.PREVIEW_TEST_DATABASE_URL = 'postgres://user:password@db/app';
+    try {
+      const output = await pdfPreview({ width: 100, probeCommand: spy })(
+        await inputOf(pdfDocument()),
+      );
+      assert.ok(Buffer.isBuffer(output.body));
+    } finally {
+      delete process.env.PREVIEW_TEST_DATABASE_URL;
+    }
+    const [folder, mode, ...environment] = (await readFile(noted, 'utf8')).trim().split('\n');
     assert.equal(dirname(folder!), await realpath(tmpdir()));
     assert.match(basename(folder!), /^nestjs-attachments-preview-/);
     assert.equal(mode, '700');
     await assert.rejects(stat(folder!), { code: 'ENOENT' });
+    const names = environment.map((line) => line.split('=')[0]);
+    assert.ok(names.includes('PATH') && environment.includes('LC_ALL=C'), environment.join());
+    assert.ok(!names.includes('PREVIEW_TEST_DATABASE_URL'), 'the app env is not passed on');
   });
 });
 
