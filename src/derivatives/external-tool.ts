@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   PreviewFailedError,
   PreviewTimeoutError,
@@ -31,8 +31,9 @@ const MESSAGE_CHARS = 600;
 
 /**
  * Runs `tool` with `args` (no shell: the arguments reach it as they are) and resolves with its
- * standard output once it exits with 0. It settles only after the process is gone and reaped,
- * so a timeout never leaves it running. Output is captured up to a bound, so a tool that
+ * standard output once it exits with 0. On timeout its process group is killed with SIGKILL,
+ * and it settles only after the process is gone and reaped, so a timeout never leaves it
+ * running. Output is captured up to a bound, so a tool that
  * prints without end costs no more memory than that.
  */
 export function runTool(
@@ -46,6 +47,8 @@ export function runTool(
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: toolEnvironment(),
+      // A group of its own, so a kill reaches whatever it started too (a wrapper's child).
+      detached: true,
     });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
@@ -53,7 +56,10 @@ export function runTool(
     let ended: 'timeout' | 'stdout' | undefined;
     const kill = (why: 'timeout' | 'stdout') => {
       ended ??= why;
-      child.kill('SIGKILL');
+      killGroup(child);
+      // 'close' waits for the pipes, which a process outside the group could hold open.
+      child.stdout.destroy();
+      child.stderr.destroy();
     };
     const timer = setTimeout(() => kill('timeout'), timeout);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -65,7 +71,7 @@ export function runTool(
     child.stderr.on('data', (chunk: string) => {
       if (stderr.length < STDERR_KEPT) stderr += chunk.slice(0, STDERR_KEPT - stderr.length);
     });
-    child.once('error', (error) => {
+    child.on('error', (error) => {
       // Without a pid the process never existed (ENOENT, EACCES): 'close' may not follow.
       if (child.pid !== undefined) return;
       clearTimeout(timer);
@@ -84,6 +90,16 @@ export function runTool(
       } else resolve(Buffer.concat(stdout));
     });
   });
+}
+
+function killGroup(child: ChildProcess): void {
+  // Not once it has exited: its pid, and so its group's id, may already be another's.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
 }
 
 /**

@@ -76,23 +76,33 @@ async function pixel(image: Buffer, x: number, y: number): Promise<number[]> {
 const near = (actual: number[], expected: number[]) =>
   actual.every((value, index) => Math.abs(value - expected[index]!) < 40);
 
-/** A program that never ends: it writes its pid where the test reads it, then sleeps. */
-async function neverEnding(name: string): Promise<{ command: string; pid: () => Promise<number> }> {
+/**
+ * A program that never ends: it writes its pid where the test reads it, then sleeps. As a
+ * `wrapper`, it sleeps in a child of its own (and writes that pid too) instead of becoming it.
+ */
+async function neverEnding(
+  name: string,
+  { wrapper = false } = {},
+): Promise<{ command: string; pids: () => Promise<number[]> }> {
   const command = join(fixtures, name);
   const pidFile = join(fixtures, `${name}.pid`);
-  await writeFile(command, `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 600\n`);
+  const sleep = wrapper ? `sleep 600 &\necho $! >> '${pidFile}'\nwait\n` : 'exec sleep 600\n';
+  await writeFile(command, `#!/bin/sh\necho $$ > '${pidFile}'\n${sleep}`);
   await chmod(command, 0o755);
-  return { command, pid: async () => Number(await readFile(pidFile, 'utf8')) };
+  return {
+    command,
+    pids: async () => (await readFile(pidFile, 'utf8')).trim().split('\n').map(Number),
+  };
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    assert.equal((error as NodeJS.ErrnoException).code, 'ESRCH');
-    return false;
-  }
+/** Whether a process exists and has not ended (a zombie waiting for its parent has ended). */
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch((error: unknown) => {
+    assert.equal((error as NodeJS.ErrnoException).code, 'ENOENT');
+    return undefined;
+  });
+  // "pid (name) state ...": the name may hold spaces and parentheses, the state follows the last.
+  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
 describe('pdfPreview', () => {
@@ -197,7 +207,21 @@ describe('pdfPreview', () => {
       assert.match(error.message, /pdftoppm did not finish within the preview's timeout of 500 ms/);
       return true;
     });
-    assert.equal(isRunning(await stuck.pid()), false, 'the tool was killed and reaped');
+    for (const pid of await stuck.pids()) assert.equal(await isRunning(pid), false, `${pid} ended`);
+  });
+
+  it('kills what a wrapper of the tool started, with the wrapper', async () => {
+    const wrapper = await neverEnding('wrapped-pdftoppm', { wrapper: true });
+    const derive = pdfPreview({
+      width: 200,
+      command: wrapper.command,
+      timeout: 500,
+      tempDirectory: scratch,
+    });
+    await assert.rejects(render(derive, document), PreviewTimeoutError);
+    const pids = await wrapper.pids();
+    assert.equal(pids.length, 2, 'the wrapper and its child');
+    for (const pid of pids) assert.equal(await isRunning(pid), false, `${pid} ended`);
   });
 
   it('says how to install a tool that is missing', async () => {
@@ -336,7 +360,7 @@ describe('videoPoster', () => {
       render(slow, mp4),
       /ffmpeg did not finish within the preview's timeout of 500 ms/,
     );
-    assert.equal(isRunning(await stuck.pid()), false, 'the tool was killed and reaped');
+    for (const pid of await stuck.pids()) assert.equal(await isRunning(pid), false, `${pid} ended`);
 
     const missing = videoPoster({
       width: 160,
