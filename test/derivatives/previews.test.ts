@@ -224,6 +224,27 @@ describe('pdfPreview', () => {
     for (const pid of pids) assert.equal(await isRunning(pid), false, `${pid} ended`);
   });
 
+  it('bounds what it keeps of a tool that prints without end', async () => {
+    const chatty = join(fixtures, 'chatty-pdfinfo');
+    await writeFile(chatty, '#!/bin/sh\nexec yes\n');
+    const noisy = join(fixtures, 'noisy-pdfinfo');
+    await writeFile(noisy, `#!/bin/sh\nhead -c 5000000 /dev/zero | tr '\\0' x >&2\nexit 3\n`);
+    await Promise.all([chmod(chatty, 0o755), chmod(noisy, 0o755)]);
+    const options = { width: 200, tempDirectory: scratch };
+    await assert.rejects(
+      render(pdfPreview({ ...options, probeCommand: chatty }), document),
+      /pdfinfo printed more than 1048576 bytes/,
+    );
+    await assert.rejects(
+      render(pdfPreview({ ...options, probeCommand: noisy }), document),
+      (error: unknown) => {
+        assert.ok(error instanceof PreviewFailedError, String(error));
+        assert.match(error.message, /pdfinfo exited with code 3: x{600}…$/);
+        return true;
+      },
+    );
+  });
+
   it('says how to install a tool that is missing', async () => {
     const derive = pdfPreview({
       width: 200,
