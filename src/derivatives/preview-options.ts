@@ -93,7 +93,8 @@ export function previewPlan(
       maxInputPixels: maxPixels,
     });
   } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    return fail(message.replace('maxInputPixels', 'maxPixels'));
   }
   return {
     box: { width, height, fit },

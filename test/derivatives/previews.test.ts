@@ -303,6 +303,10 @@ describe('pdfPreview', () => {
     ];
     for (const make of bad) assert.throws(make, AttachmentConfigurationError);
     assert.throws(() => pdfPreview({}), /pdfPreview: give a width, a height or both/);
+    assert.throws(
+      () => pdfPreview({ width: 100, maxPixels: 0 }),
+      /pdfPreview: maxPixels must be a positive integer/,
+    );
   });
 });
 
