@@ -71,7 +71,7 @@ export function videoPoster(options: VideoPosterOptions): DerivativeFunction {
     const demuxer = DEMUXERS[mimeType];
     if (!demuxer) {
       input.stream.destroy();
-      throw new PreviewFailedError(`videoPoster reads no ${mimeType} file`);
+      throw new PreviewFailedError(`videoPoster does not read ${mimeType} files`);
     }
     return withInputFile(input, plan, async (folder) => {
       const run = { cwd: folder, timeout: plan.timeout };

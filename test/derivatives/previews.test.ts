@@ -366,10 +366,34 @@ describe('videoPoster', () => {
     );
   });
 
+  it('fails on a video cut short after its index, when the frame is missing', async () => {
+    const streamable = await makeVideo(fixtures, {
+      container: 'mp4',
+      width: 320,
+      height: 240,
+      faststart: true,
+    });
+    const cut = streamable.subarray(0, Math.floor(streamable.length * 0.4));
+    const derive = videoPoster({ width: 160, at: 1.5, tempDirectory: scratch });
+    await assert.rejects(render(derive, cut), /ffmpeg exited with code 1: .*partial file/);
+  });
+
+  it('fails when ffmpeg ends well but writes no frame', async () => {
+    const silent = join(fixtures, 'silent-ffmpeg');
+    await writeFile(silent, '#!/bin/sh\nexit 0\n');
+    await chmod(silent, 0o755);
+    const derive = videoPoster({ width: 160, command: silent, tempDirectory: scratch });
+    await assert.rejects(render(derive, mp4), (error: unknown) => {
+      assert.ok(error instanceof PreviewFailedError, String(error));
+      assert.equal(error.message, 'Preview could not be made: ffmpeg found no frame at 0.200 s');
+      return true;
+    });
+  });
+
   it('reads only files judged a video from their bytes', async () => {
     await assert.rejects(
       render(videoPoster({ width: 160, tempDirectory: scratch }), pdfDocument()),
-      /videoPoster reads no application\/pdf file/,
+      /videoPoster does not read application\/pdf files/,
     );
   });
 

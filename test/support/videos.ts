@@ -14,6 +14,8 @@ export interface TestVideo {
   seconds?: number;
   /** Display rotation recorded in the file (mp4 only): players turn the frames by it. */
   rotate?: 90 | 180 | 270;
+  /** mp4 only: the index before the frames, as for streaming (`-movflags +faststart`). */
+  faststart?: boolean;
 }
 
 /**
@@ -21,13 +23,12 @@ export interface TestVideo {
  * `folder`, and its bytes.
  */
 export async function makeVideo(folder: string, video: TestVideo): Promise<Buffer> {
-  const { container, width, height, seconds = 2, rotate } = video;
-  const file = join(
-    folder,
-    `${container}-${width}x${height}-${seconds}-${rotate ?? 0}.${container}`,
-  );
+  const { container, width, height, seconds = 2, rotate, faststart = false } = video;
+  const name = `${container}-${width}x${height}-${seconds}${faststart ? '-faststart' : ''}`;
+  const file = join(folder, `${name}.${container}`);
   const source = ['-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=10`];
   const codec = container === 'mp4' ? ['-pix_fmt', 'yuv420p'] : ['-deadline', 'realtime'];
+  if (faststart) codec.push('-movflags', '+faststart');
   await run('ffmpeg', [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...source],
     ...['-t', `${seconds}`, '-threads', '1', ...codec, file],
