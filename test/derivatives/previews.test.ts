@@ -79,6 +79,7 @@ const near = (actual: number[], expected: number[]) =>
 /**
  * A program that never ends: it writes its pid where the test reads it, then sleeps. As a
  * `wrapper`, it sleeps in a child of its own (and writes that pid too) instead of becoming it.
+ * The tests' timeouts (1 s) leave a loaded machine time to start it and write the pids.
  */
 async function neverEnding(
   name: string,
@@ -198,13 +199,16 @@ describe('pdfPreview', () => {
     const derive = pdfPreview({
       width: 200,
       command: stuck.command,
-      timeout: 500,
+      timeout: 1000,
       tempDirectory: scratch,
     });
     await assert.rejects(render(derive, document), (error: unknown) => {
       assert.ok(error instanceof PreviewTimeoutError, String(error));
       assert.equal(error.code, 'preview_timeout');
-      assert.match(error.message, /pdftoppm did not finish within the preview's timeout of 500 ms/);
+      assert.match(
+        error.message,
+        /pdftoppm did not finish within the preview's timeout of 1000 ms/,
+      );
       return true;
     });
     for (const pid of await stuck.pids()) assert.equal(await isRunning(pid), false, `${pid} ended`);
@@ -215,7 +219,7 @@ describe('pdfPreview', () => {
     const derive = pdfPreview({
       width: 200,
       command: wrapper.command,
-      timeout: 500,
+      timeout: 1000,
       tempDirectory: scratch,
     });
     await assert.rejects(render(derive, document), PreviewTimeoutError);
@@ -402,12 +406,12 @@ describe('videoPoster', () => {
     const slow = videoPoster({
       width: 160,
       command: stuck.command,
-      timeout: 500,
+      timeout: 1000,
       tempDirectory: scratch,
     });
     await assert.rejects(
       render(slow, mp4),
-      /ffmpeg did not finish within the preview's timeout of 500 ms/,
+      /ffmpeg did not finish within the preview's timeout of 1000 ms/,
     );
     for (const pid of await stuck.pids()) assert.equal(await isRunning(pid), false, `${pid} ended`);
 
