@@ -123,6 +123,18 @@ describe('the public API', () => {
       'S3Storage',
       'S3StorageOptions',
     ]);
+    assert.deepEqual(names('src/derivatives/preview.ts'), [
+      'ImageTooLargeError',
+      'PdfPreviewOptions',
+      'PreviewFailedError',
+      'PreviewInputTooLargeError',
+      'PreviewOptions',
+      'PreviewTimeoutError',
+      'PreviewToolMissingError',
+      'VideoPosterOptions',
+      'pdfPreview',
+      'videoPoster',
+    ]);
     assert.ok(names('src/testing/index.ts').includes('storageContract'));
     assert.ok(names('src/storage/authoring.ts').includes('resolveByteRange'));
     assert.ok(

@@ -30,6 +30,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   empty_file: HttpStatus.UNPROCESSABLE_ENTITY,
   image_too_large: HttpStatus.UNPROCESSABLE_ENTITY,
   malformed_image: HttpStatus.UNPROCESSABLE_ENTITY,
+  // Previews made on demand: the file's fault, the server's load, or the server's setup.
+  preview_failed: HttpStatus.UNPROCESSABLE_ENTITY,
+  preview_input_too_large: HttpStatus.UNPROCESSABLE_ENTITY,
+  preview_timeout: HttpStatus.SERVICE_UNAVAILABLE,
+  preview_tool_missing: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 
 /** The HTTP status that fits an attachment error: 4xx for what the client got wrong. */
