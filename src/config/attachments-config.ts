@@ -151,6 +151,10 @@ export class AttachmentsConfig {
       allowedTypes: options.allowedTypes,
       allowEmpty: options.allowEmpty ?? false,
       maxPixels: options.maxPixels ?? this.uploadMaxPixels,
+      minWidth: options.minWidth,
+      maxWidth: options.maxWidth,
+      minHeight: options.minHeight,
+      maxHeight: options.maxHeight,
     };
   }
 
