@@ -8,11 +8,14 @@ import { Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import {
   Attachment,
   Attachments,
+  AttachmentSerializer,
+  ImageDimensionsError,
   type DerivativeInput,
   type DerivativeOutput,
   type ImagePlaceholder,
   type UploadedFile,
 } from '../../src/index.js';
+import { placeholderDataUrl } from '../../src/derivatives/image.js';
 import { pngContainer } from '../support/fixtures.js';
 import { waitForIdle, type Harness } from '../support/harness.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -48,6 +51,20 @@ class Artwork {
 
   @Attachment()
   plain!: UploadedFile | null;
+}
+
+@Entity()
+class Cover {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Attachment({
+    allowedTypes: ['image/*'],
+    minWidth: 400,
+    minHeight: 300,
+    placeholder: 'thumbhash',
+  })
+  image!: UploadedFile | null;
 }
 
 /** A solid image of one colour, as a PNG. */
@@ -109,7 +126,7 @@ function assertStandsFor(
 
 describe('placeholders made at promotion', () => {
   const logger = new RecordingLogger();
-  const suite = useHarness('sqlite', [Artwork], { logger });
+  const suite = useHarness('sqlite', [Artwork, Cover], { logger });
   let harness: Harness;
   let artworks: Repository<Artwork>;
   before(() => {
@@ -202,5 +219,28 @@ describe('placeholders made at promotion', () => {
     const { placeholder } = saved.image!.metadata;
     assert.ok(placeholder && placeholder.hash.length <= 40, placeholder?.hash);
     assert.ok(Math.max(placeholder.width, placeholder.height) <= 100);
+  });
+
+  it('answers the placeholder with the metadata, for a page to paint first', async () => {
+    const covers = suite.db.dataSource.getRepository(Cover);
+    const serializer = harness.app.get(AttachmentSerializer, { strict: false });
+    const small = covers.create();
+    await assert.rejects(
+      harness.attachments.attach(small, 'image', await solid(399, 300, '#e01010')),
+      ImageDimensionsError,
+    );
+    const saved = covers.create();
+    await harness.attachments.attach(saved, 'image', await solid(800, 600, '#e01010'));
+    await covers.save(saved);
+    await waitForIdle(harness, suite.db.dataSource);
+
+    const cover = await covers.findOneByOrFail({ id: saved.id });
+    const answer = await serializer.serialize(cover, 'image');
+    // answer.metadata.placeholder: { type: 'thumbhash', hash: '...', width: 100, height: 75 }
+    const src = await placeholderDataUrl(answer!.metadata);
+
+    const { type, width, height } = answer!.metadata.placeholder!;
+    assert.deepEqual({ type, width, height }, { type: 'thumbhash', width: 100, height: 75 });
+    assert.match(src ?? '', /^data:image\/png;base64,/);
   });
 });
