@@ -6,11 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Attachment, type UploadedFile, type UploadResponse } from '../../src/index.js';
+import {
+  Attachment,
+  ImageDimensionsError,
+  type UploadedFile,
+  type UploadResponse,
+} from '../../src/index.js';
+import type { DirectUploadParams } from '../../src/http/direct-upload.service.js';
 import { png } from '../support/fixtures.js';
-import { filesOnDisk, type Harness } from '../support/harness.js';
+import { filesOnDisk, listFiles, type Harness } from '../support/harness.js';
 import { multipart } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
+import { useS3Storages } from '../support/s3rver.js';
 import { useHarness } from '../support/suite.js';
 import { tusRefusal, tusUpload } from '../support/tus-client.js';
 
@@ -115,3 +122,33 @@ for (const platform of PLATFORMS) {
     });
   });
 }
+
+describe('dimension rules of a direct upload to S3 (s3rver), checked when it is attached', () => {
+  const s3 = useS3Storages();
+  const suite = useHarness('sqlite', [Banner], {
+    http: true,
+    worker: false,
+    storages: s3.storages,
+  });
+
+  it('refuses, at attach, an image that breaks each rule, and deletes the object', async () => {
+    const { harness } = suite;
+    const banners = suite.db.dataSource.getRepository(Banner);
+    for (const { rule, image, message } of BREAKING) {
+      const params = await fetch(
+        `${harness.baseUrl}/attachments/s3/params?filename=b.png&type=image/png&method=PUT` +
+          '&entity=Banner&attachment=image',
+      );
+      const upload = (await params.json()) as DirectUploadParams;
+      const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: image });
+      assert.ok(put.ok, `PUT answered ${put.status}`);
+      const banner = banners.create();
+      await assert.rejects(
+        harness.attachments.attach(banner, 'image', upload.token),
+        (error: unknown) =>
+          error instanceof ImageDimensionsError && error.rule === rule && error.message === message,
+      );
+      assert.deepEqual(await listFiles(s3.storages.cache!), [], rule);
+    }
+  });
+});
