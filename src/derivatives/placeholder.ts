@@ -7,6 +7,7 @@ import {
   type FileMetadata,
   type ImagePlaceholder,
 } from '../core/index.js';
+import { ImageProcessingError } from './image.errors.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from './image-limits.js';
 
 /**
@@ -115,8 +116,9 @@ export function takesPlaceholder(metadata: FileMetadata): boolean {
 
 /**
  * The placeholder of an image: decoded (at most `maxInputPixels`, judged from its header before
- * any pixel is decoded), turned upright, shrunk and hashed. Rejects for bytes sharp cannot
- * decode. Consumes `stream`.
+ * any pixel is decoded), turned upright, shrunk and hashed. Consumes `stream`. Rejects with
+ * ImageTooLargeError or ImageProcessingError for the image, and with the stream's own error
+ * when reading it fails.
  */
 export async function makePlaceholder(
   stream: Readable,
@@ -140,7 +142,11 @@ export async function makePlaceholder(
     .toColourspace('srgb')
     .ensureAlpha()
     .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ImageProcessingError(reason, { cause: error });
+    });
   const [, { data, info }] = await Promise.all([fed, shrunk]);
   return {
     type,

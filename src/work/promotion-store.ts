@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AttachmentsConfig, checkDimensionOptions } from '../config/index.js';
-import type { PromoteJobData, UploadedFile } from '../core/index.js';
+import { AttachmentError, type PromoteJobData, type UploadedFile } from '../core/index.js';
 import {
   DerivativeMaker,
   checkPlaceholderPackages,
@@ -72,7 +72,8 @@ export class PromotionStore implements OnModuleInit {
   /**
    * Adds a placeholder to an image's metadata, made from the stored bytes. An image it cannot
    * be made of (not decodable, over the pixel bound) is promoted without one: a placeholder only
-   * stands in for the image, which is served either way.
+   * stands in for the image, which is served either way. A storage that fails to give the bytes
+   * fails the promotion, which is tried again, as a failing copy would.
    */
   private async addPlaceholder(
     stored: UploadedFile,
@@ -88,10 +89,9 @@ export class PromotionStore implements OnModuleInit {
       });
       stored.metadata = { ...stored.metadata, placeholder };
     } catch (error) {
+      if (!(error instanceof AttachmentError)) throw error;
       this.logger.warn(
-        `No ${type} placeholder for ${stored.storage}:${stored.id}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `No ${type} placeholder for ${stored.storage}:${stored.id}: ${error.message}`,
       );
     }
   }

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
-import { ImageTooLargeError } from '../../src/index.js';
-import { placeholderDataUrl } from '../../src/derivatives/image.js';
+import { Readable } from 'node:stream';
+import { AttachmentError, ImageTooLargeError } from '../../src/index.js';
+import { ImageProcessingError, placeholderDataUrl } from '../../src/derivatives/image.js';
 import { makePlaceholder } from '../../src/derivatives/placeholder.js';
+import { png, pngContainer } from '../support/fixtures.js';
 import { inputOf, pngBombHeader } from './images.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -68,5 +70,21 @@ describe('makePlaceholder', () => {
       .toBuffer();
     const placeholder = await placeholderOf(tiny, 'blurhash');
     assert.deepEqual([placeholder.width, placeholder.height], [6, 3]);
+  });
+
+  it('tells an image it cannot decode from a storage that failed to give the bytes', async () => {
+    const corrupt = pngContainer(40, 20, Buffer.from('these bytes are not compressed pixels'));
+    await assert.rejects(placeholderOf(corrupt, 'thumbhash'), ImageProcessingError);
+    const { metadata } = await inputOf(png(40, 20));
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('storage unreachable'));
+      },
+    });
+    const error = await makePlaceholder(failing, metadata, { type: 'blurhash' }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof Error && !(error instanceof AttachmentError), String(error));
+    assert.equal(error.message, 'storage unreachable');
   });
 });
