@@ -63,7 +63,11 @@ async function loadCodec(type: PlaceholderType): Promise<Codec> {
       },
       decode: ({ hash, width, height }) => {
         const pixels = decode(hash, width, height);
-        return { width, height, rgba: new Uint8Array(pixels.buffer, pixels.byteOffset) };
+        return {
+          width,
+          height,
+          rgba: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length),
+        };
       },
     };
   } catch (error) {
