@@ -17,6 +17,7 @@ import {
 } from '../../src/index.js';
 import { placeholderDataUrl } from '../../src/derivatives/image.js';
 import { pngContainer } from '../support/fixtures.js';
+import { pngBombHeader } from '../derivatives/images.js';
 import { waitForIdle, type Harness } from '../support/harness.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { useHarness } from '../support/suite.js';
@@ -200,6 +201,15 @@ describe('placeholders made at promotion', () => {
     assert.equal(saved.image.metadata.placeholder, undefined);
     const warning = logger.warnings.find((line) => line.includes(saved.image!.id));
     assert.match(warning ?? '', /^No thumbhash placeholder for store:\S+\.png: /);
+  });
+
+  it('promotes an image over the pixel bound without one, judged from its header', async () => {
+    // 49 megapixels: within the uploads' 100, over the 40 a placeholder decodes by default.
+    const saved = await promoted({ image: pngBombHeader(7000, 7000) });
+    assert.equal(saved.image?.storage, 'store');
+    assert.equal(saved.image.metadata.placeholder, undefined);
+    const warning = logger.warnings.find((line) => line.includes(saved.image!.id));
+    assert.match(warning ?? '', /7000x7000 = 49,000,000 pixels, more than the limit of 40,000,000/);
   });
 
   it('makes none for a file that is not an image, nor where none is asked for', async () => {
