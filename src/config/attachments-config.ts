@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
-import { AttachmentConfigurationError, type FileRules } from '../core/index.js';
+import { AttachmentConfigurationError, DIMENSION_RULES, type FileRules } from '../core/index.js';
 import type {
   AttachmentsModuleOptions,
   AttachmentsRequest,
@@ -146,12 +146,17 @@ export class AttachmentsConfig {
    * attachment sets none (`upload.maxPixels`); empty files are refused unless it allows them.
    */
   rulesOf(options: Readonly<FileRules>): FileRules {
-    return {
+    const rules: FileRules = {
       maxSize: options.maxSize,
       allowedTypes: options.allowedTypes,
       allowEmpty: options.allowEmpty ?? false,
       maxPixels: options.maxPixels ?? this.uploadMaxPixels,
     };
+    // Only those the attachment sets: most have none, and no module default applies.
+    for (const rule of DIMENSION_RULES) {
+      if (options[rule] !== undefined) rules[rule] = options[rule];
+    }
+    return rules;
   }
 
   /** Who is uploading, per `upload.owner`, or undefined. */

@@ -4,6 +4,7 @@ export {
   type DrainBounds,
   type TusSettings,
 } from './attachments-config.js';
+export { checkDimensionOptions } from './dimension-options.js';
 export { ResumableUploadSweeps } from './resumable-upload-sweeps.js';
 export type {
   AttachmentsControllerOptions,

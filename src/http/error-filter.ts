@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   attachment_required: HttpStatus.BAD_REQUEST,
   empty_file: HttpStatus.UNPROCESSABLE_ENTITY,
   image_too_large: HttpStatus.UNPROCESSABLE_ENTITY,
+  image_dimensions: HttpStatus.UNPROCESSABLE_ENTITY,
   malformed_image: HttpStatus.UNPROCESSABLE_ENTITY,
   // Previews made on demand: the file's fault, the server's load, or the server's setup.
   preview_failed: HttpStatus.UNPROCESSABLE_ENTITY,

@@ -1,21 +1,48 @@
-import { Injectable } from '@nestjs/common';
-import { AttachmentsConfig } from '../config/index.js';
-import type { PromoteJobData, UploadedFile } from '../core/index.js';
-import { DerivativeMaker, derivativeDefinition, derivativeStem } from '../derivatives/index.js';
-import { attachmentOptionsOf } from '../persistence/index.js';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AttachmentsConfig, checkDimensionOptions } from '../config/index.js';
+import { AttachmentError, type PromoteJobData, type UploadedFile } from '../core/index.js';
+import {
+  DerivativeMaker,
+  checkPlaceholderPackages,
+  derivativeDefinition,
+  derivativeStem,
+  makePlaceholder,
+  takesPlaceholder,
+} from '../derivatives/index.js';
+import {
+  attachmentOptionsOf,
+  attachmentsOf,
+  type AttachmentDefinition,
+} from '../persistence/index.js';
 import { stemOf } from './promotion-target.js';
 
 /**
  * Puts a cached file in its permanent place: copied as it is (a link, a clone or a server-side
  * copy where the storages allow it) or processed first when the attachment preprocesses it,
- * then makes the derivatives marked to run during promotion. Holds no database connection.
+ * then makes its placeholder and the derivatives marked to run during promotion. Holds no
+ * database connection.
  */
 @Injectable()
-export class PromotionStore {
+export class PromotionStore implements OnModuleInit {
+  private readonly logger = new Logger('Attachments');
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly maker: DerivativeMaker,
   ) {}
+
+  /**
+   * Checks the options of every attachment of the DataSource's entities once, at startup: the
+   * dimension rules, and that the packages a placeholder needs are installed.
+   */
+  async onModuleInit(): Promise<void> {
+    for (const { where, options } of this.declaredAttachments()) {
+      checkDimensionOptions(options, where);
+      if (options.placeholder !== undefined) {
+        await checkPlaceholderPackages(options.placeholder, where);
+      }
+    }
+  }
 
   async store(data: PromoteJobData): Promise<UploadedFile> {
     const options = attachmentOptionsOf(this.config.dataSource, data.entity, data.attachment);
@@ -31,6 +58,7 @@ export class PromotionStore {
       stored = { ...data.target, metadata: data.file.metadata };
     }
     if (data.inList) stored.source = data.file.id;
+    if (options.placeholder) await this.addPlaceholder(stored, options);
     for (const [name, entry] of Object.entries(options.derivatives ?? {})) {
       const definition = derivativeDefinition(entry);
       if (!definition.duringPromotion) continue;
@@ -39,6 +67,45 @@ export class PromotionStore {
       stored.derivatives = { ...stored.derivatives, [name]: derivative };
     }
     return stored;
+  }
+
+  /**
+   * Adds a placeholder to an image's metadata, made from the stored bytes. An image it cannot
+   * be made of (not decodable, over the pixel bound) is promoted without one: a placeholder only
+   * stands in for the image, which is served either way. A storage that fails to give the bytes
+   * fails the promotion, which is tried again, as a failing copy would.
+   */
+  private async addPlaceholder(
+    stored: UploadedFile,
+    options: AttachmentDefinition['options'],
+  ): Promise<void> {
+    const { placeholder: type } = options;
+    if (!type || !takesPlaceholder(stored.metadata)) return;
+    try {
+      const input = await this.config.storage(stored.storage).open(stored.id);
+      const placeholder = await makePlaceholder(input, stored.metadata, {
+        type,
+        maxInputPixels: options.maxPixels,
+      });
+      stored.metadata = { ...stored.metadata, placeholder };
+    } catch (error) {
+      if (!(error instanceof AttachmentError)) throw error;
+      this.logger.warn(
+        `No ${type} placeholder for ${stored.storage}:${stored.id}: ${error.message}`,
+      );
+    }
+  }
+
+  /** Every attachment of the DataSource's entities, named as its messages name it. */
+  private declaredAttachments(): { where: string; options: AttachmentDefinition['options'] }[] {
+    const dataSource = this.config.dataSource;
+    if (!dataSource?.isInitialized) return [];
+    return dataSource.entityMetadatas.flatMap((metadata) =>
+      attachmentsOf(metadata.target).map(({ property, options, multiple }) => ({
+        where: `${multiple ? '@Attachments()' : '@Attachment()'} ${metadata.name}.${property}`,
+        options,
+      })),
+    );
   }
 
   /**
