@@ -110,7 +110,8 @@ export class OnDemandOutput {
           : undefined;
         const leftovers: string[] = [];
         for await (const file of storage.list(`${target.stem}.`)) {
-          if (file.id !== named) leftovers.push(file.id);
+          // Only `<stem>.<extension>`: a derivative named `thumb.large` is not `thumb`'s.
+          if (file.id !== named && isOutputOf(target.stem, file.id)) leftovers.push(file.id);
         }
         if (leftovers.length > 0) await storage.deleteMany(leftovers);
       });
@@ -118,6 +119,11 @@ export class OnDemandOutput {
       this.logger.error(`Could not remove an on-demand derivative's leftovers: ${error}`);
     }
   }
+}
+
+/** Whether `id` is a file DerivativeMaker stores at `stem`: `<stem>.<extension>`. */
+function isOutputOf(stem: string, id: string): boolean {
+  return /^[a-z0-9]{1,10}$/.test(id.slice(stem.length + 1));
 }
 
 type AttachmentWorkRows = NonNullable<Awaited<ReturnType<DerivativeWriter['write']>>>;

@@ -20,11 +20,16 @@ import { useHarness, type SuiteContext } from '../support/suite.js';
 import type { AttachmentsOnDemandOptions } from '../../src/config/index.js';
 
 /** An app whose on-demand endpoint has these bounds, and what its tests share. */
-function onDemandSuite(platform: (typeof PLATFORMS)[number], onDemand: AttachmentsOnDemandOptions) {
+function onDemandSuite(
+  platform: (typeof PLATFORMS)[number],
+  onDemand: AttachmentsOnDemandOptions,
+  signedStorages: string[] = [],
+) {
   const suite: SuiteContext = useHarness('sqlite', [Poster, Cover], {
     http: true,
     platform,
     derivatives: { onDemand },
+    signedStorages,
   });
   const context = {
     suite,
@@ -124,6 +129,25 @@ for (const platform of PLATFORMS) {
 
       assert.equal((await app.get(url)).status, 200);
       assert.equal(thumbWatch.calls, 2);
+    });
+  });
+
+  describe(`on-demand derivatives of a signed storage on ${platform}`, () => {
+    const app = onDemandSuite(platform, {}, ['store']);
+
+    it("expires as the storage's file URLs do, and is answered as private", async () => {
+      const poster = await app.savePoster(6);
+      const url = await app.thumbUrl(poster);
+      const expires = Number(new URL(url, 'http://x').searchParams.get('expires'));
+      assert.ok(expires > Date.now() && expires <= Date.now() + 3600_000, url);
+      const answer = await app.get(url);
+      assert.equal(answer.status, 200);
+      assert.match(String(answer.headers['cache-control']), /^private, max-age=\d+$/);
+
+      const stored = await app.posters.findOneByOrFail({ id: poster.id });
+      const own = await app.thumbUrl(stored);
+      assert.match(own, /^\/attachments\/files\/store\/.*&signature=/);
+      assert.deepEqual((await app.get(own)).body, answer.body);
     });
   });
 

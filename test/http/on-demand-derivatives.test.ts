@@ -221,6 +221,11 @@ for (const platform of PLATFORMS) {
       it('a processor that fails answers an error and leaves no file', async () => {
         const poster = await savePoster(8);
         const options = { record: poster, attachment: 'image' };
+        const kept = await harness.attachments.url(poster.image!, {
+          derivative: 'refused.kept',
+          ...options,
+        });
+        assert.equal((await get(kept)).status, 200);
         const refused = await get(
           await harness.attachments.url(poster.image!, { derivative: 'refused', ...options }),
         );
@@ -232,11 +237,17 @@ for (const platform of PLATFORMS) {
         );
         assert.equal(broken.status, 500);
         assert.equal(broken.json?.code, 'internal');
-        assert.deepEqual(await derivativesOf(poster.image!), []);
+        // No temporary file of a broken upload either: the disk holds what the storage lists.
         const onDisk = await filesOnDisk(harness, 'store');
-        assert.ok(!onDisk.some((name) => /broken|refused/.test(name)), onDisk.join(', '));
+        assert.equal(onDisk.length, (await listFiles(harness.storages.store!)).length);
         const now = await posters.findOneByOrFail({ id: poster.id });
-        assert.deepEqual(Object.keys(now.image!.derivatives ?? {}), ['small']);
+        assert.deepEqual(Object.keys(now.image!.derivatives ?? {}).sort(), [
+          'refused.kept',
+          'small',
+        ]);
+        assert.deepEqual(await derivativesOf(poster.image!), [
+          `${derivativeFolder(poster.image!)}refused.kept.webp`,
+        ]);
       });
 
       it('answers with an ETag, 304 when it matches, and caches as long as the URL lives', async () => {

@@ -84,6 +84,8 @@ export class Poster {
       },
       broken: { processor: failsMidway, onDemand: true },
       refused: { processor: refuses, onDemand: true },
+      // Its files start as `refused`'s do: a cleanup of `refused` must leave them.
+      'refused.kept': { processor: resizeImage({ width: 12, format: 'webp' }), onDemand: true },
       small: resizeImage({ width: 8, height: 8 }),
     },
   })
