@@ -108,6 +108,7 @@ export class OnDemandDerivatives {
           new DerivativeBusyError(`The derivative took longer than ${timeout} ms`, retryAfter),
         );
       }, timeout);
+      timer.unref(); // a making under way never keeps a closing process alive
     });
     const answer = Promise.race([work, late]).then((made) => {
       // Only a making that gave up ends without a file, and its timer has answered.
@@ -116,8 +117,8 @@ export class OnDemandDerivatives {
     });
     void work
       .catch((error: unknown) => {
-        if (gaveUp)
-          this.logger.warn(`An on-demand derivative failed after its time limit: ${error}`);
+        // Its requests were answered with the time limit: the failure is told here, or nowhere.
+        if (gaveUp) this.logger.warn(`A late on-demand derivative failed: ${error}`);
       })
       .finally(() => {
         clearTimeout(timer);

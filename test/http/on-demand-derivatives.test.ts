@@ -6,6 +6,7 @@ import { AttachmentSerializer, type UploadedFile } from '../../src/index.js';
 import { derivativeFolder } from '../../src/derivatives/index.js';
 import { derivativeUrl } from '../../src/attaching/on-demand-url.js';
 import { Cover, Poster, thumbWatch } from '../support/on-demand-entities.js';
+import { DATABASES } from '../support/databases.js';
 import { png } from '../support/fixtures.js';
 import {
   filesOnDisk,
@@ -21,7 +22,7 @@ import { PLATFORMS } from '../support/platforms.js';
 import { useHarness } from '../support/suite.js';
 
 for (const platform of PLATFORMS) {
-  for (const kind of ['postgres', 'sqlite'] as const) {
+  for (const kind of DATABASES) {
     describe(`on-demand derivatives on ${platform} and ${kind}`, () => {
       const suite = useHarness(kind, [Poster, Cover], { http: true, platform });
       let harness: Harness;
