@@ -261,6 +261,10 @@ for (const platform of PLATFORMS) {
         const again = await get(url, { 'if-none-match': answer.headers.etag! });
         assert.equal(again.status, 304);
         assert.equal(again.body.length, 0);
+        const head = (await rawRequest(`${harness.baseUrl}${url}`, { method: 'HEAD' }))!;
+        assert.equal(head.status, 200);
+        assert.equal(head.headers['content-length'], String(answer.body.length));
+        assert.equal(head.body.length, 0);
 
         const expiring = await thumbUrl(poster, { expiresIn: 600 });
         assert.match(expiring, /&expires=\d+&/);
