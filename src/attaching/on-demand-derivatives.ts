@@ -52,16 +52,7 @@ export class OnDemandDerivatives {
   async derivative(grant: DerivativeUrlGrant): Promise<UploadedFile> {
     const { metadata, processor } = this.declared(grant);
     const recordId = recordIdOf(grant);
-    const values = await readColumnsNow(this.config.dataSource, metadata, recordId, [
-      grant.attachment,
-    ]);
-    const current = values?.[grant.attachment];
-    const held = current && current.storage === grant.storage && current.id === grant.file;
-    if (!current || !held || current.storage === this.config.cacheStorage) {
-      throw new DerivativeNotFoundError(
-        'The record no longer holds the file this derivative URL was made for',
-      );
-    }
+    const current = await this.heldOriginal(grant, metadata, recordId);
     const made = current.derivatives?.[grant.name];
     if (made) return made;
     const target: OnDemandTarget = {
@@ -75,10 +66,32 @@ export class OnDemandDerivatives {
     const key = JSON.stringify([current.storage, current.id, grant.name]);
     let making = this.makings.get(key);
     if (!making) {
-      making = this.start(key, processor, target);
+      // A making that ended since the read above has written it: read again before making.
+      const madeMeanwhile = async () =>
+        (await this.heldOriginal(grant, metadata, recordId)).derivatives?.[grant.name];
+      making = this.start(key, target, madeMeanwhile, processor);
       this.makings.set(key, making);
     }
     return making.answer;
+  }
+
+  /** The column's file, while it is still the stored original the grant names. */
+  private async heldOriginal(
+    grant: DerivativeUrlGrant,
+    metadata: EntityMetadata,
+    recordId: Record<string, unknown>,
+  ): Promise<UploadedFile> {
+    const values = await readColumnsNow(this.config.dataSource, metadata, recordId, [
+      grant.attachment,
+    ]);
+    const current = values?.[grant.attachment];
+    const held = current?.storage === grant.storage && current.id === grant.file;
+    if (!current || !held || current.storage === this.config.cacheStorage) {
+      throw new DerivativeNotFoundError(
+        'The record no longer holds the file this derivative URL was made for',
+      );
+    }
+    return current;
   }
 
   /**
@@ -86,13 +99,20 @@ export class OnDemandDerivatives {
    * map until its processor ends, past its time limit too, so a second making never writes the
    * same file while the first may still clean it up.
    */
-  private start(key: string, processor: DerivativeProcessorRef, target: OnDemandTarget): Making {
+  private start(
+    key: string,
+    target: OnDemandTarget,
+    madeMeanwhile: () => Promise<UploadedFile | undefined>,
+    processor: DerivativeProcessorRef,
+  ): Making {
     const slot = this.slots.reserve();
     let gaveUp = false;
     const work = (async () => {
       await slot.ready;
       try {
         if (gaveUp) return null;
+        const made = await madeMeanwhile();
+        if (made) return made;
         return await this.output.make(processor, target, () => gaveUp);
       } finally {
         slot.release();
