@@ -2,7 +2,12 @@ import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Repository } from 'typeorm';
-import { AttachmentSerializer, type UploadedFile } from '../../src/index.js';
+import {
+  AttachmentEvents,
+  AttachmentSerializer,
+  type AttachmentEvent,
+  type UploadedFile,
+} from '../../src/index.js';
 import { derivativeFolder } from '../../src/derivatives/index.js';
 import { derivativeUrl } from '../../src/attaching/on-demand-url.js';
 import { Cover, Poster, thumbWatch } from '../support/on-demand-entities.js';
@@ -14,6 +19,7 @@ import {
   referencedFiles,
   SECRET,
   storedFiles,
+  waitFor,
   waitForIdle,
   type Harness,
 } from '../support/harness.js';
@@ -100,6 +106,25 @@ for (const platform of PLATFORMS) {
         assert.equal(second.status, 200);
         assert.deepEqual(second.body, first.body);
         assert.equal(thumbWatch.calls, 1);
+      });
+
+      it('tells listeners of the derivative, as a derivative job does', async () => {
+        const events = harness.app.get(AttachmentEvents, { strict: false });
+        const seen: AttachmentEvent[] = [];
+        const subscription = events.events$.subscribe((event) => seen.push(event));
+        try {
+          const poster = await savePoster(13);
+          assert.equal((await get(await thumbUrl(poster))).status, 200);
+          const { image } = await posters.findOneByOrFail({ id: poster.id });
+          const told = await waitFor(
+            async () => seen.find((event) => event.type === 'derivative' && event.name === 'thumb'),
+            'the derivative event',
+          );
+          assert.deepEqual(told.type === 'derivative' && told.file, image!.derivatives!.thumb);
+          assert.equal(told.type === 'derivative' && told.original.id, image!.id);
+        } finally {
+          subscription.unsubscribe();
+        }
       });
 
       it('makes it once for twenty concurrent first requests', async () => {
