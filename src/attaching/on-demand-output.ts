@@ -4,6 +4,7 @@ import type { EntityMetadata } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import { sameFile, type UploadedFile } from '../core/index.js';
 import { DerivativeMaker, type DerivativeProcessorRef } from '../derivatives/index.js';
+import type { AttachmentWork } from '../outbox/index.js';
 import { inTransaction, readAttachmentColumns } from '../persistence/index.js';
 import { DerivativeWriter, FollowUps } from '../work/index.js';
 import { DerivativeBusyError, DerivativeNotFoundError } from './on-demand-errors.js';
@@ -42,7 +43,7 @@ export class OnDemandOutput {
     target: OnDemandTarget,
     gaveUp: () => boolean,
   ): Promise<UploadedFile | null> {
-    let written: AttachmentWorkRows | null = null;
+    let written: AttachmentWork[] | null = null;
     try {
       const made = await this.maker.make(processor, target.original, {
         storage: target.original.storage,
@@ -70,7 +71,7 @@ export class OnDemandOutput {
    * process that failed may have removed the same file under the row lock before this write
    * took it, and the column must never name a file that is gone.
    */
-  private write(target: OnDemandTarget, made: UploadedFile): Promise<AttachmentWorkRows | null> {
+  private write(target: OnDemandTarget, made: UploadedFile): Promise<AttachmentWork[] | null> {
     const writeTarget = {
       entity: target.metadata.name,
       recordId: target.recordId,
@@ -125,8 +126,6 @@ export class OnDemandOutput {
 function isOutputOf(stem: string, id: string): boolean {
   return /^[a-z0-9]{1,10}$/.test(id.slice(stem.length + 1));
 }
-
-type AttachmentWorkRows = NonNullable<Awaited<ReturnType<DerivativeWriter['write']>>>;
 
 /**
  * Prefix of the ids of the work a write records: derived from the original and the name, so a
