@@ -113,6 +113,7 @@ for (const platform of PLATFORMS) {
       assert.equal(late.json?.code, 'derivative_busy');
       assert.ok(Number(late.headers['retry-after']) >= 1);
       // The making still runs: a request now joins it and is refused at once.
+      await thumbWatch.reached(1);
       assert.equal(app.makings.load.running, 1);
       assert.equal((await app.get(url)).status, 503);
       assert.equal(thumbWatch.calls, 1);
