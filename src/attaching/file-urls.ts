@@ -12,7 +12,10 @@ import { derivativeUrl } from './on-demand-url.js';
 
 /** Options of `url()`. */
 export interface FileUrlOptions {
-  /** Seconds a signed URL stays valid. Default `signedUrlTtl`; on-demand URLs: no expiry. */
+  /**
+   * Seconds a signed URL stays valid. Default `signedUrlTtl`, but for the on-demand URL of a
+   * storage not in `signedStorages`, which does not expire unless this is given.
+   */
   expiresIn?: number;
   /** The URL of this derivative of the file, once it is made. */
   derivative?: string;
