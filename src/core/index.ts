@@ -18,6 +18,11 @@ export { MetadataProbe, describeHead, measuredExtension } from './metadata-probe
 export type { ProbeLimits } from './metadata-probe.js';
 export { signFileUrl, verifyFileUrl } from './signed-file-url.js';
 export {
+  signDerivativeUrl,
+  verifyDerivativeUrl,
+  type DerivativeUrlGrant,
+} from './signed-derivative-url.js';
+export {
   looksLikeSignedFileId,
   ownerDigest,
   readSignedFileId,
