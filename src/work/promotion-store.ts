@@ -1,19 +1,14 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { AttachmentsConfig, checkDimensionOptions } from '../config/index.js';
+import { Injectable, Logger } from '@nestjs/common';
+import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentError, type PromoteJobData, type UploadedFile } from '../core/index.js';
 import {
   DerivativeMaker,
-  checkPlaceholderPackages,
   derivativeDefinition,
   derivativeStem,
   makePlaceholder,
   takesPlaceholder,
 } from '../derivatives/index.js';
-import {
-  attachmentOptionsOf,
-  attachmentsOf,
-  type AttachmentDefinition,
-} from '../persistence/index.js';
+import { attachmentOptionsOf, type AttachmentDefinition } from '../persistence/index.js';
 import { stemOf } from './promotion-target.js';
 
 /**
@@ -23,26 +18,13 @@ import { stemOf } from './promotion-target.js';
  * database connection.
  */
 @Injectable()
-export class PromotionStore implements OnModuleInit {
+export class PromotionStore {
   private readonly logger = new Logger('Attachments');
 
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly maker: DerivativeMaker,
   ) {}
-
-  /**
-   * Checks the options of every attachment of the DataSource's entities once, at startup: the
-   * dimension rules, and that the packages a placeholder needs are installed.
-   */
-  async onModuleInit(): Promise<void> {
-    for (const { where, options } of this.declaredAttachments()) {
-      checkDimensionOptions(options, where);
-      if (options.placeholder !== undefined) {
-        await checkPlaceholderPackages(options.placeholder, where);
-      }
-    }
-  }
 
   async store(data: PromoteJobData): Promise<UploadedFile> {
     const options = attachmentOptionsOf(this.config.dataSource, data.entity, data.attachment);
@@ -94,18 +76,6 @@ export class PromotionStore implements OnModuleInit {
         `No ${type} placeholder for ${stored.storage}:${stored.id}: ${error.message}`,
       );
     }
-  }
-
-  /** Every attachment of the DataSource's entities, named as its messages name it. */
-  private declaredAttachments(): { where: string; options: AttachmentDefinition['options'] }[] {
-    const dataSource = this.config.dataSource;
-    if (!dataSource?.isInitialized) return [];
-    return dataSource.entityMetadatas.flatMap((metadata) =>
-      attachmentsOf(metadata.target).map(({ property, options, multiple }) => ({
-        where: `${multiple ? '@Attachments()' : '@Attachment()'} ${metadata.name}.${property}`,
-        options,
-      })),
-    );
   }
 
   /**
