@@ -15,6 +15,13 @@ export interface UploadResponse {
       width?: number;
       height?: number;
       sha256?: string;
+      /** Made at promotion only: a cached file's answer never has one. */
+      placeholder?: {
+        type: 'thumbhash' | 'blurhash';
+        hash: string;
+        width: number;
+        height: number;
+      };
     };
   };
   /** A URL that serves the cached file, e.g. for a preview. */

@@ -18,6 +18,8 @@ import {
   AttachmentSerializer,
   CachedFileChecks,
   FileUrls,
+  OnDemandDerivatives,
+  OnDemandOutput,
 } from './attaching/index.js';
 import { DerivativeMaker } from './derivatives/index.js';
 import { AttachmentEvents } from './events/index.js';
@@ -39,6 +41,8 @@ const providers: Provider[] = [
   CachedFileChecks,
   FileUrls,
   AttachmentSerializer,
+  OnDemandOutput,
+  OnDemandDerivatives,
   ...HTTP_PROVIDERS,
 ];
 

@@ -72,6 +72,8 @@ const MAIN = [
   'FileSystemStorage',
   'FileTooLargeError',
   'FileTypeNotAllowedError',
+  'ImageDimensionsError',
+  'ImagePlaceholder',
   'ImageTooLargeError',
   'InvalidFileIdError',
   'InvalidFileUrlError',
@@ -107,8 +109,9 @@ describe('the public API', () => {
       'src/index.ts exports these names',
     );
     // Raised by 2 for the refusals attach() and cache() throw on a file's bytes (empty, too many
-    // pixels, not a whole image), which apps catch as they catch FileTooLargeError.
-    assert.ok(found.length <= 62, `${found.length} names`);
+    // pixels, not a whole image), which apps catch as they catch FileTooLargeError; by 2 more
+    // for images outside their dimension rules, and the placeholder type their metadata holds.
+    assert.ok(found.length <= 64, `${found.length} names`);
     const undocumented = found.filter(({ documented }) => !documented).map(({ name }) => name);
     assert.deepEqual(undocumented, [], 'every export has a doc comment');
   });
@@ -122,6 +125,18 @@ describe('the public API', () => {
       'ChecksumSetting',
       'S3Storage',
       'S3StorageOptions',
+    ]);
+    assert.deepEqual(names('src/derivatives/preview.ts'), [
+      'ImageTooLargeError',
+      'PdfPreviewOptions',
+      'PreviewFailedError',
+      'PreviewInputTooLargeError',
+      'PreviewOptions',
+      'PreviewTimeoutError',
+      'PreviewToolMissingError',
+      'VideoPosterOptions',
+      'pdfPreview',
+      'videoPoster',
     ]);
     assert.ok(names('src/testing/index.ts').includes('storageContract'));
     assert.ok(names('src/storage/authoring.ts').includes('resolveByteRange'));

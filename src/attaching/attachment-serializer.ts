@@ -8,6 +8,7 @@ import {
   type PromotePayload,
   type UploadedFile,
 } from '../core/index.js';
+import { derivativeDefinition } from '../derivatives/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { AttachmentWork } from '../outbox/index.js';
 import { FileUrls } from './file-urls.js';
@@ -19,9 +20,14 @@ import { FileUrls } from './file-urls.js';
 export type AttachmentState = 'cached' | 'stored' | 'failed';
 
 export interface SerializedDerivative {
-  /** False while its job has not finished: `url` is then the original's. */
+  /**
+   * False while its job has not finished: `url` is then the original's, or, for an on-demand
+   * derivative of a stored file, the signed URL that makes it.
+   */
   ready: boolean;
   url: string;
+  /** Present, true, for a derivative declared `onDemand`: made on its URL's first request. */
+  onDemand?: true;
 }
 
 /** An attachment as an API answers it: its state, a URL that works, its metadata, its derivatives. */
@@ -73,9 +79,11 @@ export class AttachmentSerializer {
     const url = await this.urls.url(file);
     const derivatives: Record<string, SerializedDerivative> = {};
     const declared = attachmentOf(entity.constructor, property)?.options.derivatives ?? {};
-    for (const name of Object.keys(declared)) {
+    for (const [name, entry] of Object.entries(declared)) {
       const ready = !!file.derivatives?.[name];
-      derivatives[name] = { ready, url: await this.urls.url(file, { derivative: name }) };
+      const options = { derivative: name, record: entity, attachment: property };
+      derivatives[name] = { ready, url: await this.urls.url(file, options) };
+      if (derivativeDefinition(entry).onDemand) derivatives[name].onDemand = true;
     }
     let state: AttachmentState = 'stored';
     if (file.storage === this.config.cacheStorage) {

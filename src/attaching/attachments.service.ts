@@ -18,7 +18,7 @@ import { uploadNamedByType } from '../storage/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
-import { FileUrls } from './file-urls.js';
+import { FileUrls, type FileUrlOptions } from './file-urls.js';
 import { CachedFileChecks } from './cached-file-checks.js';
 
 /** Options of `cache()`: the rules the file must meet, its name, and who uploads it. */
@@ -215,9 +215,11 @@ export class AttachmentsService {
   /**
    * A URL a browser can use: the storage's public URL, or the files endpoint of the controller
    * for storages without one (signed, for `signedStorages`; `expiresIn` in seconds). With
-   * `derivative`, that derivative's URL once it exists, the original's until then.
+   * `derivative`, that derivative's URL once it exists, the original's until then; for an
+   * `onDemand` derivative of a stored file, given `record` and `attachment`, the signed URL that
+   * makes it on its first request instead.
    */
-  url(file: UploadedFile, options?: { expiresIn?: number; derivative?: string }): Promise<string> {
+  url(file: UploadedFile, options?: FileUrlOptions): Promise<string> {
     return this.urls.url(file, options);
   }
 

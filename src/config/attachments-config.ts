@@ -5,9 +5,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DefaultJobOptions } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { ATTACHMENTS_MODULE_OPTIONS } from './attachments.module-definition.js';
-import { AttachmentConfigurationError, type FileRules } from '../core/index.js';
+import { AttachmentConfigurationError, DIMENSION_RULES, type FileRules } from '../core/index.js';
 import type {
   AttachmentsModuleOptions,
+  AttachmentsOnDemandOptions,
   AttachmentsRequest,
   AttachmentsUploadOptions,
   AttachmentsWorkerOptions,
@@ -38,6 +39,9 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 /** `upload.drain` when it is not given. */
 export const DEFAULT_DRAIN: DrainBounds = { maxBytes: 64 * 1024 * 1024, timeout: 10_000 };
 
+/** `derivatives.onDemand` with its defaults. */
+export type OnDemandSettings = Readonly<Required<AttachmentsOnDemandOptions>>;
+
 /** `upload.tus` resolved: null when resumable uploads are off. */
 export interface TusSettings {
   readonly directory: string;
@@ -67,6 +71,7 @@ export class AttachmentsConfig {
   readonly tus: TusSettings | null;
   readonly signedStorages: ReadonlySet<string>;
   readonly signedUrlTtl: number;
+  readonly onDemand: OnDemandSettings;
   readonly dataSource: DataSource;
   readonly secret: string;
   /** The Redis connection as given, what it describes, and the BullMQ key prefix. */
@@ -121,6 +126,13 @@ export class AttachmentsConfig {
     this.tus = tusSettings(options.upload?.tus);
     this.signedStorages = new Set(options.signedStorages ?? []);
     this.signedUrlTtl = options.signedUrlTtl ?? 3600;
+    this.onDemand = {
+      concurrency: 2,
+      queueLimit: 20,
+      timeout: 30_000,
+      response: 'serve',
+      ...options.derivatives?.onDemand,
+    };
     const worker = options.worker ?? true;
     this.worker =
       worker === false
@@ -146,12 +158,17 @@ export class AttachmentsConfig {
    * attachment sets none (`upload.maxPixels`); empty files are refused unless it allows them.
    */
   rulesOf(options: Readonly<FileRules>): FileRules {
-    return {
+    const rules: FileRules = {
       maxSize: options.maxSize,
       allowedTypes: options.allowedTypes,
       allowEmpty: options.allowEmpty ?? false,
       maxPixels: options.maxPixels ?? this.uploadMaxPixels,
     };
+    // Only those the attachment sets: most have none, and no module default applies.
+    for (const rule of DIMENSION_RULES) {
+      if (options[rule] !== undefined) rules[rule] = options[rule];
+    }
+    return rules;
   }
 
   /** Who is uploading, per `upload.owner`, or undefined. */
@@ -215,6 +232,7 @@ export class AttachmentsConfig {
       }
     }
     this.checkUploadRules(upload, fail);
+    this.checkOnDemand(fail);
     if (!(this.uploadIdleTimeout > 0) || !Number.isFinite(this.uploadIdleTimeout)) {
       fail(
         `\`upload.idleTimeout\` must be a positive number of milliseconds, got ${this.uploadIdleTimeout}`,
@@ -224,6 +242,28 @@ export class AttachmentsConfig {
     if (shared) fail(shared);
     if (this.cacheTtl <= this.tokenTtl) {
       fail('`cacheTtl` must be longer than `tokenTtl`, or the sweep could take a live upload');
+    }
+  }
+
+  private checkOnDemand(fail: (message: string) => never): void {
+    const { concurrency, queueLimit, timeout, response } = this.onDemand;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      fail(
+        `\`derivatives.onDemand.concurrency\` must be an integer, 1 or more; got ${concurrency}`,
+      );
+    }
+    if (!Number.isSafeInteger(queueLimit) || queueLimit < 0) {
+      fail(`\`derivatives.onDemand.queueLimit\` must be an integer, 0 or more; got ${queueLimit}`);
+    }
+    if (!(timeout > 0) || !Number.isFinite(timeout)) {
+      fail(
+        `\`derivatives.onDemand.timeout\` must be a positive number of milliseconds; got ${timeout}`,
+      );
+    }
+    if (response !== 'serve' && response !== 'redirect') {
+      fail(
+        `\`derivatives.onDemand.response\` must be 'serve' or 'redirect'; got ${String(response)}`,
+      );
     }
   }
 

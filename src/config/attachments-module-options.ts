@@ -91,6 +91,36 @@ export interface AttachmentsModuleOptions {
   signedStorages?: readonly string[];
   /** Seconds a signed file URL stays valid. Default 3600. */
   signedUrlTtl?: number;
+  /** How derivatives are made. */
+  derivatives?: AttachmentsDerivativeOptions;
+}
+
+/** How derivatives are made, beyond what each attachment declares. */
+export interface AttachmentsDerivativeOptions {
+  /** The endpoint that makes `onDemand` derivatives on their first request. */
+  onDemand?: AttachmentsOnDemandOptions;
+}
+
+/**
+ * Bounds of the on-demand derivatives endpoint, per process: a burst of first requests queues
+ * or is refused (503 with Retry-After) rather than running every processor at once.
+ */
+export interface AttachmentsOnDemandOptions {
+  /** Derivatives made at once by this process. Default 2. */
+  concurrency?: number;
+  /** Makings that may wait for a free slot; beyond them, 503 at once. Default 20. */
+  queueLimit?: number;
+  /**
+   * Milliseconds a making may take, its wait for a slot included, before its requests get 503.
+   * It still holds its slot until its processor ends, and its output is then deleted, unwritten.
+   * Default 30000.
+   */
+  timeout?: number;
+  /**
+   * `serve` streams the derivative in the answer; `redirect` answers 302 to its URL (the
+   * storage's own, or the files endpoint's). Default `serve`.
+   */
+  response?: 'serve' | 'redirect';
 }
 
 /** A request as the owner resolver sees it: Node's, plus what auth middleware attached. */

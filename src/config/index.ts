@@ -2,13 +2,17 @@ export {
   AttachmentsConfig,
   DEFAULT_DRAIN,
   type DrainBounds,
+  type OnDemandSettings,
   type TusSettings,
 } from './attachments-config.js';
+export { checkDimensionOptions } from './dimension-options.js';
 export { ResumableUploadSweeps } from './resumable-upload-sweeps.js';
 export type {
   AttachmentsControllerOptions,
+  AttachmentsDerivativeOptions,
   AttachmentsJobHooks,
   AttachmentsModuleOptions,
+  AttachmentsOnDemandOptions,
   AttachmentsRequest,
   AttachmentsTusOptions,
   AttachmentsUploadOptions,

@@ -18,6 +18,11 @@ export { MetadataProbe, describeHead, measuredExtension } from './metadata-probe
 export type { ProbeLimits } from './metadata-probe.js';
 export { signFileUrl, verifyFileUrl } from './signed-file-url.js';
 export {
+  signDerivativeUrl,
+  verifyDerivativeUrl,
+  type DerivativeUrlGrant,
+} from './signed-derivative-url.js';
+export {
   looksLikeSignedFileId,
   ownerDigest,
   readSignedFileId,
@@ -28,8 +33,8 @@ export type { SignedIdClaim } from './signed-file-id.js';
 export { measuredFactsOf, signUploadToken, verifyUploadToken } from './upload-token.js';
 export type { MeasuredFacts, UploadTokenPayload } from './upload-token.js';
 export { isUploadedFile, listOf, sameFile, withDerivatives } from './uploaded-file.js';
-export type { FileMetadata, FileRef, UploadedFile } from './uploaded-file.js';
-export { checkPixels, mimeTypeMatches, validateFile } from './validation.js';
+export type { FileMetadata, FileRef, ImagePlaceholder, UploadedFile } from './uploaded-file.js';
+export { DIMENSION_RULES, checkPixels, mimeTypeMatches, validateFile } from './validation.js';
 export type { FileRules } from './validation.js';
 export type * from './work-payload.js';
 export { ImageStructure } from './image-structure.js';

@@ -5,9 +5,10 @@ import type { FileMetadata } from './uploaded-file.js';
 
 /**
  * What this server measured of a file while its bytes streamed through it: the metadata besides
- * the filename and the checksum, which the token carries in fields of their own.
+ * the filename and the checksum, which the token carries in fields of their own, and the
+ * placeholder, which only promotion makes.
  */
-export type MeasuredFacts = Omit<FileMetadata, 'filename' | 'sha256'>;
+export type MeasuredFacts = Omit<FileMetadata, 'filename' | 'sha256' | 'placeholder'>;
 
 /** What a signed upload token says: which cached file, until when, and for whom. */
 export interface UploadTokenPayload {

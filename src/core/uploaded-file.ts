@@ -11,10 +11,30 @@ export interface FileMetadata {
   size: number;
   /** Judged from magic bytes; `application/octet-stream` when unknown. */
   mimeType: string;
+  /** In pixels, as the image is shown: EXIF orientations that turn it by 90° swap the two. */
   width?: number;
   height?: number;
   /** Hex SHA-256 of the content. */
   sha256?: string;
+  /**
+   * A tiny blurred stand-in for an image, for a page to paint before the image loads; made at
+   * promotion for attachments that ask for one (`placeholder`), absent until then.
+   */
+  placeholder?: ImagePlaceholder;
+}
+
+/** A placeholder as a column holds it. */
+export interface ImagePlaceholder {
+  /** The encoding: https://evanw.github.io/thumbhash/ or https://blurha.sh. */
+  type: 'thumbhash' | 'blurhash';
+  /** ThumbHash: its bytes in base64. BlurHash: its base83 text. */
+  hash: string;
+  /**
+   * Size in pixels of the small upright picture the hash was made from: its aspect ratio is
+   * the image's. A BlurHash does not carry it; decode one at this size (or a multiple).
+   */
+  width: number;
+  height: number;
 }
 
 /** The value an attachment column holds. */

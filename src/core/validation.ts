@@ -1,7 +1,9 @@
 import {
+  type DimensionRule,
   EmptyFileError,
   FileTooLargeError,
   FileTypeNotAllowedError,
+  ImageDimensionsError,
   ImageTooLargeError,
 } from './errors/index.js';
 import type { FileMetadata } from './uploaded-file.js';
@@ -14,7 +16,24 @@ export interface FileRules {
   allowEmpty?: boolean;
   /** Most pixels (width × height, as the image's header declares them) of an image. */
   maxPixels?: number;
+  /**
+   * Bounds in pixels of an image's width and height, both ends included, as the image is shown
+   * (after its EXIF orientation). An image whose dimensions cannot be read is refused when any
+   * of them is set; a file that is not an image (by its bytes) is not held to them.
+   */
+  minWidth?: number;
+  maxWidth?: number;
+  minHeight?: number;
+  maxHeight?: number;
 }
+
+/** The dimension rules, in the order they are checked. */
+export const DIMENSION_RULES: readonly DimensionRule[] = [
+  'minWidth',
+  'maxWidth',
+  'minHeight',
+  'maxHeight',
+];
 
 // MIME types compare case-insensitively; "*/*" matches any type, "image/*" any image.
 export function mimeTypeMatches(mimeType: string, patterns: readonly string[]): boolean {
@@ -36,6 +55,7 @@ export function validateFile(metadata: FileMetadata, rules: FileRules): void {
     throw new FileTypeNotAllowedError(metadata.mimeType, rules.allowedTypes);
   }
   checkPixels(metadata, rules.maxPixels);
+  checkDimensions(metadata, rules);
 }
 
 /** Throws when declared dimensions exceed `maxPixels` (none given, or none read: no limit). */
@@ -46,4 +66,23 @@ export function checkPixels(
   const { width, height } = dimensions;
   if (maxPixels === undefined || width === undefined || height === undefined) return;
   if (width * height > maxPixels) throw new ImageTooLargeError(maxPixels, { width, height });
+}
+
+/** Throws the first dimension rule an image breaks; other files pass. */
+export function checkDimensions(
+  metadata: Pick<FileMetadata, 'mimeType' | 'width' | 'height'>,
+  rules: Pick<FileRules, DimensionRule>,
+): void {
+  if (!metadata.mimeType.toLowerCase().startsWith('image/')) return;
+  const { width, height } = metadata;
+  for (const rule of DIMENSION_RULES) {
+    const limit = rules[rule];
+    if (limit === undefined) continue;
+    if (width === undefined || height === undefined) {
+      throw new ImageDimensionsError(rule, limit);
+    }
+    const measured = rule.endsWith('Width') ? width : height;
+    const within = rule.startsWith('min') ? measured >= limit : measured <= limit;
+    if (!within) throw new ImageDimensionsError(rule, limit, width, height);
+  }
 }

@@ -11,6 +11,11 @@ export interface DerivativeDefinition {
    * Default false: each derivative is a job of its own, after promotion.
    */
   duringPromotion?: boolean;
+  /**
+   * Made on the first request for it, through the signed URL `url()` gives while it is missing,
+   * instead of in a job after promotion. Cannot be combined with `duringPromotion`.
+   */
+  onDemand?: boolean;
 }
 
 /** How an attachment declares its derivatives: by name, a processor or a full definition. */

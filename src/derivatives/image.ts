@@ -1,5 +1,6 @@
 import { AttachmentConfigurationError } from '../core/index.js';
 import type { DerivativeFunction } from './derivative-processor.interface.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from './image-limits.js';
 import { OUTPUT_FORMATS, runImagePipeline, type ImagePlan } from './image-pipeline.js';
 
 /**
@@ -23,8 +24,7 @@ export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif';
  */
 export type ImageFit = 'inside' | 'cover' | 'contain';
 
-/** Decoding more pixels than this (8,000 × 5,000) needs about 120 MB for RGB alone. */
-export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
+export { DEFAULT_MAX_INPUT_PIXELS };
 
 export interface ImageOutputOptions {
   /** Default: the input's format when it is one of ImageFormat, else PNG. */
@@ -125,3 +125,4 @@ function fail(message: string): never {
 }
 
 export { ImageProcessingError, ImageTooLargeError } from './image.errors.js';
+export { placeholderDataUrl } from './placeholder.js';

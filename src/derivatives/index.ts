@@ -13,3 +13,4 @@ export type {
   DerivativeOutput,
   DerivativeProcessor,
 } from './derivative-processor.interface.js';
+export { checkPlaceholderPackages, makePlaceholder, takesPlaceholder } from './placeholder.js';

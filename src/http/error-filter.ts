@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AttachmentsConfig, DEFAULT_DRAIN } from '../config/index.js';
+import { DerivativeBusyError } from '../attaching/index.js';
 import { AttachmentError } from '../core/index.js';
 import { nodeRequest, nodeResponse } from './node-http.js';
 import { drainRefusedBody } from './refused-body.js';
@@ -29,7 +30,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   attachment_required: HttpStatus.BAD_REQUEST,
   empty_file: HttpStatus.UNPROCESSABLE_ENTITY,
   image_too_large: HttpStatus.UNPROCESSABLE_ENTITY,
+  image_dimensions: HttpStatus.UNPROCESSABLE_ENTITY,
   malformed_image: HttpStatus.UNPROCESSABLE_ENTITY,
+  image_processing_failed: HttpStatus.UNPROCESSABLE_ENTITY,
+  derivative_not_found: HttpStatus.NOT_FOUND,
+  derivative_busy: HttpStatus.SERVICE_UNAVAILABLE,
+  // Previews made on demand: the file's fault, the server's load, or the server's setup.
+  preview_failed: HttpStatus.UNPROCESSABLE_ENTITY,
+  preview_input_too_large: HttpStatus.UNPROCESSABLE_ENTITY,
+  preview_timeout: HttpStatus.SERVICE_UNAVAILABLE,
+  preview_tool_missing: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 
 /** The HTTP status that fits an attachment error: 4xx for what the client got wrong. */
@@ -70,6 +80,9 @@ export class AttachmentErrorFilter implements ExceptionFilter {
       nodeRequest(http.getRequest<unknown>()),
       this.config?.uploadDrain ?? DEFAULT_DRAIN,
     );
+    if (exception instanceof DerivativeBusyError) {
+      response.setHeader('Retry-After', String(exception.retryAfter));
+    }
     this.adapterHost.httpAdapter.reply(reply, body, status);
   }
 }

@@ -11,6 +11,8 @@ export interface ServeOptions {
   maxAge: number;
   /** `public` for storages anyone may read, `private` for signed ones. */
   visibility: 'public' | 'private';
+  /** The URL names these bytes for ever: caches need not revalidate it. */
+  immutable?: boolean;
 }
 
 /**
@@ -32,7 +34,11 @@ export async function serveFile(
   response.setHeader('ETag', etag);
   response.setHeader('Last-Modified', stat.lastModified.toUTCString());
   response.setHeader('Accept-Ranges', 'bytes');
-  response.setHeader('Cache-Control', `${options.visibility}, max-age=${options.maxAge}`);
+  const immutable = options.immutable ? ', immutable' : '';
+  response.setHeader(
+    'Cache-Control',
+    `${options.visibility}, max-age=${options.maxAge}${immutable}`,
+  );
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
   response.setHeader('Content-Type', type);

@@ -2,6 +2,7 @@ import type { Provider, Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { AppUploadService } from './app-upload.service.js';
 import { createClientScriptController } from './client-script.controller.js';
+import { createDerivativesController } from './derivatives.controller.js';
 import { DirectUploadService } from './direct-upload.service.js';
 import { FastifyRoutes } from './fastify-routes.js';
 import { createDirectUploadsController } from './direct-uploads.controller.js';
@@ -24,6 +25,7 @@ export function controllersFor(options: AttachmentsControllerOptions): Type[] {
   return [
     createUploadController(options),
     createFilesController(options),
+    createDerivativesController(options),
     createClientScriptController(options),
     createDirectUploadsController(options),
     createTusController(options),

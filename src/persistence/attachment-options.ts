@@ -1,5 +1,5 @@
 import type { ColumnType } from 'typeorm';
-import type { LocationStrategy, UploadedFile } from '../core/index.js';
+import type { ImagePlaceholder, LocationStrategy, UploadedFile } from '../core/index.js';
 import type { DerivativeDeclarations, DerivativeProcessorRef } from '../derivatives/index.js';
 
 /**
@@ -40,6 +40,20 @@ export interface AttachmentOptions<E extends object = object> extends Attachment
    * refused before it is stored (ImageTooLargeError). Default the module's `upload.maxPixels`.
    */
   maxPixels?: number;
+  /**
+   * Bounds of an image's width and height in pixels, both included, as the image is shown
+   * (after its EXIF orientation), checked at upload and at attach (ImageDimensionsError). An
+   * image whose dimensions cannot be read is refused; files that are not images pass.
+   */
+  minWidth?: number;
+  maxWidth?: number;
+  minHeight?: number;
+  maxHeight?: number;
+  /**
+   * Computes a ThumbHash or BlurHash of an image at promotion, kept in `metadata.placeholder`.
+   * Needs `sharp` and the `thumbhash` or `blurhash` package.
+   */
+  placeholder?: ImagePlaceholder['type'];
   /** Where the promoted file goes. Default `record`: `<entity>/<id>/<attachment>/<file>`. */
   location?: LocationStrategy;
   /**

@@ -1,4 +1,6 @@
 import { Column, type ColumnOptions } from 'typeorm';
+import { AttachmentConfigurationError } from '../core/index.js';
+import { derivativeDefinition } from '../derivatives/index.js';
 import type { AttachmentListOptions, AttachmentOptions } from './attachment-options.js';
 import { registerAttachment } from './attachment-registry.js';
 import { jsonColumnType } from './json-column-type.js';
@@ -8,6 +10,7 @@ function declare(name: string, options: AttachmentOptions, multiple: boolean): P
     if (typeof propertyKey !== 'string') {
       throw new TypeError(`${name} must decorate a string-named property`);
     }
+    checkDerivatives(`${target.constructor.name}.${propertyKey}`, options);
     const column: ColumnOptions = { name: options.columnName, nullable: true };
     if (options.columnType) column.type = options.columnType;
     else {
@@ -21,6 +24,18 @@ function declare(name: string, options: AttachmentOptions, multiple: boolean): P
     Column(column)(target, propertyKey);
     registerAttachment(target.constructor, { property: propertyKey, options, multiple });
   };
+}
+
+/** A derivative made inside promotion cannot also wait for its first request. */
+function checkDerivatives(property: string, options: AttachmentOptions): void {
+  for (const [derivative, entry] of Object.entries(options.derivatives ?? {})) {
+    const definition = derivativeDefinition(entry);
+    if (definition.duringPromotion && definition.onDemand) {
+      throw new AttachmentConfigurationError(
+        `${property}: derivative "${derivative}" cannot be both \`duringPromotion\` and \`onDemand\``,
+      );
+    }
+  }
 }
 
 /**

@@ -1,17 +1,26 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
-import type { PromoteJobData, UploadedFile } from '../core/index.js';
-import { DerivativeMaker, derivativeDefinition, derivativeStem } from '../derivatives/index.js';
-import { attachmentOptionsOf } from '../persistence/index.js';
+import { AttachmentError, type PromoteJobData, type UploadedFile } from '../core/index.js';
+import {
+  DerivativeMaker,
+  derivativeDefinition,
+  derivativeStem,
+  makePlaceholder,
+  takesPlaceholder,
+} from '../derivatives/index.js';
+import { attachmentOptionsOf, type AttachmentDefinition } from '../persistence/index.js';
 import { stemOf } from './promotion-target.js';
 
 /**
  * Puts a cached file in its permanent place: copied as it is (a link, a clone or a server-side
  * copy where the storages allow it) or processed first when the attachment preprocesses it,
- * then makes the derivatives marked to run during promotion. Holds no database connection.
+ * then makes its placeholder and the derivatives marked to run during promotion. Holds no
+ * database connection.
  */
 @Injectable()
 export class PromotionStore {
+  private readonly logger = new Logger('Attachments');
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly maker: DerivativeMaker,
@@ -31,6 +40,7 @@ export class PromotionStore {
       stored = { ...data.target, metadata: data.file.metadata };
     }
     if (data.inList) stored.source = data.file.id;
+    if (options.placeholder) await this.addPlaceholder(stored, options);
     for (const [name, entry] of Object.entries(options.derivatives ?? {})) {
       const definition = derivativeDefinition(entry);
       if (!definition.duringPromotion) continue;
@@ -39,6 +49,33 @@ export class PromotionStore {
       stored.derivatives = { ...stored.derivatives, [name]: derivative };
     }
     return stored;
+  }
+
+  /**
+   * Adds a placeholder to an image's metadata, made from the stored bytes. An image it cannot
+   * be made of (not decodable, over the pixel bound) is promoted without one: a placeholder only
+   * stands in for the image, which is served either way. A storage that fails to give the bytes
+   * fails the promotion, which is tried again, as a failing copy would.
+   */
+  private async addPlaceholder(
+    stored: UploadedFile,
+    options: AttachmentDefinition['options'],
+  ): Promise<void> {
+    const { placeholder: type } = options;
+    if (!type || !takesPlaceholder(stored.metadata)) return;
+    try {
+      const input = await this.config.storage(stored.storage).open(stored.id);
+      const placeholder = await makePlaceholder(input, stored.metadata, {
+        type,
+        maxInputPixels: options.maxPixels,
+      });
+      stored.metadata = { ...stored.metadata, placeholder };
+    } catch (error) {
+      if (!(error instanceof AttachmentError)) throw error;
+      this.logger.warn(
+        `No ${type} placeholder for ${stored.storage}:${stored.id}: ${error.message}`,
+      );
+    }
   }
 
   /**

@@ -155,7 +155,9 @@ export class PromotionWriter {
     const metadata = this.config.dataSource.getMetadata(entity);
     const declared = attachmentOf(metadata.target, attachment)?.options.derivatives ?? {};
     for (const [name, entry] of Object.entries(declared)) {
-      if (derivativeDefinition(entry).duringPromotion || stored.derivatives?.[name]) continue;
+      const { duringPromotion, onDemand } = derivativeDefinition(entry);
+      // On-demand derivatives wait for their first request, through their signed URL.
+      if (duringPromotion || onDemand || stored.derivatives?.[name]) continue;
       const payload = derivePayload(entity, recordId, attachment, stored, name, data.inList);
       work.push(this.outbox.create(payload, { ...options, id: `${workId}.derive.${name}` }));
     }

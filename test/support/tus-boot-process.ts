@@ -5,24 +5,15 @@
  * of an ordinary upload once booted, or the error the boot failed with.
  */
 import 'reflect-metadata';
-import { register } from 'node:module';
 import { attachmentEntities } from '../../src/index.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { png } from './fixtures.js';
 import { startHarness } from './harness.js';
+import { hidePackages } from './hidden-packages.js';
 import { multipart } from './http-client.js';
 
-const HIDE_TUS = `
-export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('@tus/')) {
-    const error = new Error("Cannot find package '" + specifier + "'");
-    error.code = 'ERR_MODULE_NOT_FOUND';
-    throw error;
-  }
-  return next(specifier, context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(HIDE_TUS)}`);
+hidePackages(['@tus/server', '@tus/file-store']);
 
 const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
 let outcome: Record<string, unknown>;

@@ -90,3 +90,35 @@ export class MalformedImageError extends AttachmentError {
     super(`File starts as a ${format} image but is not a whole one: ${reason}`);
   }
 }
+
+/** The dimension rules of an attachment, as its options name them. */
+export type DimensionRule = 'minWidth' | 'maxWidth' | 'minHeight' | 'maxHeight';
+
+const RULE_WORDS: Record<DimensionRule, string> = {
+  minWidth: 'a width of at least',
+  maxWidth: 'a width of at most',
+  minHeight: 'a height of at least',
+  maxHeight: 'a height of at most',
+};
+
+/**
+ * An image outside the attachment's `minWidth`, `maxWidth`, `minHeight` or `maxHeight`, or one
+ * whose dimensions could not be read while the attachment has such a rule (then `width` and
+ * `height` are undefined).
+ */
+export class ImageDimensionsError extends AttachmentError {
+  readonly code = 'image_dimensions';
+
+  constructor(
+    readonly rule: DimensionRule,
+    readonly limit: number,
+    readonly width?: number,
+    readonly height?: number,
+  ) {
+    const measured =
+      width === undefined || height === undefined
+        ? 'Image dimensions could not be read'
+        : `Image is ${width}x${height}`;
+    super(`${measured}; this attachment needs ${RULE_WORDS[rule]} ${limit} px`);
+  }
+}
