@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
-import { isUploadedFile, listOf, sameFile, type UploadedFile } from '../core/index.js';
+import {
+  isUploadedFile,
+  listOf,
+  sameFile,
+  type FileRef,
+  type UploadedFile,
+} from '../core/index.js';
 import { WorkOutbox, type AttachmentWork } from '../outbox/index.js';
 import { mergeDerivative, readAttachmentColumns } from '../persistence/index.js';
 import { EventDelivery } from './event-delivery.js';
@@ -97,8 +103,9 @@ export class DerivativeWriter {
  */
 export function originalIn(
   value: unknown,
-  target: Pick<DerivativeWriteTarget, 'original' | 'inList'>,
+  target: { original: FileRef; inList?: boolean },
 ): UploadedFile | undefined {
+  const { id, storage } = target.original;
   const files = target.inList ? listOf(value) : isUploadedFile(value) ? [value] : [];
-  return files.find((file) => sameFile(file, target.original));
+  return files.find((file) => file.id === id && file.storage === storage);
 }
