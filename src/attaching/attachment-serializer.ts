@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { ObjectLiteral } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
-import { isUploadedFile, type FileMetadata, type PromotePayload } from '../core/index.js';
+import {
+  isUploadedFile,
+  listOf,
+  type FileMetadata,
+  type PromotePayload,
+  type UploadedFile,
+} from '../core/index.js';
 import { derivativeDefinition } from '../derivatives/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { AttachmentWork } from '../outbox/index.js';
@@ -47,6 +53,29 @@ export class AttachmentSerializer {
   ): Promise<SerializedAttachment | null> {
     const file: unknown = entity[property];
     if (!isUploadedFile(file)) return null;
+    return this.serializeFile(entity, property, file, await this.failedAmong(entity, [file]));
+  }
+
+  /**
+   * An `@Attachments()` list as an API answers it: each file as `serialize()` answers a single
+   * one, with its own derivatives, in the list's order (empty for a null list).
+   */
+  async serializeList<T extends ObjectLiteral>(
+    entity: T,
+    property: keyof T & string,
+  ): Promise<SerializedAttachment[]> {
+    const files = listOf(entity[property]);
+    const failed = await this.failedAmong(entity, files);
+    return Promise.all(files.map((file) => this.serializeFile(entity, property, file, failed)));
+  }
+
+  /** One file of the attachment; `failed` holds the ids of cached files whose promotion failed. */
+  private async serializeFile(
+    entity: ObjectLiteral,
+    property: string,
+    file: UploadedFile,
+    failed: ReadonlySet<string>,
+  ): Promise<SerializedAttachment> {
     const url = await this.urls.url(file);
     const derivatives: Record<string, SerializedDerivative> = {};
     const declared = attachmentOf(entity.constructor, property)?.options.derivatives ?? {};
@@ -58,9 +87,15 @@ export class AttachmentSerializer {
     }
     let state: AttachmentState = 'stored';
     if (file.storage === this.config.cacheStorage) {
-      state = (await this.failedPromotions(entity)).has(file.id) ? 'failed' : 'cached';
+      state = failed.has(file.id) ? 'failed' : 'cached';
     }
     return { state, url, metadata: file.metadata, derivatives };
+  }
+
+  /** The failed promotions of the record, read only when one of `files` is still cached. */
+  private async failedAmong(entity: ObjectLiteral, files: UploadedFile[]): Promise<Set<string>> {
+    const cached = files.some((file) => file.storage === this.config.cacheStorage);
+    return cached ? this.failedPromotions(entity) : new Set();
   }
 
   /** Ids of cached files whose promotion failed for good, for one record. */

@@ -8,6 +8,7 @@ import {
   type DerivativeProcessorRef,
 } from '../derivatives/index.js';
 import { attachmentOf, readColumnsNow } from '../persistence/index.js';
+import { originalIn } from '../work/index.js';
 import { DerivativeBusyError, DerivativeNotFoundError } from './on-demand-errors.js';
 import { OnDemandOutput, type OnDemandTarget } from './on-demand-output.js';
 import { MakingSlots } from './on-demand-slots.js';
@@ -50,9 +51,9 @@ export class OnDemandDerivatives {
    * DerivativeBusyError when it cannot be made now.
    */
   async derivative(grant: DerivativeUrlGrant): Promise<UploadedFile> {
-    const { metadata, processor } = this.declared(grant);
+    const { metadata, processor, inList } = this.declared(grant);
     const recordId = recordIdOf(grant);
-    const current = await this.heldOriginal(grant, metadata, recordId);
+    const current = await this.heldOriginal(grant, metadata, recordId, inList);
     const made = current.derivatives?.[grant.name];
     if (made) return made;
     const target: OnDemandTarget = {
@@ -62,31 +63,36 @@ export class OnDemandDerivatives {
       name: grant.name,
       original: { id: current.id, storage: current.storage, metadata: current.metadata },
       stem: derivativeStem(current, grant.name),
+      inList,
     };
     const key = JSON.stringify([current.storage, current.id, grant.name]);
     let making = this.makings.get(key);
     if (!making) {
       // A making that ended since the read above has written it: read again before making.
       const madeMeanwhile = async () =>
-        (await this.heldOriginal(grant, metadata, recordId)).derivatives?.[grant.name];
+        (await this.heldOriginal(grant, metadata, recordId, inList)).derivatives?.[grant.name];
       making = this.start(key, target, madeMeanwhile, processor);
       this.makings.set(key, making);
     }
     return making.answer;
   }
 
-  /** The column's file, while it is still the stored original the grant names. */
+  /**
+   * The column's file (for a list, its element), while it is still the stored original the
+   * grant names.
+   */
   private async heldOriginal(
     grant: DerivativeUrlGrant,
     metadata: EntityMetadata,
     recordId: Record<string, unknown>,
+    inList: boolean,
   ): Promise<UploadedFile> {
     const values = await readColumnsNow(this.config.dataSource, metadata, recordId, [
       grant.attachment,
     ]);
-    const current = values?.[grant.attachment];
-    const held = current?.storage === grant.storage && current.id === grant.file;
-    if (!current || !held || current.storage === this.config.cacheStorage) {
+    const original = { id: grant.file, storage: grant.storage };
+    const current = originalIn(values?.[grant.attachment], { original, inList });
+    if (!current || current.storage === this.config.cacheStorage) {
       throw new DerivativeNotFoundError(
         'The record no longer holds the file this derivative URL was made for',
       );
@@ -153,12 +159,14 @@ export class OnDemandDerivatives {
   private declared(grant: DerivativeUrlGrant): {
     metadata: EntityMetadata;
     processor: DerivativeProcessorRef;
+    /** The attachment is an `@Attachments()` list: the original is one of its elements. */
+    inList: boolean;
   } {
     const metadata = this.config.dataSource.entityMetadatas.find(
       (entity) => entity.name === grant.entity,
     );
     const definition = metadata && attachmentOf(metadata.target, grant.attachment);
-    const derivatives = definition?.multiple ? {} : (definition?.options.derivatives ?? {});
+    const derivatives = definition?.options.derivatives ?? {};
     const entry = Object.hasOwn(derivatives, grant.name) ? derivatives[grant.name] : undefined;
     const declared = entry && derivativeDefinition(entry);
     if (!metadata || !declared?.onDemand) {
@@ -166,7 +174,7 @@ export class OnDemandDerivatives {
         `${grant.entity}.${grant.attachment} declares no on-demand derivative "${grant.name}"`,
       );
     }
-    return { metadata, processor: declared.processor };
+    return { metadata, processor: declared.processor, inList: definition?.multiple === true };
   }
 }
 

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityMetadata } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
-import { sameFile, type UploadedFile } from '../core/index.js';
+import type { UploadedFile } from '../core/index.js';
 import { DerivativeMaker, type DerivativeProcessorRef } from '../derivatives/index.js';
 import type { AttachmentWork } from '../outbox/index.js';
 import { inTransaction, readAttachmentColumns } from '../persistence/index.js';
-import { DerivativeWriter, FollowUps } from '../work/index.js';
+import { DerivativeWriter, FollowUps, originalIn } from '../work/index.js';
 import { DerivativeBusyError, DerivativeNotFoundError } from './on-demand-errors.js';
 
 /** Which derivative of which stored original, on which record, one making is for. */
@@ -18,6 +18,8 @@ export interface OnDemandTarget {
   original: UploadedFile;
   /** `derivativeStem(original, name)`: the file is `<stem>.<extension>`. */
   stem: string;
+  /** The original is an element of an `@Attachments()` list. */
+  inList?: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export class OnDemandOutput {
       recordId: target.recordId,
       attachment: target.attachment,
       original: target.original,
+      inList: target.inList,
       name: target.name,
       followUpId: followUpId(target.original, target.name),
     };
@@ -105,10 +108,8 @@ export class OnDemandOutput {
           [target.attachment],
           { lock: true },
         );
-        const current = values?.[target.attachment];
-        const named = sameFile(current, target.original)
-          ? current?.derivatives?.[target.name]?.id
-          : undefined;
+        const named = originalIn(values?.[target.attachment], target)?.derivatives?.[target.name]
+          ?.id;
         const leftovers: string[] = [];
         for await (const file of storage.list(`${target.stem}.`)) {
           // Only `<stem>.<extension>`: a derivative named `thumb.large` is not `thumb`'s.

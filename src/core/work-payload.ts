@@ -26,6 +26,8 @@ export interface DerivePayload {
   name: string;
   /** Storage and id without extension; the processor's output decides the extension. */
   target: { storage: string; stem: string };
+  /** The original is one element of an `@Attachments()` list. */
+  inList?: true;
 }
 
 export interface DeletePayload {

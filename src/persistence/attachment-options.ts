@@ -69,11 +69,11 @@ export interface AttachmentOptions<E extends object = object> extends Attachment
   preprocess?: DerivativeProcessorRef;
 }
 
-/** What `@Attachments()` takes: the options of a single attachment, less derivatives, plus a count. */
-export interface AttachmentListOptions<E extends object = object> extends Omit<
-  AttachmentOptions<E>,
-  'derivatives' | 'preprocess'
-> {
+/**
+ * What `@Attachments()` takes: the options of a single attachment, which apply to each file of
+ * the list (its derivatives and preprocessing included), plus a count.
+ */
+export interface AttachmentListOptions<E extends object = object> extends AttachmentOptions<E> {
   /** Most files the list may hold; `attachMany()` refuses more. */
   maxCount?: number;
 }

@@ -50,8 +50,9 @@ export function Attachment<E extends object = object>(
 
 /**
  * Declares an ordered list of files on one property: a JSON array column. Files can be added,
- * removed and reordered by saving a new list; each new file is promoted on its own and written
- * back into the list in place, and files left out of the list are deleted in a job.
+ * removed and reordered by saving a new list; each new file is promoted (and preprocessed) on
+ * its own and written back into the list in place, its derivatives merged into it as their jobs
+ * finish, and files left out of the list are deleted in a job with their derivatives.
  */
 export function Attachments<E extends object = object>(
   options: AttachmentListOptions<E> = {},

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
-import { sameFile, type UploadedFile } from '../core/index.js';
+import {
+  isUploadedFile,
+  listOf,
+  sameFile,
+  type FileRef,
+  type UploadedFile,
+} from '../core/index.js';
 import { WorkOutbox, type AttachmentWork } from '../outbox/index.js';
 import { mergeDerivative, readAttachmentColumns } from '../persistence/index.js';
 import { EventDelivery } from './event-delivery.js';
@@ -14,6 +20,8 @@ export interface DerivativeWriteTarget {
   attachment: string;
   /** The stored original the derivative was made from. */
   original: UploadedFile;
+  /** The original is an element of an `@Attachments()` list: the write goes into that element. */
+  inList?: boolean;
   name: string;
   /**
    * Prefix of the ids of the work the write records (the replaced version's deletion, the
@@ -53,9 +61,10 @@ export class DerivativeWriter {
     const values = await readAttachmentColumns(runner, metadata, recordId, [attachment], {
       lock: true,
     });
-    const current = values?.[attachment];
-    if (!current || !sameFile(current, original)) return null;
-    await mergeDerivative(runner, metadata, recordId, attachment, original, name, made);
+    const current = originalIn(values?.[attachment], target);
+    if (!current) return null;
+    const inList = target.inList ?? false;
+    await mergeDerivative(runner, metadata, recordId, attachment, original, name, made, { inList });
     if (target.end && (await target.end(runner.manager)) === 0) return [];
     const followUps: AttachmentWork[] = [];
     const previous = current.derivatives?.[name];
@@ -85,4 +94,18 @@ export class DerivativeWriter {
     await this.outbox.record(runner.manager, followUps, { once: true });
     return followUps;
   }
+}
+
+/**
+ * The file of a column's value that is the target's original: the value itself for a single
+ * attachment, the element with the original's id and storage for a list; undefined when the
+ * record moved on.
+ */
+export function originalIn(
+  value: unknown,
+  target: { original: FileRef; inList?: boolean },
+): UploadedFile | undefined {
+  const { id, storage } = target.original;
+  const files = target.inList ? listOf(value) : isUploadedFile(value) ? [value] : [];
+  return files.find((file) => file.id === id && file.storage === storage);
 }

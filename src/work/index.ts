@@ -1,5 +1,5 @@
 export { AttachmentWorkService } from './attachment-work.service.js';
-export { DerivativeWriter } from './derivative-write.js';
+export { DerivativeWriter, originalIn } from './derivative-write.js';
 export { FollowUps } from './follow-ups.js';
 export type { SweepResult } from './handlers/sweep.handler.js';
 export { WORK_PROVIDERS, WORKER_PROVIDERS } from './providers.js';

@@ -136,7 +136,8 @@ export class PromotionWriter {
   /**
    * The cached copy is deleted after a grace period (pages rendered during promotion still
    * show its URL), each background derivative gets a job, and listeners hear of the promotion.
-   * Ids derive from the promotion's, so a retried promotion records each of them once.
+   * Ids derive from the promotion's, so a retried promotion records each of them once (a list's
+   * elements each have a promotion of their own, so their ids never meet).
    */
   private followUps(data: PromoteJobData, stored: UploadedFile): AttachmentWork[] {
     const { entity, recordId, attachment, workId } = data;
@@ -157,7 +158,7 @@ export class PromotionWriter {
       const { duringPromotion, onDemand } = derivativeDefinition(entry);
       // On-demand derivatives wait for their first request, through their signed URL.
       if (duringPromotion || onDemand || stored.derivatives?.[name]) continue;
-      const payload = derivePayload(entity, recordId, attachment, stored, name);
+      const payload = derivePayload(entity, recordId, attachment, stored, name, data.inList);
       work.push(this.outbox.create(payload, { ...options, id: `${workId}.derive.${name}` }));
     }
     if (this.events.wants('promoted', entity, attachment)) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MoreThan, type ObjectLiteral, type EntityTarget } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
-import { isUploadedFile, AttachmentConfigurationError } from '../core/index.js';
+import { isUploadedFile, listOf, AttachmentConfigurationError } from '../core/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { derivePayload } from './derive-payload.js';
 import { WorkOutbox } from '../outbox/index.js';
@@ -15,9 +15,10 @@ export interface RegenerateOptions {
 }
 
 /**
- * Queues derivative jobs for existing records, for instance after a size changed. Records are
- * read in primary-key order, a batch at a time, so memory stays flat over any table; the jobs
- * themselves run in the background like any other.
+ * Queues derivative jobs for existing records, for instance after a size changed: one per stored
+ * file and name, each element of a list being a file. Records are read in primary-key order, a
+ * batch at a time, so memory stays flat over any table; the jobs run in the background like any
+ * other.
  */
 @Injectable()
 export class RegenerateDerivatives {
@@ -32,7 +33,9 @@ export class RegenerateDerivatives {
     options: RegenerateOptions = {},
   ): Promise<number> {
     const metadata = this.config.dataSource.getMetadata(entity);
-    const declared = attachmentOf(metadata.target, property)?.options.derivatives ?? {};
+    const definition = attachmentOf(metadata.target, property);
+    const declared = definition?.options.derivatives ?? {};
+    const inList = definition?.multiple ?? false;
     const names = options.names ?? Object.keys(declared);
     const unknown = names.filter((name) => !(name in declared));
     if (unknown.length > 0 || metadata.primaryColumns.length !== 1) {
@@ -55,15 +58,18 @@ export class RegenerateDerivatives {
       if (rows.length === 0) return queued;
       after = rows.at(-1)![key];
       const work = rows.flatMap((row) => {
-        const file: unknown = row[property];
-        // Cached files get their derivatives when promotion finishes.
-        if (!isUploadedFile(file) || file.storage === this.config.cacheStorage) return [];
+        const value: unknown = row[property];
+        const files = inList ? listOf(value) : isUploadedFile(value) ? [value] : [];
         const recordId = metadata.getEntityIdMap(row) ?? {};
-        return names.map((name) =>
-          this.outbox.create(derivePayload(metadata.name, recordId, property, file, name), {
-            entity: metadata.name,
-            recordId,
-          }),
+        // Cached files get their derivatives when promotion finishes.
+        const stored = files.filter((file) => file.storage !== this.config.cacheStorage);
+        return stored.flatMap((file) =>
+          names.map((name) =>
+            this.outbox.create(
+              derivePayload(metadata.name, recordId, property, file, name, inList),
+              { entity: metadata.name, recordId },
+            ),
+          ),
         );
       });
       await this.outbox.record(this.config.dataSource.manager, work);

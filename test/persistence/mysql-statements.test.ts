@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
-import { attachmentEntities, Attachments, type UploadedFile } from '../../src/index.js';
+import { DataSource, type Repository } from 'typeorm';
+import { attachmentEntities, type UploadedFile } from '../../src/index.js';
 import {
   compareAndSetAttachment,
   inTransaction,
@@ -10,23 +10,7 @@ import {
   replaceListElement,
 } from '../../src/persistence/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { Photo } from '../support/entities.js';
-
-@Entity()
-class Shelf {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Attachments()
-  files!: UploadedFile[] | null;
-}
-
-const file = (id: string, storage: string, extra: Partial<UploadedFile> = {}): UploadedFile => ({
-  id,
-  storage,
-  metadata: { filename: `${id}.png`, size: 3, mimeType: 'image/png' },
-  ...extra,
-});
+import { fileValue as file, Photo, Shelf } from '../support/entities.js';
 
 /**
  * The raw statements on MariaDB, through connections counting matched rows (mysql2's default)
@@ -120,6 +104,35 @@ describe('raw statements on MariaDB', () => {
       assert.equal(await replace(), false, `${name}: no longer in the list`);
       const current = await shelves.findOneByOrFail({ id });
       assert.deepEqual(current.files, [list[0], stored, list[2]], name);
+    }
+  });
+
+  it('merges a derivative into the one list element that matches, and only while it is there', async () => {
+    for (const { name, dataSource } of connections()) {
+      const shelves = dataSource.getRepository(Shelf);
+      const metadata = dataSource.getMetadata(Shelf);
+      const kept = file('b', 'store', { derivatives: { thumb: file('b/thumb', 'store') } });
+      const list = [file('a', 'store'), file('A', 'cache'), file('A', 'store'), kept];
+      const { id } = await shelves.save(shelves.create({ files: list }));
+      const merge = (original: UploadedFile, made: UploadedFile) =>
+        inTransaction(dataSource, (runner) =>
+          mergeDerivative(runner, metadata, { id }, 'files', original, 'thumb', made, {
+            inList: true,
+          }),
+        );
+      const thumb = file('A/thumb', 'store');
+      assert.equal(await merge(file('A', 'store'), thumb), true, `${name}: the first merge`);
+      assert.equal(await merge(file('A', 'store'), thumb), false, `${name}: the same again`);
+      const other = file('A/thumb-2', 'store');
+      assert.equal(await merge(file('A', 'store'), other), true, `${name}: a new version`);
+      assert.equal(await merge(file('gone', 'store'), thumb), false, `${name}: not in the list`);
+      assert.equal(await merge(file('B', 'store'), thumb), false, `${name}: 'b' is not 'B'`);
+      const current = await shelves.findOneByOrFail({ id });
+      assert.deepEqual(
+        current.files,
+        [list[0], list[1], { ...list[2], derivatives: { thumb: other } }, kept],
+        `${name}: only that element changed, in its place`,
+      );
     }
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import {
   Attachment,
+  Attachments,
   type DerivativeInput,
   type DerivativeOutput,
   type DerivativeProcessor,
@@ -28,6 +29,12 @@ export async function upperCase(input: DerivativeInput): Promise<DerivativeOutpu
 
 export async function reversed(input: DerivativeInput): Promise<DerivativeOutput> {
   const text = [...(await bytesOf(input)).toString('utf8')].reverse().join('');
+  return { body: Buffer.from(text), contentType: 'text/plain', extension: 'txt' };
+}
+
+/** Wraps the text in brackets: a preprocess whose result tells it ran. */
+export async function framed(input: DerivativeInput): Promise<DerivativeOutput> {
+  const text = `[${(await bytesOf(input)).toString('utf8')}]`;
   return { body: Buffer.from(text), contentType: 'text/plain', extension: 'txt' };
 }
 
@@ -71,4 +78,21 @@ export class Note {
 
   @Column({ type: 'varchar', default: '' })
   title!: string;
+}
+
+/**
+ * A list of text pages, each preprocessed, with a derivative made in the background and one
+ * made during its promotion.
+ */
+@Entity()
+export class Binder {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Attachments({
+    preprocess: framed,
+    derivatives: { upper: upperCase, summary: { processor: reversed, duringPromotion: true } },
+    maxCount: 10,
+  })
+  pages!: UploadedFile[] | null;
 }

@@ -1,5 +1,5 @@
 import { Column, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Attachment, type UploadedFile } from '../../src/index.js';
+import { Attachment, Attachments, type UploadedFile } from '../../src/index.js';
 
 @Entity()
 export class Photo {
@@ -27,3 +27,25 @@ export class Dossier {
   @DeleteDateColumn()
   deletedAt!: Date | null;
 }
+
+/** A bare list, for the raw statements on list columns. */
+@Entity()
+export class Shelf {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Attachments()
+  files!: UploadedFile[] | null;
+}
+
+/** A column value naming file `id` of `storage`, as the raw statements' tests write them. */
+export const fileValue = (
+  id: string,
+  storage: string,
+  extra: Partial<UploadedFile> = {},
+): UploadedFile => ({
+  id,
+  storage,
+  metadata: { filename: `${id}.png`, size: 3, mimeType: 'image/png' },
+  ...extra,
+});

@@ -14,12 +14,17 @@ export interface SqlDialect {
   readJson(column: ColumnMetadata, escaped: string): string;
   /** A JSON text made back into what the column stores. */
   writeJson(column: ColumnMetadata, json: string): string;
-  /** The list in column `escaped` with the element naming `:cachedId`/`:cachedStorage` set to `:stored`. */
+  /** The list in column `escaped` with the element naming `:elementId`/`:elementStorage` set to `:stored`. */
   replaceElement(column: ColumnMetadata, escaped: string): string;
-  /** Whether the list in column `escaped` holds the element naming `:cachedId`/`:cachedStorage`. */
+  /** Whether the list in column `escaped` holds the element naming `:elementId`/`:elementStorage`. */
   holdsElement(column: ColumnMetadata, escaped: string): string;
   /** The column with its `derivatives` map's entry `:name` (`:path` as a JSON path) set to `:derivative`. */
   mergeDerivative(column: ColumnMetadata, escaped: string): string;
+  /**
+   * The list in column `escaped` with the element naming `:elementId`/`:elementStorage` given
+   * that same entry of its own `derivatives` map; the other elements as they are, in order.
+   */
+  mergeElementDerivative(column: ColumnMetadata, escaped: string): string;
   /**
    * A condition (starting with ` AND `) that holds only when setting column `escaped` to `next`
    * changes it, or empty. MySQL's clients count matched rows or changed rows as the

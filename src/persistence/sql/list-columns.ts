@@ -15,21 +15,44 @@ export function replaceListElement(
   cached: FileRef,
   stored: UploadedFile,
 ): Promise<boolean> {
+  const target = { runner, metadata, idMap, property, element: cached };
+  return rewriteElement(target, 'replaceElement', { stored: JSON.stringify(stored) });
+}
+
+export interface ElementTarget {
+  runner: QueryRunner;
+  metadata: EntityMetadata;
+  idMap: ObjectLiteral;
+  property: string;
+  /** The element the write rewrites, by id and storage. */
+  element: FileRef;
+}
+
+/**
+ * Rewrites the list column by the dialect's `rewrite`, in one UPDATE and only while the list
+ * holds the element; other elements, their order, and concurrent writes to them stay as the
+ * database has them. Returns whether it wrote.
+ */
+export function rewriteElement(
+  { runner, metadata, idMap, property, element }: ElementTarget,
+  rewrite: 'replaceElement' | 'mergeElementDerivative',
+  values: ObjectLiteral,
+): Promise<boolean> {
   const { dialect, table, column, name, where, params } = statementFor(
     runner,
     metadata,
     idMap,
     property,
   );
-  const next = dialect.replaceElement(column, name);
+  const value = dialect[rewrite](column, name);
   const sql =
-    `UPDATE ${table} SET ${name} = ${next}` +
+    `UPDATE ${table} SET ${name} = ${value}` +
     ` WHERE ${where} AND ${dialect.holdsElement(column, name)}` +
-    dialect.changes(column, name, next);
+    dialect.changes(column, name, value);
   return update(runner, sql, {
     ...params,
-    stored: JSON.stringify(stored),
-    cachedId: cached.id,
-    cachedStorage: cached.storage,
+    ...values,
+    elementId: element.id,
+    elementStorage: element.storage,
   });
 }

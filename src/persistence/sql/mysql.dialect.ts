@@ -11,11 +11,18 @@ const json = (sql: string) => `JSON_EXTRACT(${sql}, '$')`;
 const text = (column: string, path: string) =>
   `CAST(JSON_UNQUOTE(JSON_EXTRACT(${column}, '${path}')) AS BINARY)`;
 
-/** The 1-based position of the element naming `:cachedId`/`:cachedStorage`, or NULL. */
+/** The 1-based position of the element naming `:elementId`/`:elementStorage`, or NULL. */
 const position = (escaped: string) =>
   `(SELECT x.n FROM JSON_TABLE(${escaped}, '$[*]' COLUMNS (n FOR ORDINALITY, ` +
   `fid VARCHAR(2048) PATH '$.id', fst VARCHAR(2048) PATH '$.storage')) AS x ` +
-  `WHERE CAST(x.fid AS BINARY) = :cachedId AND CAST(x.fst AS BINARY) = :cachedStorage LIMIT 1)`;
+  `WHERE CAST(x.fid AS BINARY) = :elementId AND CAST(x.fst AS BINARY) = :elementStorage LIMIT 1)`;
+
+/** The JSON path of that element, `$[<index>]`. */
+const elementPath = (escaped: string) => `CONCAT('$[', ${position(escaped)} - 1, ']')`;
+
+/** `file` with entry `:name` of its `derivatives` map (at path `at`) set to `:derivative`. */
+const withDerivative = (file: string, at: string, entry: string) =>
+  `JSON_SET(JSON_INSERT(${file}, ${at}, JSON_OBJECT()), ${entry}, ${json(':derivative')})`;
 
 export const mysqlDialect: SqlDialect = {
   jsonColumnType: 'json',
@@ -23,11 +30,14 @@ export const mysqlDialect: SqlDialect = {
   readJson: (_column, escaped) => escaped,
   writeJson: (_column, value) => json(value),
   replaceElement: (_column, escaped) =>
-    `JSON_SET(${escaped}, CONCAT('$[', ${position(escaped)} - 1, ']'), ${json(':stored')})`,
-  holdsElement: (_column, escaped) =>
-    `JSON_CONTAINS(${escaped}, JSON_OBJECT('id', :cachedId, 'storage', :cachedStorage))`,
-  mergeDerivative: (_column, escaped) =>
-    `JSON_SET(JSON_INSERT(${escaped}, '$.derivatives', JSON_OBJECT()), :path, ${json(':derivative')})`,
+    `JSON_SET(${escaped}, ${elementPath(escaped)}, ${json(':stored')})`,
+  // The same lookup as the rewrites': a list they would find no element in is never written.
+  holdsElement: (_column, escaped) => `${position(escaped)} IS NOT NULL`,
+  mergeDerivative: (_column, escaped) => withDerivative(escaped, `'$.derivatives'`, ':path'),
+  mergeElementDerivative: (_column, escaped) => {
+    const at = `CONCAT(${elementPath(escaped)}, '.derivatives')`;
+    return withDerivative(escaped, at, `CONCAT(${at}, '."', :name, '"')`);
+  },
   // Equal as JSON both ways round; NULL (no old value) counts as a change.
   changes: (_column, escaped, next) =>
     ` AND NOT COALESCE(JSON_CONTAINS(${escaped}, ${next}) AND JSON_CONTAINS(${next}, ${escaped}), FALSE)`,

@@ -5,18 +5,19 @@ import { sameFile, type DeriveJobData, type UploadedFile } from '../../core/inde
 import { DerivativeMaker, derivativeDefinition } from '../../derivatives/index.js';
 import { WorkOutbox } from '../../outbox/index.js';
 import { attachmentOptionsOf, inTransaction, readColumnsNow } from '../../persistence/index.js';
-import { DerivativeWriter } from '../derivative-write.js';
+import { DerivativeWriter, originalIn } from '../derivative-write.js';
 import { FollowUps } from '../follow-ups.js';
 import { WorkHandler } from './work-handler.js';
 
 export type DeriveOutcome = 'made' | 'superseded' | 'undeclared';
 
 /**
- * Makes one derivative of a stored original and merges it into the column's `derivatives` map,
- * only while the column still holds that original. Its output lives under a folder named after
- * the original, so a job that lost its race (or died before cleaning up) can remove it by
- * prefix without knowing the extension its processor chose, and deleting the original deletes
- * the folder. No database connection is held while the processor runs.
+ * Makes one derivative of a stored original and merges it into the column's `derivatives` map
+ * (for an element of a list, into that element's), only while the column still holds that
+ * original. Its output lives under a folder named after the original, so a job that lost its
+ * race (or died before cleaning up) can remove it by prefix without knowing the extension its
+ * processor chose, and deleting the original deletes the folder. No database connection is
+ * held while the processor runs.
  */
 @Injectable()
 export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
@@ -41,7 +42,7 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     }
     const metadata = dataSource.getMetadata(data.entity);
     const values = await readColumnsNow(dataSource, metadata, data.recordId, [data.attachment]);
-    if (!sameFile(values?.[data.attachment], data.original)) return this.abandon(data);
+    if (!originalIn(values?.[data.attachment], data)) return this.abandon(data);
     await this.config.step('derive:before-make', data);
     const processor = derivativeDefinition(entry).processor;
     const made = await this.maker.make(processor, data.original, data.target);
@@ -70,11 +71,8 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     const values = await readColumnsNow(this.config.dataSource, metadata, data.recordId, [
       data.attachment,
     ]);
-    const current = values?.[data.attachment];
-    const named = current?.derivatives?.[data.name];
-    if (current && sameFile(current, data.original) && named && sameFile(named, made)) {
-      return 'made';
-    }
+    const named = originalIn(values?.[data.attachment], data)?.derivatives?.[data.name];
+    if (named && sameFile(named, made)) return 'made';
     await this.config.storage(made.storage).delete(made.id);
     return 'superseded';
   }
