@@ -12,6 +12,7 @@ import { derivativeDefinition } from '../derivatives/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { AttachmentWork } from '../outbox/index.js';
 import { FileUrls } from './file-urls.js';
+import { Serialization } from './serialization.js';
 
 /**
  * `cached` until promotion finishes, then `stored`; `failed` when promotion gave up (the cached
@@ -39,7 +40,12 @@ export interface SerializedAttachment {
   derivatives: Record<string, SerializedDerivative>;
 }
 
-/** Turns an attachment into what an API answers: its state, a working URL and its metadata. */
+/**
+ * Turns an attachment into what an API answers: its state, a working URL and its metadata. An
+ * injected service whose methods are async (a failed promotion is read from the database, and a
+ * storage may sign its URLs): await them. An answer sent with a forgotten `await` fails with a
+ * TypeError saying so, rather than sending `{}`.
+ */
 @Injectable()
 export class AttachmentSerializer {
   constructor(
@@ -47,22 +53,36 @@ export class AttachmentSerializer {
     private readonly urls: FileUrls,
   ) {}
 
-  async serialize<T extends ObjectLiteral>(
+  serialize<T extends ObjectLiteral>(
     entity: T,
     property: keyof T & string,
-  ): Promise<SerializedAttachment | null> {
-    const file: unknown = entity[property];
-    if (!isUploadedFile(file)) return null;
-    return this.serializeFile(entity, property, file, await this.failedAmong(entity, [file]));
+  ): Serialization<SerializedAttachment | null> {
+    return Serialization.of(this.serializeOne(entity, property));
   }
 
   /**
    * An `@Attachments()` list as an API answers it: each file as `serialize()` answers a single
    * one, with its own derivatives, in the list's order (empty for a null list).
    */
-  async serializeList<T extends ObjectLiteral>(
+  serializeList<T extends ObjectLiteral>(
     entity: T,
     property: keyof T & string,
+  ): Serialization<SerializedAttachment[]> {
+    return Serialization.of(this.serializeMany(entity, property));
+  }
+
+  private async serializeOne(
+    entity: ObjectLiteral,
+    property: string,
+  ): Promise<SerializedAttachment | null> {
+    const file: unknown = entity[property];
+    if (!isUploadedFile(file)) return null;
+    return this.serializeFile(entity, property, file, await this.failedAmong(entity, [file]));
+  }
+
+  private async serializeMany(
+    entity: ObjectLiteral,
+    property: string,
   ): Promise<SerializedAttachment[]> {
     const files = listOf(entity[property]);
     const failed = await this.failedAmong(entity, files);

@@ -77,4 +77,22 @@ describe('AttachmentSerializer', () => {
     await servesBytes(failed, bytes);
     assert.equal(await serializer.serialize(photos.create({ title: 'none' }), 'image'), null);
   });
+  it('refuses to be sent as JSON without await, instead of answering {}', async () => {
+    const photo = await photos.save(photos.create({ title: 'no await' }));
+    await harness.attachments.attach(photo, 'image', png(3, 3, 2), { filename: 'n.png' });
+    await photos.save(photo);
+    const pending = serializer.serialize(photo, 'image');
+    assert.throws(
+      () => JSON.stringify({ image: pending }),
+      (error: unknown) =>
+        error instanceof TypeError && /not awaited: write `await serializer/.test(error.message),
+    );
+    const list = serializer.serializeList(photo, 'image');
+    assert.throws(() => JSON.stringify(list), TypeError);
+    await list;
+    // Awaited, it is the answer itself, and what `then()` gives is a plain Promise.
+    const answer = await pending;
+    assert.equal(JSON.parse(JSON.stringify({ image: answer })).image.metadata.width, 3);
+    assert.equal(pending.then((value) => value).constructor, Promise);
+  });
 });
