@@ -55,7 +55,7 @@ function problemsOf(
       );
   }
   if (report.failed && maxFailed !== undefined && report.failed.count > maxFailed) {
-    reasons.push(`${report.failed.count} pieces of work failed for good (max ${maxFailed})`);
+    reasons.push(`${report.failed.count} failed work item(s) (max ${maxFailed})`);
   }
   return reasons;
 }

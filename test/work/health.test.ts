@@ -111,7 +111,7 @@ describe('the health endpoint, on postgres with a worker', () => {
     assert.equal(attachments.status, 'down');
     assert.deepEqual(attachments.failed, { count: 1 });
     assert.equal(attachments.redis.up, true);
-    assert.deepEqual(attachments.reasons, ['1 pieces of work failed for good (max 0)']);
+    assert.deepEqual(attachments.reasons, ['1 failed work item(s) (max 0)']);
   });
 });
 
