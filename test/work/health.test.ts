@@ -178,7 +178,7 @@ describe('the health endpoint, on sqlite without a worker', () => {
   });
 });
 
-describe('the health endpoint while Redis is down', () => {
+describe('the health endpoint while Redis hangs, then is down', () => {
   let db: TestDatabase;
   let redis: RedisServer;
   let harness: Harness;
@@ -192,6 +192,7 @@ describe('the health endpoint while Redis is down', () => {
       dataSource: db.dataSource,
       connection: { host: '127.0.0.1', port: redis.port },
       worker: false,
+      sendTimeout: 500,
     });
   });
 
@@ -199,6 +200,20 @@ describe('the health endpoint while Redis is down', () => {
     await harness?.close();
     await redis?.kill();
     await db?.close();
+  });
+
+  it('answers 503 naming Redis when it stops answering, within the probe timeout', async () => {
+    await harness.queue.waitUntilReady();
+    redis.pause();
+    try {
+      const { status, attachments } = await getHealth(harness);
+      assert.equal(status, 503);
+      assert.deepEqual(attachments.redis, { up: false, error: 'no answer within 500 ms' });
+      assert.equal(attachments.database.up, true);
+    } finally {
+      redis.resume();
+    }
+    assert.equal((await getHealth(harness)).status, 200, 'up again once Redis answers');
   });
 
   it('answers 503 naming Redis, without waiting for it', async () => {
