@@ -8,7 +8,11 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { AttachmentsHealthIndicator } from '../../src/health.js';
 import { attachmentEntities, FileSystemStorage, type Storage } from '../../src/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import {
+  createTestDatabase,
+  setDatabaseReachable,
+  type TestDatabase,
+} from '../support/databases.js';
 import { DelegatingStorage } from '../support/delegating-storage.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
@@ -178,7 +182,7 @@ describe('the health endpoint, on sqlite without a worker', () => {
   });
 });
 
-describe('the health endpoint while Redis hangs, then is down', () => {
+describe('the health endpoint through outages of the database and Redis', () => {
   let db: TestDatabase;
   let redis: RedisServer;
   let harness: Harness;
@@ -200,6 +204,22 @@ describe('the health endpoint while Redis hangs, then is down', () => {
     await harness?.close();
     await redis?.kill();
     await db?.close();
+  });
+
+  it('answers 503 naming the database while it refuses connections, and 200 once it is back', async () => {
+    await setDatabaseReachable(db, false);
+    try {
+      const { status, attachments } = await getHealth(harness);
+      assert.equal(status, 503);
+      assert.equal(attachments.database.up, false);
+      assert.equal(attachments.pending, null);
+      assert.equal(attachments.failed, null);
+      assert.equal(attachments.redis.up, true);
+      assert.match(attachments.reasons?.join('\n') ?? '', /^the database is unreachable: /);
+    } finally {
+      await setDatabaseReachable(db, true);
+    }
+    await waitFor(async () => (await getHealth(harness)).status === 200, 'the database to answer');
   });
 
   it('answers 503 naming Redis when it stops answering, within the probe timeout', async () => {
