@@ -26,7 +26,12 @@ import { AttachmentEvents } from './events/index.js';
 import { HTTP_PROVIDERS, controllersFor } from './http/index.js';
 import { LIFECYCLE_PROVIDERS } from './lifecycle/index.js';
 import { QueueConnection, WorkOutbox } from './outbox/index.js';
-import { AttachmentWorkService, WORK_PROVIDERS, WORKER_PROVIDERS } from './work/index.js';
+import {
+  AttachmentsHealth,
+  AttachmentWorkService,
+  WORK_PROVIDERS,
+  WORKER_PROVIDERS,
+} from './work/index.js';
 
 /** Every layer's providers, bottom first. */
 const providers: Provider[] = [
@@ -115,6 +120,7 @@ export class AttachmentsModule extends ConfigurableAttachmentsModule {
         host,
         AttachmentsService,
         AttachmentWorkService,
+        AttachmentsHealth,
         AttachmentSerializer,
         AttachmentEvents,
       ],

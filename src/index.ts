@@ -37,7 +37,13 @@ export {
   type CacheOptions,
   type SerializedAttachment,
 } from './attaching/index.js';
-export { AttachmentWorkService, type RegenerateOptions, type SweepResult } from './work/index.js';
+export {
+  AttachmentsHealth,
+  AttachmentWorkService,
+  type AttachmentsHealthReport,
+  type RegenerateOptions,
+  type SweepResult,
+} from './work/index.js';
 export { AttachmentEvents } from './events/index.js';
 export { AttachmentErrorFilter, attachmentErrorStatus, type UploadResponse } from './http/index.js';
 

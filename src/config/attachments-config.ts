@@ -191,6 +191,11 @@ export class AttachmentsConfig {
     return storage;
   }
 
+  /** The names of the configured storages, in the order the options list them. */
+  get storageNames(): string[] {
+    return Object.keys(this.storages);
+  }
+
   hasStorage(name: string): boolean {
     return Object.hasOwn(this.storages, name);
   }

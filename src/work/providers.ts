@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { AttachmentWorkService } from './attachment-work.service.js';
+import { AttachmentsHealth } from './attachments-health.js';
 import { AttachmentDeclarationChecks } from './declaration-checks.js';
 import { AttachmentsProcessor } from './attachments.processor.js';
 import { EventDelivery } from './event-delivery.js';
@@ -20,6 +21,7 @@ import { WorkRelay } from './work-relay.js';
 /** What every process needs of background work: to see it, retry it and queue regeneration. */
 export const WORK_PROVIDERS: Provider[] = [
   AttachmentWorkService,
+  AttachmentsHealth,
   AttachmentDeclarationChecks,
   RegenerateDerivatives,
   WorkRelay,

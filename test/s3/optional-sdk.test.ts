@@ -64,3 +64,15 @@ describe('the AWS SDK is optional', () => {
     assert.deepEqual(awsSdk(await resolvedWhileImporting('sample/app/app.module.js')), []);
   });
 });
+
+describe('@nestjs/terminus is optional', () => {
+  const terminus = (urls: string[]) => urls.filter((url) => url.includes('/@nestjs/terminus/'));
+
+  it('the main entry does not load it, although it exports AttachmentsHealth', async () => {
+    assert.deepEqual(terminus(await resolvedWhileImporting('src/index.js')), []);
+  });
+
+  it('the health entry loads it', async () => {
+    assert.notDeepEqual(terminus(await resolvedWhileImporting('src/health.js')), []);
+  });
+});

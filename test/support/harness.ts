@@ -58,6 +58,9 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   globalPrefix?: string;
   /** The app's own controllers, next to the module's routes. */
   controllers?: Type[];
+  /** The app's own modules and providers, next to the attachments module (TerminusModule). */
+  imports?: Type[];
+  providers?: Type[];
   /** Module extras such as `controller`. */
   extras?: AttachmentsModuleExtras;
 }
@@ -82,6 +85,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     fastify,
     globalPrefix,
     controllers,
+    imports,
+    providers,
     extras,
     ...overrides
   } = options;
@@ -98,8 +103,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
 
   @Module({
-    imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })],
+    imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras }), ...(imports ?? [])],
     controllers: controllers ?? [],
+    providers: providers ?? [],
   })
   class TestModule {}
 

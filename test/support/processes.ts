@@ -163,6 +163,18 @@ export class RedisServer {
     }
   }
 
+  /**
+   * SIGSTOP, then SIGCONT: while paused the server keeps its connections open and answers
+   * nothing, as a Redis stuck behind a full network queue or a long fork.
+   */
+  pause(): void {
+    this.server?.process.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.server?.process.kill('SIGCONT');
+  }
+
   /** SIGKILL: the data goes with it, as when a Redis without persistence dies. */
   async kill(): Promise<void> {
     await this.server?.kill();
