@@ -7,6 +7,7 @@ import {
   Module,
   type INestApplicationContext,
   type LoggerService,
+  type Provider,
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -32,6 +33,8 @@ export const SECRET = 'test-secret-test-secret-test-secret-0123';
 
 export interface Harness {
   app: INestApplicationContext;
+  /** The app's root module, for `app.select(...)`. */
+  rootModule: Type;
   attachments: AttachmentsService;
   work: AttachmentWorkService;
   queue: Queue;
@@ -58,6 +61,8 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   globalPrefix?: string;
   /** The app's own controllers, next to the module's routes. */
   controllers?: Type[];
+  /** The app's own providers, next to its controllers. */
+  providers?: Provider[];
   /** Module extras such as `controller`. */
   extras?: AttachmentsModuleExtras;
 }
@@ -82,6 +87,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     fastify,
     globalPrefix,
     controllers,
+    providers,
     extras,
     ...overrides
   } = options;
@@ -100,6 +106,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   @Module({
     imports: [AttachmentsModule.forRoot({ ...moduleOptions, ...extras })],
     controllers: controllers ?? [],
+    providers: providers ?? [],
   })
   class TestModule {}
 
@@ -119,6 +126,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const queue = app.get<Queue>(getQueueToken(ATTACHMENTS_QUEUE), { strict: false });
   return {
     app,
+    rootModule: TestModule,
     attachments: app.get(AttachmentsService, { strict: false }),
     work: app.get(AttachmentWorkService, { strict: false }),
     queue,
