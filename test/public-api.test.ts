@@ -143,6 +143,16 @@ describe('the public API', () => {
     ]);
     assert.ok(names('src/testing/index.ts').includes('storageContract'));
     assert.ok(names('src/storage/authoring.ts').includes('resolveByteRange'));
+    assert.deepEqual(names('src/http/validation.ts'), ['IsUploadToken', 'UploadTokenConstraint']);
+    assert.deepEqual(names('src/http/upload-token-schema.ts'), [
+      'UploadTokenCheckOptions',
+      'uploadTokenProblem',
+      'uploadTokenSchema',
+    ]);
+    assert.ok(
+      !names('src/index.ts').includes('IsUploadToken'),
+      'class-validator stays out of the main entry',
+    );
     assert.ok(
       !names('src/index.ts').includes('S3Storage'),
       'the AWS SDK stays out of the main entry',

@@ -1,12 +1,11 @@
 import type { AttachmentsConfig } from '../config/index.js';
 import {
-  InvalidTokenError,
   looksLikeSignedFileId,
   ownerDigest,
   signFileId,
   TokenOwnerMismatchError,
   verifySignedFileId,
-  verifyUploadToken,
+  verifyCacheUploadToken,
   type MeasuredFacts,
   type SignedIdClaim,
 } from '../core/index.js';
@@ -90,12 +89,7 @@ export function verifyUploadClaim(
     checkClaimOwner(config, claim, owner);
     return { id, ...(claim.filename === undefined ? {} : { filename: claim.filename }) };
   }
-  const payload = verifyUploadToken(source, config.secret);
-  if (payload.storage !== config.cacheStorage) {
-    throw new InvalidTokenError(
-      `it names storage "${payload.storage}"; only files in the cache storage can be attached`,
-    );
-  }
+  const payload = verifyCacheUploadToken(source, config.secret, config.cacheStorage);
   if (payload.owner !== undefined && payload.owner !== owner) throw new TokenOwnerMismatchError();
   return payload;
 }

@@ -30,7 +30,12 @@ export {
   verifySignedFileId,
 } from './signed-file-id.js';
 export type { SignedIdClaim } from './signed-file-id.js';
-export { measuredFactsOf, signUploadToken, verifyUploadToken } from './upload-token.js';
+export {
+  measuredFactsOf,
+  signUploadToken,
+  verifyCacheUploadToken,
+  verifyUploadToken,
+} from './upload-token.js';
 export type { MeasuredFacts, UploadTokenPayload } from './upload-token.js';
 export { isUploadedFile, listOf, sameFile, withDerivatives } from './uploaded-file.js';
 export type { FileMetadata, FileRef, ImagePlaceholder, UploadedFile } from './uploaded-file.js';

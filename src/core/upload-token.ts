@@ -104,6 +104,25 @@ export function verifyUploadToken(
   return payload;
 }
 
+/**
+ * verifyUploadToken, and refuses a token for another storage than the cache: only files in the
+ * cache storage can be attached.
+ */
+export function verifyCacheUploadToken(
+  token: unknown,
+  secret: string,
+  cacheStorage: string,
+  now = Date.now(),
+): UploadTokenPayload {
+  const payload = verifyUploadToken(token, secret, now);
+  if (payload.storage !== cacheStorage) {
+    throw new InvalidTokenError(
+      `it names storage "${payload.storage}"; only files in the cache storage can be attached`,
+    );
+  }
+  return payload;
+}
+
 function compact(facts: MeasuredFacts): CompactFacts {
   const wire: Partial<Record<string, unknown>> = {};
   for (const name of FACT_NAMES) {

@@ -7,6 +7,7 @@ import {
   Module,
   type INestApplicationContext,
   type LoggerService,
+  type Provider,
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -32,6 +33,8 @@ export const SECRET = 'test-secret-test-secret-test-secret-0123';
 
 export interface Harness {
   app: INestApplicationContext;
+  /** The app's root module, for `app.select(...)`. */
+  rootModule: Type;
   attachments: AttachmentsService;
   work: AttachmentWorkService;
   queue: Queue;
@@ -58,9 +61,9 @@ export interface HarnessOptions extends Partial<AttachmentsModuleOptions> {
   globalPrefix?: string;
   /** The app's own controllers, next to the module's routes. */
   controllers?: Type[];
-  /** The app's own modules and providers, next to the attachments module (TerminusModule). */
+  /** The app's own modules (TerminusModule) and providers, next to the attachments module. */
   imports?: Type[];
-  providers?: Type[];
+  providers?: Provider[];
   /** Module extras such as `controller`. */
   extras?: AttachmentsModuleExtras;
 }
@@ -125,6 +128,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const queue = app.get<Queue>(getQueueToken(ATTACHMENTS_QUEUE), { strict: false });
   return {
     app,
+    rootModule: TestModule,
     attachments: app.get(AttachmentsService, { strict: false }),
     work: app.get(AttachmentWorkService, { strict: false }),
     queue,
