@@ -1,17 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type {
-  EntityMetadata,
   EntitySubscriberInterface,
   InsertEvent,
   LoadEvent,
   ObjectLiteral,
-  QueryRunner,
   RemoveEvent,
   SoftRemoveEvent,
   TransactionCommitEvent,
   TransactionRollbackEvent,
   UpdateEvent,
+  AfterQueryEvent,
 } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import { isUploadedFile, listOf, TooManyFilesError, type UploadedFile } from '../core/index.js';
@@ -26,6 +25,7 @@ import { checkDataSource } from './datasource-checks.js';
 import { FreshAttachments } from './fresh-attachments.js';
 import { reconcileList, type ListChanges } from './list-changes.js';
 import { LoadedValues } from './loaded-values.js';
+import { RecordHolds, type Release } from './record-holds.js';
 import { resolveSingle } from './single-changes.js';
 import { TransactionWork } from './transaction-work.js';
 
@@ -50,6 +50,9 @@ export class AttachmentLifecycleSubscriber
   private readonly locked = new WeakMap<object, LockedValues>();
   private readonly removing = new WeakMap<object, { idMap: ObjectLiteral; row: ObjectLiteral }>();
   private readonly loaded = new LoadedValues();
+  private readonly holds = new RecordHolds();
+  /** Holds taken before an entity's UPDATE or DELETE, released once it ran. */
+  private readonly held = new WeakMap<object, Release>();
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -109,10 +112,37 @@ export class AttachmentLifecycleSubscriber
     const idMap = event.metadata.getEntityIdMap(event.databaseEntity ?? entity);
     if (!idMap) return;
     const properties = touched.map(({ property }) => property);
+    const release = await this.holds.take(
+      event.queryRunner,
+      event.metadata,
+      idMap,
+      event.databaseEntity ?? entity,
+    );
+    try {
+      const decided = await this.decideUpdate(event, entity, idMap, touched, properties);
+      // Columns left as TypeORM loaded them are not written: nothing to wait for then.
+      const writes = touched.some(
+        ({ property }) => !isDeepStrictEqual(entity[property], event.databaseEntity?.[property]),
+      );
+      if (decided && writes) this.held.set(entity, release);
+      else release();
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  private async decideUpdate(
+    event: UpdateEvent<ObjectLiteral>,
+    entity: ObjectLiteral,
+    idMap: ObjectLiteral,
+    touched: AttachmentDefinition[],
+    properties: string[],
+  ): Promise<boolean> {
     const row = await readAttachmentColumns(event.queryRunner, event.metadata, idMap, properties, {
       lock: true,
     });
-    if (!row) return;
+    if (!row) return false;
     const decided: LockedValues = { idMap, replaced: {}, lists: {} };
     const isFresh = (file: UploadedFile) => this.fresh.has(file.id);
     for (const definition of touched) {
@@ -135,11 +165,13 @@ export class AttachmentLifecycleSubscriber
       }
     }
     this.locked.set(entity, decided);
+    return true;
   }
 
   async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
     const entity = event.entity;
     if (!entity) return;
+    this.releaseHeld(entity);
     const definitions = attachmentsOf(event.metadata.target);
     if (definitions.length > 0) this.loaded.remember(entity, definitions);
     const locked = this.locked.get(entity);
@@ -177,11 +209,7 @@ export class AttachmentLifecycleSubscriber
   }
 
   beforeRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
-    return this.lockForRemoval(
-      event.queryRunner,
-      event.metadata,
-      event.entity ?? event.databaseEntity,
-    );
+    return this.lockForRemoval(event);
   }
 
   afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
@@ -189,11 +217,7 @@ export class AttachmentLifecycleSubscriber
   }
 
   beforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
-    return this.lockForRemoval(
-      event.queryRunner,
-      event.metadata,
-      event.entity ?? event.databaseEntity,
-    );
+    return this.lockForRemoval(event);
   }
 
   afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
@@ -201,30 +225,56 @@ export class AttachmentLifecycleSubscriber
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    if (!event.queryRunner.isTransactionActive) this.holds.releaseAll(event.queryRunner);
     return this.work.committed(event.queryRunner);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
+    if (!event.queryRunner.isTransactionActive) this.holds.releaseAll(event.queryRunner);
     this.work.rolledBack(event.queryRunner);
   }
 
+  /**
+   * A failed statement ends its save without after-events: its holds go now, so a save the app
+   * retries in the same transaction does not wait for them.
+   */
+  afterQuery(event: AfterQueryEvent): void {
+    if (!event.success) this.holds.releaseAll(event.queryRunner);
+  }
+
+  private releaseHeld(entity: ObjectLiteral): void {
+    const release = this.held.get(entity);
+    if (!release) return;
+    this.held.delete(entity);
+    release();
+  }
+
   private async lockForRemoval(
-    runner: QueryRunner,
-    metadata: EntityMetadata,
-    entity: ObjectLiteral | undefined,
+    event: RemoveEvent<ObjectLiteral> | SoftRemoveEvent<ObjectLiteral>,
   ): Promise<void> {
+    const { queryRunner: runner, metadata, databaseEntity } = event;
+    const entity = event.entity ?? databaseEntity;
     const properties = attachmentsOf(metadata.target).map(({ property }) => property);
     if (properties.length === 0 || !entity) return;
     const idMap = metadata.getEntityIdMap(entity);
     if (!idMap) return;
-    const row = await readAttachmentColumns(runner, metadata, idMap, properties, { lock: true });
-    if (row) this.removing.set(entity, { idMap, row });
+    const release = await this.holds.take(runner, metadata, idMap, databaseEntity ?? entity);
+    try {
+      const row = await readAttachmentColumns(runner, metadata, idMap, properties, { lock: true });
+      if (!row) return release();
+      this.removing.set(entity, { idMap, row });
+      this.held.set(entity, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   private async recordRemoval(
     event: RemoveEvent<ObjectLiteral> | SoftRemoveEvent<ObjectLiteral>,
   ): Promise<void> {
     const source = event.entity ?? event.databaseEntity;
+    if (source) this.releaseHeld(source);
     const locked = source && this.removing.get(source);
     if (!source || !locked) return;
     this.removing.delete(source);
