@@ -13,6 +13,7 @@ export { safeExtension, sanitizeFilename } from './filename.js';
 export { kebabCase, pathSafeRecordId, storedFileId } from './location.js';
 export type { LocationContext, LocationFunction, LocationStrategy } from './location.js';
 export { HEAD_BYTES, HeadTap } from './head-bytes.js';
+export { isMissingPackage } from './missing-package.js';
 export { STREAM_BUFFER_BYTES } from './stream-buffer.js';
 export { MetadataProbe, describeHead, measuredExtension } from './metadata-probe.js';
 export type { ProbeLimits } from './metadata-probe.js';

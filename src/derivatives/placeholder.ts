@@ -4,6 +4,7 @@ import type sharpModule from 'sharp';
 import {
   AttachmentConfigurationError,
   ImageTooLargeError,
+  isMissingPackage,
   type FileMetadata,
   type ImagePlaceholder,
 } from '../core/index.js';
@@ -83,8 +84,7 @@ function blurComponents(width: number, height: number): [number, number] {
 }
 
 function missing(error: unknown, name: string): unknown {
-  const code = error instanceof Error && 'code' in error ? error.code : undefined;
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return error;
+  if (!isMissingPackage(error)) return error;
   return new AttachmentConfigurationError(
     `Placeholders of this type need the \`${name}\` package; run \`npm install ${name}\``,
     { cause: error },

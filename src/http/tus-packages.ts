@@ -1,6 +1,6 @@
 import type { FileStore } from '@tus/file-store';
 import type { Server } from '@tus/server';
-import { AttachmentConfigurationError } from '../core/index.js';
+import { AttachmentConfigurationError, isMissingPackage } from '../core/index.js';
 
 /** The optional packages resumable uploads run on, loaded only when an app turns them on. */
 export interface TusPackages {
@@ -25,12 +25,4 @@ export async function loadTusPackages(): Promise<TusPackages> {
       'AttachmentsModule: `upload.tus` is enabled, but `@tus/server` and `@tus/file-store` are not both installed; run `npm install @tus/server @tus/file-store` or turn `upload.tus` off',
     );
   }
-}
-
-function isMissingPackage(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    'code' in error &&
-    (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND')
-  );
 }

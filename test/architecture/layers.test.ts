@@ -15,6 +15,7 @@ export const LAYERS = [
   ['storage'],
   ['s3', 'testing'],
   ['config'],
+  ['telemetry'],
   ['events'],
   ['derivatives'],
   ['persistence'],

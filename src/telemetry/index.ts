@@ -1,0 +1,1 @@
+export { OpenTelemetry, OPEN_TELEMETRY_PROVIDER, type OpenTelemetryApi } from './opentelemetry.js';
