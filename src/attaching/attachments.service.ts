@@ -18,6 +18,7 @@ import { uploadNamedByType } from '../storage/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
+import { recordIdAttribute, Tracing, type SpanAttributes } from '../telemetry/index.js';
 import { FileUrls, type FileUrlOptions } from './file-urls.js';
 import { CachedFileChecks } from './cached-file-checks.js';
 
@@ -52,6 +53,7 @@ export class AttachmentsService {
     private readonly events: AttachmentEvents,
     private readonly fresh: FreshAttachments,
     private readonly checks: CachedFileChecks,
+    private readonly tracing: Tracing,
   ) {}
 
   /**
@@ -121,26 +123,32 @@ export class AttachmentsService {
    * Buffer (cached here first), or null (removes it). Nothing is written to the database: save
    * the entity, and the subscriber schedules promotion and deletion.
    */
-  async attach<T extends ObjectLiteral>(
+  attach<T extends ObjectLiteral>(
     entity: T,
     property: keyof T & string,
     source: string | Readable | Buffer | null,
     options: AttachOptions = {},
   ): Promise<UploadedFile | null> {
-    const definition = this.definition(entity, property, false);
-    let file: UploadedFile | null = null;
-    if (typeof source === 'string') {
-      file = await this.checks.fromToken(
-        source,
-        this.config.rulesOf(definition.options),
-        options.owner,
-      );
-    } else if (source !== null) {
-      file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
-    }
-    if (file) this.fresh.add(file.id);
-    (entity as ObjectLiteral)[property] = file;
-    return file;
+    return this.tracing.inSpan('attachments.attach', this.spanOf(entity, property), async () => {
+      const definition = this.definition(entity, property, false);
+      let file: UploadedFile | null = null;
+      if (typeof source === 'string') {
+        file = await this.checks.fromToken(
+          source,
+          this.config.rulesOf(definition.options),
+          options.owner,
+        );
+      } else if (source !== null) {
+        const cached = await this.cache(source, {
+          ...definition.options,
+          filename: options.filename,
+        });
+        file = cached.file;
+      }
+      if (file) this.fresh.add(file.id);
+      (entity as ObjectLiteral)[property] = file;
+      return file;
+    });
   }
 
   /**
@@ -148,33 +156,36 @@ export class AttachmentsService {
    * as `attach()`. Nothing is written until the entity is saved; each new file is then promoted
    * on its own. To replace the list, set it to `[]` first.
    */
-  async attachMany<T extends ObjectLiteral>(
+  attachMany<T extends ObjectLiteral>(
     entity: T,
     property: keyof T & string,
     sources: readonly (string | Readable | Buffer)[],
     options: AttachOptions = {},
   ): Promise<UploadedFile[]> {
-    const definition = this.definition(entity, property, true);
-    const list = listOf(entity[property]);
-    const { maxCount } = definition.options;
-    if (maxCount !== undefined && list.length + sources.length > maxCount) {
-      throw new TooManyFilesError(maxCount);
-    }
-    const added: UploadedFile[] = [];
-    for (const source of sources) {
-      added.push(
-        typeof source === 'string'
-          ? await this.checks.fromToken(
-              source,
-              this.config.rulesOf(definition.options),
-              options.owner,
-            )
-          : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
-      );
-    }
-    for (const file of added) this.fresh.add(file.id);
-    (entity as ObjectLiteral)[property] = [...list, ...added];
-    return added;
+    return this.tracing.inSpan('attachments.attach', this.spanOf(entity, property), async () => {
+      const definition = this.definition(entity, property, true);
+      const list = listOf(entity[property]);
+      const { maxCount } = definition.options;
+      if (maxCount !== undefined && list.length + sources.length > maxCount) {
+        throw new TooManyFilesError(maxCount);
+      }
+      const added: UploadedFile[] = [];
+      for (const source of sources) {
+        added.push(
+          typeof source === 'string'
+            ? await this.checks.fromToken(
+                source,
+                this.config.rulesOf(definition.options),
+                options.owner,
+              )
+            : (await this.cache(source, { ...definition.options, filename: options.filename }))
+                .file,
+        );
+      }
+      for (const file of added) this.fresh.add(file.id);
+      (entity as ObjectLiteral)[property] = [...list, ...added];
+      return added;
+    });
   }
 
   /** Removes files from a list by id; saving deletes them in a job. */
@@ -199,6 +210,19 @@ export class AttachmentsService {
       );
     }
     (entity as ObjectLiteral)[property] = sorted;
+  }
+
+  /** The attributes of an attach span: the record's key only once it has one. */
+  private spanOf(entity: ObjectLiteral, property: string): SpanAttributes {
+    const { dataSource } = this.config;
+    const target = entity.constructor;
+    const metadata = dataSource.hasMetadata(target) ? dataSource.getMetadata(target) : null;
+    return {
+      'attachments.entity': metadata?.name ?? target.name,
+      'attachments.record_id': recordIdAttribute(metadata?.getEntityIdMap(entity)),
+      'attachments.attachment': property,
+      'attachments.storage': this.config.cacheStorage,
+    };
   }
 
   private definition(entity: ObjectLiteral, property: string, multiple: boolean) {

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentsService, type CachedUpload, FileUrls } from '../attaching/index.js';
 import { type UploadedFile, FileTooLargeError } from '../core/index.js';
+import { carrierOf, Tracing, type TracedSpan } from '../telemetry/index.js';
 
 import { receiveSingleFile } from './single-file-upload.js';
 import { text, UploadRules } from './upload-rules.js';
@@ -29,9 +30,23 @@ export class AppUploadService {
     private readonly attachments: AttachmentsService,
     private readonly urls: FileUrls,
     private readonly rules: UploadRules,
+    private readonly tracing: Tracing,
   ) {}
 
-  async receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {
+  receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {
+    return this.tracing.inSpan(
+      'attachments.upload',
+      { 'attachments.storage': this.config.cacheStorage },
+      (span) => this.receiveIn(span, request, query),
+      { remote: carrierOf(request.headers) },
+    );
+  }
+
+  private async receiveIn(
+    span: TracedSpan,
+    request: IncomingMessage,
+    query: Record<string, unknown>,
+  ): Promise<UploadResponse> {
     const owner = await this.config.uploadOwner(request);
     const declared = Number(request.headers['content-length']);
     const entity = text(query.entity);
@@ -47,14 +62,22 @@ export class AppUploadService {
     const upload = await receiveSingleFile<CachedUpload>(
       request,
       async ({ stream, filename, fields }) => {
-        const rules =
-          upfront ??
-          this.rules.for(entity ?? text(fields.entity), attachment ?? text(fields.attachment));
+        const named = {
+          entity: entity ?? text(fields.entity),
+          attachment: attachment ?? text(fields.attachment),
+        };
+        span.set({
+          'attachments.entity': named.entity,
+          'attachments.attachment': named.attachment,
+        });
+        const rules = upfront ?? this.rules.for(named.entity, named.attachment);
         return this.attachments.cache(stream, { ...rules, filename, owner });
       },
       ({ file }) => this.config.storage(file.storage).delete(file.id),
       { idleTimeout: this.config.uploadIdleTimeout },
     );
+    const { metadata } = upload.file;
+    span.set({ 'attachments.bytes': metadata.size, 'attachments.mime_type': metadata.mimeType });
     return { ...upload, url: await this.urls.url(upload.file) };
   }
 }

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
+import { Tracing } from '../telemetry/index.js';
 import {
   deleteByIds,
   deleteByIdsAndInsert,
@@ -37,6 +38,7 @@ export class WorkOutbox {
     private readonly config: AttachmentsConfig,
     private readonly connection: QueueConnection,
     @InjectQueue(ATTACHMENTS_QUEUE) readonly queue: Queue,
+    private readonly tracing: Tracing,
   ) {}
 
   create(payload: WorkPayload, options: WorkOptions = {}): AttachmentWork {
@@ -50,7 +52,10 @@ export class WorkOutbox {
       payload.kind === 'promote' && payload.file.storage === this.config.cacheStorage
         ? payload.file.id
         : null;
-    work.payload = payload;
+    // The trace of the change that implies the work, which its job continues, even when the
+    // relay sends it much later from another process.
+    const trace = this.tracing.captureContext() ?? payload.trace;
+    work.payload = trace ? { ...payload, trace } : payload;
     work.status = 'pending';
     work.attempts = 0;
     work.lastError = null;

@@ -8,11 +8,13 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ATTACHMENTS_QUEUE, AttachmentsConfig, RedisConnections } from '../config/index.js';
 import type { SweepJobData, WorkJobData } from '../core/index.js';
 import { QueueConnection } from '../outbox/index.js';
+import { Tracing } from '../telemetry/index.js';
 import { DeleteHandler } from './handlers/delete.handler.js';
 import { DeriveHandler } from './handlers/derive.handler.js';
 import { NotifyHandler } from './handlers/notify.handler.js';
 import { PromoteHandler } from './handlers/promote.handler.js';
 import { SweepHandler } from './handlers/sweep.handler.js';
+import { traceJob } from './job-spans.js';
 import { WorkFailures } from './work-failures.js';
 
 type JobData = WorkJobData | SweepJobData;
@@ -56,6 +58,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     private readonly remove: DeleteHandler,
     private readonly notify: NotifyHandler,
     private readonly sweep: SweepHandler,
+    private readonly tracing: Tracing,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -98,7 +101,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
 
   private async process(job: Job<JobData>): Promise<unknown> {
     try {
-      return await this.handle(job.data);
+      return await traceJob(this.tracing, job.data, () => this.handle(job.data));
     } catch (error) {
       await this.recordFailure(job, error);
       throw error;

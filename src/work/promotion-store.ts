@@ -9,6 +9,7 @@ import {
   takesPlaceholder,
 } from '../derivatives/index.js';
 import { attachmentOptionsOf, type AttachmentDefinition } from '../persistence/index.js';
+import { Tracing } from '../telemetry/index.js';
 import { stemOf } from './promotion-target.js';
 
 /**
@@ -24,9 +25,19 @@ export class PromotionStore {
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly maker: DerivativeMaker,
+    private readonly tracing: Tracing,
   ) {}
 
-  async store(data: PromoteJobData): Promise<UploadedFile> {
+  store(data: PromoteJobData): Promise<UploadedFile> {
+    const attributes = {
+      'attachments.storage': data.target.storage,
+      'attachments.source_storage': data.file.storage,
+      'attachments.bytes': data.file.metadata.size,
+    };
+    return this.tracing.inSpan('attachments.copy', attributes, () => this.storeNow(data));
+  }
+
+  private async storeNow(data: PromoteJobData): Promise<UploadedFile> {
     const options = attachmentOptionsOf(this.config.dataSource, data.entity, data.attachment);
     let stored: UploadedFile;
     if (options.preprocess) {

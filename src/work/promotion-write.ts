@@ -20,6 +20,7 @@ import {
 import { derivePayload } from './derive-payload.js';
 import { NotifyHandler } from './handlers/notify.handler.js';
 import { isTargetOf } from './promotion-target.js';
+import { Tracing } from '../telemetry/index.js';
 
 export interface PromotionWrite {
   /**
@@ -46,14 +47,23 @@ export class PromotionWriter {
     private readonly outbox: WorkOutbox,
     private readonly events: EventDelivery,
     private readonly notify: NotifyHandler,
+    private readonly tracing: Tracing,
   ) {}
 
   write(data: PromoteJobData, stored: UploadedFile): Promise<PromotionWrite> {
-    return inTransaction(this.config.dataSource, (runner) =>
-      data.inList
-        ? this.writeElement(runner, data, stored)
-        : this.writeSingle(runner, data, stored),
-    );
+    const attributes = {
+      'attachments.entity': data.entity,
+      'attachments.attachment': data.attachment,
+    };
+    return this.tracing.inSpan('attachments.write', attributes, async (span) => {
+      const written = await inTransaction(this.config.dataSource, (runner) =>
+        data.inList
+          ? this.writeElement(runner, data, stored)
+          : this.writeSingle(runner, data, stored),
+      );
+      span.set({ 'attachments.outcome': written.outcome });
+      return written;
+    });
   }
 
   private async writeSingle(
