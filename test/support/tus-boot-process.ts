@@ -9,22 +9,17 @@ import { attachmentEntities } from '../../src/index.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { png } from './fixtures.js';
-import { startHarness } from './harness.js';
+import { printBootOutcome } from './boot-outcome.js';
 import { hidePackages } from './hidden-packages.js';
 import { multipart } from './http-client.js';
 
 hidePackages(['@tus/server', '@tus/file-store']);
 
 const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-let outcome: Record<string, unknown>;
-try {
-  const harness = await startHarness({
-    dataSource: db.dataSource,
-    http: true,
-    worker: false,
-    upload: { tus: process.env.TUS === 'on' },
-  });
-  try {
+await printBootOutcome(
+  db,
+  { http: true, worker: false, upload: { tus: process.env.TUS === 'on' } },
+  async (harness) => {
     const tus = await fetch(`${harness.baseUrl}/attachments/tus`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' },
@@ -38,14 +33,6 @@ try {
         body,
       },
     );
-    outcome = { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
-  } finally {
-    await harness.close();
-  }
-} catch (error) {
-  outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-} finally {
-  await db.close();
-}
-// A boot that failed leaves its connections open, as it would in an app that then exits.
-process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
+    return { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
+  },
+);
