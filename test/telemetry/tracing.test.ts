@@ -1,7 +1,14 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { context, propagation, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import {
+  context,
+  createTraceState,
+  propagation,
+  SpanStatusCode,
+  trace,
+  type Span,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -23,6 +30,7 @@ import { png } from '../support/fixtures.js';
 import { startHarness, waitFor, type Harness } from '../support/harness.js';
 import { multipart } from '../support/http-client.js';
 import { freePort, RedisServer } from '../support/processes.js';
+import { OpenTelemetry, Tracing } from '../../src/telemetry/index.js';
 import { useHarness } from '../support/suite.js';
 
 @Entity()
@@ -288,6 +296,54 @@ describe('tracing across an outage of Redis', () => {
     } finally {
       await harness.close();
       await redis.kill();
+    }
+  });
+});
+
+describe('the trace context that work carries', () => {
+  let tracing: Tracing;
+  before(async () => {
+    tracing = new Tracing(await OpenTelemetry.load());
+  });
+
+  it('is the active span, with its tracestate, and nothing outside a span', async () => {
+    assert.equal(tracing.captureContext(), undefined);
+    const state = createTraceState('vendor=value');
+    const parent = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      traceState: state,
+    });
+    const carrier = await context.with(parent, () =>
+      tracer.startActiveSpan('recording', async (span) => {
+        span.end();
+        return { carrier: tracing.captureContext(), spanId: span.spanContext().spanId };
+      }),
+    );
+    assert.deepEqual(carrier.carrier, {
+      traceparent: `00-0af7651916cd43dd8448eb211c80319c-${carrier.spanId}-01`,
+      tracestate: 'vendor=value',
+    });
+    const resumed = tracing.withContext(carrier.carrier, () =>
+      trace.getSpanContext(context.active()),
+    );
+    assert.equal(resumed?.spanId, carrier.spanId);
+    assert.equal(resumed?.isRemote, true);
+    assert.equal(resumed?.traceState?.get('vendor'), 'value');
+  });
+
+  it('a carrier that is not valid starts a new trace instead', () => {
+    for (const traceparent of [
+      'garbage',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra',
+    ]) {
+      const resumed = tracing.withContext({ traceparent }, () =>
+        trace.getSpanContext(context.active()),
+      );
+      assert.equal(resumed, undefined, traceparent);
     }
   });
 });
