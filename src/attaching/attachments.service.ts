@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ObjectLiteral } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import {
@@ -47,13 +47,15 @@ export interface AttachOptions {
 /** Attaching files to entities, and the upload tokens that let a client name a cached file. */
 @Injectable()
 export class AttachmentsService {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly urls: FileUrls,
     private readonly events: AttachmentEvents,
     private readonly fresh: FreshAttachments,
     private readonly checks: CachedFileChecks,
-    private readonly tracing: Tracing,
   ) {}
 
   /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentsService, type CachedUpload, FileUrls } from '../attaching/index.js';
 import { type UploadedFile, FileTooLargeError } from '../core/index.js';
@@ -25,12 +25,14 @@ const MULTIPART_OVERHEAD = 64 * 1024;
  */
 @Injectable()
 export class AppUploadService {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly attachments: AttachmentsService,
     private readonly urls: FileUrls,
     private readonly rules: UploadRules,
-    private readonly tracing: Tracing,
   ) {}
 
   receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
@@ -34,11 +34,13 @@ export interface WorkOptions {
  */
 @Injectable()
 export class WorkOutbox {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly connection: QueueConnection,
     @InjectQueue(ATTACHMENTS_QUEUE) readonly queue: Queue,
-    private readonly tracing: Tracing,
   ) {}
 
   create(payload: WorkPayload, options: WorkOptions = {}): AttachmentWork {

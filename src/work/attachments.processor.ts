@@ -1,4 +1,5 @@
 import {
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
@@ -48,6 +49,9 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   /** Both of the worker's connections have reached Redis. */
   private workerReady = false;
 
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly connection: QueueConnection,
@@ -58,7 +62,6 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     private readonly remove: DeleteHandler,
     private readonly notify: NotifyHandler,
     private readonly sweep: SweepHandler,
-    private readonly tracing: Tracing,
   ) {}
 
   onApplicationBootstrap(): void {

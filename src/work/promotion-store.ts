@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentError, type PromoteJobData, type UploadedFile } from '../core/index.js';
 import {
@@ -22,10 +22,12 @@ import { stemOf } from './promotion-target.js';
 export class PromotionStore {
   private readonly logger = new Logger('Attachments');
 
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly maker: DerivativeMaker,
-    private readonly tracing: Tracing,
   ) {}
 
   store(data: PromoteJobData): Promise<UploadedFile> {

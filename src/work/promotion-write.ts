@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import { sameFile, type UploadedFile, listOf, type PromoteJobData } from '../core/index.js';
@@ -42,12 +42,14 @@ export interface PromotionWrite {
  */
 @Injectable()
 export class PromotionWriter {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
     private readonly events: EventDelivery,
     private readonly notify: NotifyHandler,
-    private readonly tracing: Tracing,
   ) {}
 
   write(data: PromoteJobData, stored: UploadedFile): Promise<PromotionWrite> {
