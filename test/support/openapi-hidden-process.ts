@@ -16,27 +16,26 @@ import { multipart } from './http-client.js';
 hidePackages(['@nestjs/swagger']);
 const asked = hidePackagesFromRequire(['@nestjs/swagger']);
 
-const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-let outcome: Record<string, unknown>;
-try {
-  const harness = await startHarness({ dataSource: db.dataSource, http: true, worker: false });
-  try {
-    const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(4, 4) }]);
-    const upload = await fetch(
-      `${harness.baseUrl}/attachments/upload?entity=Photo&attachment=image`,
-      { method: 'POST', headers: { 'content-type': contentType }, body },
-    );
-    const answer = (await upload.json()) as Record<string, unknown>;
-    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) =>
-      path.includes('/@nestjs/swagger/'),
-    );
-    outcome = { upload: upload.status, token: typeof answer.token, asked, loaded };
-  } finally {
-    await harness.close();
-  }
-} catch (error) {
-  outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-} finally {
-  await db.close();
+/** An upload through the booted app, and what of `@nestjs/swagger` was asked for and loaded. */
+async function uploadAndLook(baseUrl: string): Promise<Record<string, unknown>> {
+  const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(4, 4) }]);
+  const upload = await fetch(`${baseUrl}/attachments/upload?entity=Photo&attachment=image`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
+  const answer = (await upload.json()) as Record<string, unknown>;
+  const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) =>
+    path.includes('/@nestjs/swagger/'),
+  );
+  return { upload: upload.status, token: typeof answer.token, asked, loaded };
 }
+
+// A boot that fails ends this process with its error, which the test shows.
+const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
+const harness = await startHarness({ dataSource: db.dataSource, http: true, worker: false });
+const outcome = await uploadAndLook(harness.baseUrl).finally(async () => {
+  await harness.close();
+  await db.close();
+});
 process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
