@@ -6,13 +6,17 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
+import { Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { AttachmentsModule, attachmentEntities, MemoryStorage } from '../../src/index.js';
+import { createTestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { multipart } from '../support/http-client.js';
 import { schemaProblems, type OpenApiSchema } from '../support/openapi-schema.js';
 import { PLATFORMS, type HttpPlatform } from '../support/platforms.js';
+import { redisConnection, SECRET } from '../support/harness.js';
 import { useHarness } from '../support/suite.js';
 
 /** Every route of the module, under the app's global prefix `api` and the path `uploads`. */
@@ -255,5 +259,47 @@ describe('the OpenAPI document, across platforms', () => {
   it('is the same on Express and on Fastify', () => {
     assert.ok(documents.express && documents.fastify, 'both documents were made');
     assert.deepEqual(documents.fastify, documents.express);
+  });
+});
+
+describe('the OpenAPI setup an app makes in main.ts, on express', () => {
+  it('serves the document with the routes of the module, and its page', async () => {
+    const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
+    @Module({
+      imports: [
+        AttachmentsModule.forRoot({
+          secret: SECRET,
+          connection: redisConnection(),
+          queuePrefix: `openapi${process.pid}`,
+          worker: false,
+          dataSource: db.dataSource,
+          storages: { cache: new MemoryStorage(), store: new MemoryStorage() },
+        }),
+      ],
+    })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger: false });
+    try {
+      const config = new DocumentBuilder()
+        .setTitle('Photos')
+        .addTag('attachments', 'Uploads and downloads of files')
+        .build();
+      SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
+      await app.listen(0, '127.0.0.1');
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const served = (await (await fetch(`${url}/docs-json`)).json()) as OpenAPIObject;
+      assert.deepEqual(served.tags, [
+        { name: 'attachments', description: 'Uploads and downloads of files' },
+      ]);
+      const upload = operation(served, 'post', '/attachments/upload');
+      assert.deepEqual(upload.tags, ['attachments']);
+      assert.ok(upload.requestBody?.content['multipart/form-data']);
+      const page = await fetch(`${url}/docs`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /swagger-ui/);
+    } finally {
+      await app.close();
+      await db.close();
+    }
   });
 });
