@@ -69,9 +69,8 @@ function decorators(api: Swagger, route: RouteDescription): MethodDecorator[] {
     );
   }
   if (route.body) {
-    const { content, ...body } = route.body;
-    list.push(api.ApiConsumes(...Object.keys(content)));
-    list.push(api.ApiBody({ ...body, schema: Object.values(content)[0]! }));
+    const { type, ...body } = route.body;
+    list.push(api.ApiConsumes(type), api.ApiBody(body));
   }
   for (const [status, answer] of Object.entries(route.answers)) {
     list.push(api.ApiResponse({ status: Number(status), ...openApiAnswer(answer) }));

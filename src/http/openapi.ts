@@ -40,7 +40,8 @@ export interface RouteDescription {
   description?: string;
   path?: RouteParameter[];
   query?: RouteParameter[];
-  body?: { description: string; required: boolean; content: Record<string, Schema> };
+  /** The request's body: one media type, and its schema. */
+  body?: { description: string; required: boolean; type: string; schema: Schema };
   /** The answers other than refusals, by status. */
   answers: Record<number, RouteAnswer>;
   /** The statuses it refuses with, each answered with the library's error body. */
@@ -53,7 +54,9 @@ export type ControllerRoutes = Record<string, RouteDescription>;
 /** Every route may be refused by the app's guards (`controller.guards`). */
 const GUARDED = 403;
 
-const json = (schema: Schema) => ({ 'application/json': schema });
+const JSON_TYPE = 'application/json';
+
+const json = (schema: Schema) => ({ [JSON_TYPE]: schema });
 
 const parameter = (
   name: string,
@@ -79,7 +82,8 @@ export const UPLOAD_ROUTES = {
     body: {
       description: 'One file, in the field `file`',
       required: true,
-      content: { 'multipart/form-data': UPLOAD_FORM },
+      type: 'multipart/form-data',
+      schema: UPLOAD_FORM,
     },
     answers: { 201: { description: 'Cached', content: json(UPLOAD_RESPONSE) } },
     refusals: [400, GUARDED, 408, 413, 415, 422],
@@ -115,7 +119,12 @@ export const DIRECT_UPLOAD_ROUTES = {
   create: {
     summary: 'Start a multipart upload straight to the cache storage',
     description: `${DIRECT}What completion needs of this request is signed into the key.`,
-    body: { description: 'The file to come', required: false, content: json(MULTIPART_CREATE) },
+    body: {
+      description: 'The file to come',
+      required: false,
+      type: JSON_TYPE,
+      schema: MULTIPART_CREATE,
+    },
     answers: { 200: { description: 'Started', content: json(MULTIPART_START) } },
     refusals: [400, GUARDED],
   },
@@ -140,7 +149,12 @@ export const DIRECT_UPLOAD_ROUTES = {
       'deleted if it breaks them) before a token is issued. Only its uploader can complete it.',
     path: [UPLOAD_ID],
     query: [KEY],
-    body: { description: 'Every part', required: true, content: json(MULTIPART_COMPLETE) },
+    body: {
+      description: 'Every part',
+      required: true,
+      type: JSON_TYPE,
+      schema: MULTIPART_COMPLETE,
+    },
     answers: { 200: { description: 'Cached', content: json(MULTIPART_COMPLETION) } },
     refusals: [400, GUARDED, 404, 413, 415, 422],
   },
@@ -242,7 +256,8 @@ export const TUS_ROUTES = {
     body: {
       description: 'Bytes from `Upload-Offset` on',
       required: true,
-      content: { 'application/offset+octet-stream': BINARY },
+      type: 'application/offset+octet-stream',
+      schema: BINARY,
     },
     answers: {
       200: {

@@ -6,17 +6,19 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { AttachmentsModule, attachmentEntities, MemoryStorage } from '../../src/index.js';
-import { createTestDatabase } from '../support/databases.js';
 import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { multipart } from '../support/http-client.js';
-import { schemaProblems, type OpenApiSchema } from '../support/openapi-schema.js';
+import {
+  jsonSchema,
+  operation,
+  operations,
+  queryParameters,
+  schemaProblems,
+} from '../support/openapi-document.js';
 import { PLATFORMS, type HttpPlatform } from '../support/platforms.js';
-import { redisConnection, SECRET } from '../support/harness.js';
 import { useHarness } from '../support/suite.js';
 
 /** Every route of the module, under the app's global prefix `api` and the path `uploads`. */
@@ -39,40 +41,6 @@ const ROUTES = [
   'POST /api/uploads/tus',
   'POST /api/uploads/upload',
 ];
-
-interface Operation {
-  summary?: string;
-  tags?: string[];
-  parameters?: { name: string; in: string; required?: boolean; style?: string; schema?: unknown }[];
-  requestBody?: { required?: boolean; content: Record<string, { schema: OpenApiSchema }> };
-  responses: Record<
-    string,
-    { description: string; content?: Record<string, { schema: OpenApiSchema }> }
-  >;
-}
-
-const operations = (document: OpenAPIObject) =>
-  Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.entries(item as Record<string, Operation>).map(([method, operation]) => ({
-      route: `${method.toUpperCase()} ${path}`,
-      operation,
-    })),
-  );
-
-const operation = (document: OpenAPIObject, method: string, path: string): Operation => {
-  const found = (document.paths[path] as Record<string, Operation> | undefined)?.[method];
-  assert.ok(found, `${method} ${path} is described`);
-  return found;
-};
-
-const jsonSchema = (operation: Operation, status: number): OpenApiSchema => {
-  const schema = operation.responses[status]?.content?.['application/json']?.schema;
-  assert.ok(schema, `a JSON schema for ${status}`);
-  return schema;
-};
-
-const queryParameters = (operation: Operation) =>
-  (operation.parameters ?? []).filter((parameter) => parameter.in === 'query');
 
 /** The document each platform's app made, to compare them once both ran. */
 const documents: Partial<Record<HttpPlatform, OpenAPIObject>> = {};
@@ -241,6 +209,16 @@ for (const platform of PLATFORMS) {
       ]);
     });
 
+    it('tus: the bytes of a PATCH, and the last one answering as the upload route does', () => {
+      const append = operation(document, 'patch', '/api/uploads/tus/{id}');
+      assert.deepEqual(append.requestBody?.content, {
+        'application/offset+octet-stream': { schema: { type: 'string', format: 'binary' } },
+      });
+      const upload = operation(document, 'post', '/api/uploads/upload');
+      assert.deepEqual(jsonSchema(append, 200), jsonSchema(upload, 201));
+      assert.deepEqual(Object.keys(append.responses).slice(0, 2), ['200', '204']);
+    });
+
     it('the files route: its path parameters, signed query, and streamed answers', () => {
       const download = operation(document, 'get', '/api/uploads/files/{storage}/{id}');
       assert.deepEqual(
@@ -259,47 +237,5 @@ describe('the OpenAPI document, across platforms', () => {
   it('is the same on Express and on Fastify', () => {
     assert.ok(documents.express && documents.fastify, 'both documents were made');
     assert.deepEqual(documents.fastify, documents.express);
-  });
-});
-
-describe('the OpenAPI setup an app makes in main.ts, on express', () => {
-  it('serves the document with the routes of the module, and its page', async () => {
-    const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-    @Module({
-      imports: [
-        AttachmentsModule.forRoot({
-          secret: SECRET,
-          connection: redisConnection(),
-          queuePrefix: `openapi${process.pid}`,
-          worker: false,
-          dataSource: db.dataSource,
-          storages: { cache: new MemoryStorage(), store: new MemoryStorage() },
-        }),
-      ],
-    })
-    class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger: false });
-    try {
-      const config = new DocumentBuilder()
-        .setTitle('Photos')
-        .addTag('attachments', 'Uploads and downloads of files')
-        .build();
-      SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
-      await app.listen(0, '127.0.0.1');
-      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-      const served = (await (await fetch(`${url}/docs-json`)).json()) as OpenAPIObject;
-      assert.deepEqual(served.tags, [
-        { name: 'attachments', description: 'Uploads and downloads of files' },
-      ]);
-      const upload = operation(served, 'post', '/attachments/upload');
-      assert.deepEqual(upload.tags, ['attachments']);
-      assert.ok(upload.requestBody?.content['multipart/form-data']);
-      const page = await fetch(`${url}/docs`);
-      assert.equal(page.status, 200);
-      assert.match(await page.text(), /swagger-ui/);
-    } finally {
-      await app.close();
-      await db.close();
-    }
   });
 });

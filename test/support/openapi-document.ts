@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import type { OpenAPIObject } from '@nestjs/swagger';
+
 /** The parts of an OpenAPI 3.0 schema that the library's descriptions use. */
 export interface OpenApiSchema {
   type?: string;
@@ -57,3 +60,38 @@ export function schemaProblems(value: unknown, schema: OpenApiSchema, path = '$'
   }
   return problems;
 }
+
+/** The parts of an operation of the document that the tests read. */
+export interface Operation {
+  summary?: string;
+  tags?: string[];
+  parameters?: { name: string; in: string; required?: boolean; style?: string; schema?: unknown }[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: OpenApiSchema }> };
+  responses: Record<
+    string,
+    { description: string; content?: Record<string, { schema: OpenApiSchema }> }
+  >;
+}
+
+export const operations = (document: OpenAPIObject) =>
+  Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item as Record<string, Operation>).map(([method, operation]) => ({
+      route: `${method.toUpperCase()} ${path}`,
+      operation,
+    })),
+  );
+
+export const operation = (document: OpenAPIObject, method: string, path: string): Operation => {
+  const found = (document.paths[path] as Record<string, Operation> | undefined)?.[method];
+  assert.ok(found, `${method} ${path} is described`);
+  return found;
+};
+
+export const jsonSchema = (operation: Operation, status: number): OpenApiSchema => {
+  const schema = operation.responses[status]?.content?.['application/json']?.schema;
+  assert.ok(schema, `a JSON schema for ${status}`);
+  return schema;
+};
+
+export const queryParameters = (operation: Operation) =>
+  (operation.parameters ?? []).filter((parameter) => parameter.in === 'query');
