@@ -67,37 +67,31 @@ for (const kind of DATABASES) {
         return text?.storage === 'store' && text.derivatives?.[name] && text;
       }, `the stored original with ${name}`);
 
-    it(
-      "removes only its own output, never a sibling's whose name starts with its own",
-      {
-        todo: 'the derive job removes everything under `<stem>.`',
-      },
-      async () => {
-        derives.close('derive:before-write', ['thumb']);
-        const leaflet = leaflets.create();
-        await attachText(leaflet, 'first');
-        const first = await storedWith(leaflet.id, 'thumb.large');
-        const sibling = first.derivatives!['thumb.large']!;
-        await derives.reached(1);
+    it("removes only its own output, never a sibling's whose name starts with its own", async () => {
+      derives.close('derive:before-write', ['thumb']);
+      const leaflet = leaflets.create();
+      await attachText(leaflet, 'first');
+      const first = await storedWith(leaflet.id, 'thumb.large');
+      const sibling = first.derivatives!['thumb.large']!;
+      await derives.reached(1);
 
-        // The original's deletion takes its whole folder: held, so what the lost race removes
-        // on its own shows.
-        deletions.close('delete:before');
-        await attachText(await leaflets.findOneByOrFail({ id: leaflet.id }), 'second');
-        const second = await storedWith(leaflet.id, 'thumb.large');
-        assert.notEqual(second.id, first.id);
-        await derives.reached(2);
-        derives.open();
-        await waitFor(async () => {
-          const work = await harness.work.forRecord(leaflet);
-          return work.every((row) => row.kind !== 'derive');
-        }, 'both thumb jobs to end');
+      // The original's deletion takes its whole folder: held, so what the lost race removes
+      // on its own shows.
+      deletions.close('delete:before');
+      await attachText(await leaflets.findOneByOrFail({ id: leaflet.id }), 'second');
+      const second = await storedWith(leaflet.id, 'thumb.large');
+      assert.notEqual(second.id, first.id);
+      await derives.reached(2);
+      derives.open();
+      await waitFor(async () => {
+        const work = await harness.work.forRecord(leaflet);
+        return work.every((row) => row.kind !== 'derive');
+      }, 'both thumb jobs to end');
 
-        const store = harness.storages[sibling.storage]!;
-        assert.ok(await store.stat(sibling.id), `${sibling.id} is still there`);
-        const { text } = await leaflets.findOneByOrFail({ id: leaflet.id });
-        assert.ok(text?.derivatives?.thumb, 'the new original got its thumb');
-      },
-    );
+      const store = harness.storages[sibling.storage]!;
+      assert.ok(await store.stat(sibling.id), `${sibling.id} is still there`);
+      const { text } = await leaflets.findOneByOrFail({ id: leaflet.id });
+      assert.ok(text?.derivatives?.thumb, 'the new original got its thumb');
+    });
   });
 }
