@@ -18,6 +18,7 @@ import { uploadNamedByType } from '../storage/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
+import { AttachmentMetrics } from '../telemetry/index.js';
 import { FileUrls, type FileUrlOptions } from './file-urls.js';
 import { CachedFileChecks } from './cached-file-checks.js';
 
@@ -52,6 +53,7 @@ export class AttachmentsService {
     private readonly events: AttachmentEvents,
     private readonly fresh: FreshAttachments,
     private readonly checks: CachedFileChecks,
+    private readonly metrics: AttachmentMetrics,
   ) {}
 
   /**
@@ -106,6 +108,7 @@ export class AttachmentsService {
       filename,
     });
     await this.checks.validateOrDelete(id, metadata, rules);
+    this.metrics.cached(this.config.cacheStorage, metadata.size);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.signToken(
       { id, filename, sha256: metadata.sha256 },

@@ -1,0 +1,175 @@
+import '../support/harness.js';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { metrics } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import type { Repository } from 'typeorm';
+import { DATABASES, type TestDatabase } from '../support/databases.js';
+import { CollectedMetrics } from '../support/collected-metrics.js';
+import { Photo } from '../support/entities.js';
+import { png } from '../support/fixtures.js';
+import { waitFor, waitForIdle, type Harness } from '../support/harness.js';
+import { multipart } from '../support/http-client.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { StepGate } from '../support/step-gate.js';
+import { useHarness } from '../support/suite.js';
+
+const KINDS = ['promote', 'derive', 'delete', 'notify'];
+const kind = (name: string) => ({ 'attachments.work.kind': name });
+const job = (name: string, outcome: string) => ({
+  'attachments.work.kind': name,
+  'attachments.job.outcome': outcome,
+});
+
+/** The app's own SDK setup, before the Nest app is created. */
+function startMetrics() {
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 60_000,
+  });
+  const provider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(provider);
+  return { reader, provider };
+}
+
+for (const database of DATABASES) {
+  describe(`OpenTelemetry metrics on ${database}`, () => {
+    let db: TestDatabase;
+    let harness: Harness;
+    let photos: Repository<Photo>;
+    let sdk: ReturnType<typeof startMetrics>;
+    const gate = new StepGate();
+    const logger = new RecordingLogger();
+    let storeIsDown = false;
+
+    before(() => {
+      sdk = startMetrics();
+    });
+    const suite = useHarness(database, [Photo], {
+      http: true,
+      logger,
+      jobHooks: {
+        onStep: async (step, data) => {
+          if (step === 'promote:before-copy' && storeIsDown) {
+            throw new Error('store unreachable (injected)');
+          }
+          await gate.pass(step, data);
+        },
+      },
+    });
+    before(() => {
+      ({ db, harness } = suite);
+      photos = db.dataSource.getRepository(Photo);
+    });
+    after(async () => {
+      metrics.disable();
+      await sdk.provider.shutdown();
+    });
+
+    const collect = () => CollectedMetrics.of(sdk.reader);
+
+    it('counts the bytes of an upload, shows its promotion pending while it runs, and times it', async () => {
+      const image = png(32, 16);
+      const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: image }]);
+      const response = await fetch(
+        `${harness.baseUrl}/attachments/upload?entity=Photo&attachment=image`,
+        { method: 'POST', headers: { 'content-type': contentType }, body },
+      );
+      assert.equal(response.status, 201);
+      const { token } = (await response.json()) as { token: string };
+
+      let seen = await collect();
+      assert.equal(
+        seen.number('attachments.upload.bytes', { 'attachments.storage': 'cache' }),
+        image.length,
+      );
+      assert.equal(seen.number('attachments.upload.count', { 'attachments.storage': 'cache' }), 1);
+      assert.equal(seen.descriptor('attachments.upload.bytes')?.unit, 'By');
+      for (const name of KINDS) {
+        assert.equal(seen.number('attachments.work.pending', kind(name)), 0, name);
+        assert.equal(seen.number('attachments.work.failed', kind(name)), 0, name);
+      }
+
+      gate.close('promote:before-copy');
+      const photo = photos.create({ title: 'measured' });
+      await harness.attachments.attach(photo, 'image', token);
+      await photos.save(photo);
+      await gate.reached(1);
+      seen = await collect();
+      assert.equal(seen.number('attachments.work.pending', kind('promote')), 1);
+      assert.equal(seen.histogram('attachments.job.duration', job('promote', 'done')), undefined);
+
+      gate.open();
+      await waitForIdle(harness, db.dataSource);
+      assert.equal((await photos.findOneByOrFail({ id: photo.id })).image?.storage, 'store');
+      seen = await collect();
+      for (const name of KINDS) {
+        assert.equal(seen.number('attachments.work.pending', kind(name)), 0, name);
+      }
+      const promotions = seen.histogram('attachments.job.duration', job('promote', 'done'));
+      assert.equal(promotions?.count, 1);
+      assert.ok(promotions.sum !== undefined && promotions.sum > 0, 'the run took some time');
+      assert.equal(seen.descriptor('attachments.job.duration')?.unit, 's');
+      assert.equal(seen.histogram('attachments.job.duration', job('delete', 'done'))?.count, 1);
+    });
+
+    it('shows a final failure in the failed gauge and each attempt in the histogram', async () => {
+      storeIsDown = true;
+      const photo = photos.create({ title: 'unlucky' });
+      const { token } = await harness.attachments.cache(png(6, 6), { filename: 'u.png' });
+      await harness.attachments.attach(photo, 'image', token);
+      await photos.save(photo);
+      const failed = await waitFor(
+        async () => (await harness.work.failed())[0],
+        'the promotion to fail for good',
+      );
+
+      let seen = await collect();
+      assert.equal(seen.number('attachments.work.failed', kind('promote')), 1);
+      assert.equal(seen.number('attachments.work.pending', kind('promote')), 0);
+      assert.equal(seen.histogram('attachments.job.duration', job('promote', 'retry'))?.count, 2);
+      assert.equal(seen.histogram('attachments.job.duration', job('promote', 'failed'))?.count, 1);
+      assert.equal(seen.number('attachments.upload.count', { 'attachments.storage': 'cache' }), 2);
+
+      storeIsDown = false;
+      assert.equal(await harness.work.retry(failed.id), true);
+      await waitForIdle(harness, db.dataSource);
+      seen = await collect();
+      assert.equal(seen.number('attachments.work.failed', kind('promote')), 0);
+      assert.equal(seen.histogram('attachments.job.duration', job('promote', 'done'))?.count, 2);
+    });
+
+    it('keeps the last gauges when the count of the outbox fails, and logs it once', async () => {
+      gate.close('promote:before-copy');
+      const photo = photos.create({ title: 'held' });
+      const { token } = await harness.attachments.cache(png(7, 7), { filename: 'h.png' });
+      await harness.attachments.attach(photo, 'image', token);
+      await photos.save(photo);
+      await gate.reached(1);
+      assert.equal((await collect()).number('attachments.work.pending', kind('promote')), 1);
+
+      await db.dataSource.query('ALTER TABLE attachment_work RENAME TO attachment_work_away');
+      let during: CollectedMetrics[];
+      try {
+        during = [await collect(), await collect()];
+      } finally {
+        await db.dataSource.query('ALTER TABLE attachment_work_away RENAME TO attachment_work');
+      }
+      for (const seen of during) {
+        // Cumulative readers keep a gauge's last value when a collection observes nothing.
+        assert.equal(seen.number('attachments.work.pending', kind('promote')), 1);
+      }
+      const lines = logger.warnings.filter((line) => line.includes('Could not count the outbox'));
+      assert.equal(lines.length, 1, lines.join('\n'));
+
+      gate.open();
+      await waitForIdle(harness, db.dataSource);
+      assert.equal((await collect()).number('attachments.work.pending', kind('promote')), 0);
+    });
+  });
+}
