@@ -1,6 +1,12 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { metrics } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -18,6 +24,11 @@ import { multipart } from '../support/http-client.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { StepGate } from '../support/step-gate.js';
 import { useHarness } from '../support/suite.js';
+
+const HIDDEN_PROCESS = fileURLToPath(
+  new URL('../support/hidden-opentelemetry-process.js', import.meta.url),
+);
+const RECORDER = new URL('../s3/record-resolved.js', import.meta.url).href;
 
 const KINDS = ['promote', 'derive', 'delete', 'notify'];
 const kind = (name: string) => ({ 'attachments.work.kind': name });
@@ -173,3 +184,36 @@ for (const database of DATABASES) {
     });
   });
 }
+
+describe('without @opentelemetry/api', () => {
+  it('boots, uploads and promotes, and loads nothing of OpenTelemetry', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'resolved-'));
+    const log = join(folder, 'urls.txt');
+    const recorder = `import { register } from 'node:module'; register(${JSON.stringify(RECORDER)});`;
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, HIDDEN_PROCESS],
+        { env: { ...process.env, RESOLVED_LOG: log }, timeout: 60_000 },
+      );
+      const outcome = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      assert.deepEqual(outcome, {
+        upload: 201,
+        storage: 'store',
+        metrics: false,
+        otelGlobal: false,
+      });
+      const urls = (await readFile(log, 'utf8')).split('\n');
+      assert.ok(
+        urls.some((url) => url.includes('/@nestjs/common/')),
+        'the recorder sees packages',
+      );
+      assert.deepEqual(
+        urls.filter((url) => url.includes('/@opentelemetry/')),
+        [],
+      );
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
