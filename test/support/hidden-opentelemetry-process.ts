@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { attachmentEntities } from '../../src/index.js';
 import { AttachmentMetrics } from '../../src/telemetry/index.js';
+import { printOutcome } from './child-outcome.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { png } from './fixtures.js';
@@ -16,8 +17,7 @@ import { multipart } from './http-client.js';
 hidePackages(['@opentelemetry/api']);
 
 const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-let outcome: Record<string, unknown>;
-try {
+await printOutcome(db, async () => {
   const harness = await startHarness({ dataSource: db.dataSource, http: true });
   try {
     const { body, contentType } = multipart([{ name: 'file', filename: 'a.png', data: png(4, 4) }]);
@@ -31,7 +31,7 @@ try {
     await harness.attachments.attach(photo, 'image', token);
     await photos.save(photo);
     await waitForIdle(harness, db.dataSource);
-    outcome = {
+    return {
       upload: upload.status,
       storage: (await photos.findOneByOrFail({ id: photo.id })).image?.storage,
       metrics: harness.app.get(AttachmentMetrics, { strict: false }).enabled,
@@ -43,9 +43,4 @@ try {
   } finally {
     await harness.close();
   }
-} catch (error) {
-  outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-} finally {
-  await db.close();
-}
-process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
+});
