@@ -87,22 +87,23 @@ export class AttachmentMetrics {
 
   /**
    * Reports the outbox gauges from `read`, called once per collection of a reader (never when
-   * nothing collects). A read that fails reports nothing that time and is logged once, not
-   * thrown into the SDK. Returns what stops the reports.
+   * nothing collects). A read that fails reports nothing that time and is not thrown into the
+   * SDK; a run of failures is logged once, at its start. Returns what stops the reports.
    */
   observeWork(read: () => Promise<WorkTally[]>): () => void {
     const instruments = this.instruments;
     if (!instruments) return () => undefined;
-    let logged = false;
+    let failing = false;
     const callback: BatchObservableCallback = async (result) => {
       let tallies: WorkTally[];
       try {
         tallies = await read();
       } catch (error) {
-        if (!logged) this.logger.warn(`Could not count the outbox for metrics: ${String(error)}`);
-        logged = true;
+        if (!failing) this.logger.warn(`Could not count the outbox for metrics: ${String(error)}`);
+        failing = true;
         return;
       }
+      failing = false;
       const byKind = new Map(tallies.map((tally) => [tally.kind, tally]));
       for (const kind of new Set([...WORK_KINDS, ...byKind.keys()])) {
         const attributes = { 'attachments.work.kind': kind };
