@@ -77,10 +77,15 @@ export class AttachmentMetrics {
     });
   }
 
-  /** A file now in the cache storage `storage`, measured at `bytes`. */
-  cached(storage: string, bytes: number): void {
+  /** A file now in the cache storage `storage`, measured at `bytes`, for `attachment` if known. */
+  cached(storage: string, bytes: number, attachment?: { entity: string; property: string }): void {
     if (!this.instruments) return;
-    const attributes = { 'attachments.storage': storage };
+    const attributes = {
+      'attachments.storage': storage,
+      ...(attachment
+        ? { 'attachments.entity': attachment.entity, 'attachments.attachment': attachment.property }
+        : {}),
+    };
     this.instruments.uploadBytes.add(bytes, attributes);
     this.instruments.uploadCount.add(1, attributes);
   }

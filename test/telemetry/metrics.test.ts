@@ -30,6 +30,12 @@ const HIDDEN_PROCESS = fileURLToPath(
 );
 const RECORDER = new URL('../s3/record-resolved.js', import.meta.url).href;
 
+const UNNAMED_UPLOAD = { 'attachments.storage': 'cache' };
+const PHOTO_UPLOAD = {
+  ...UNNAMED_UPLOAD,
+  'attachments.entity': 'Photo',
+  'attachments.attachment': 'image',
+};
 const KINDS = ['promote', 'derive', 'delete', 'notify'];
 const kind = (name: string) => ({ 'attachments.work.kind': name });
 const job = (name: string, outcome: string) => ({
@@ -105,11 +111,9 @@ for (const database of DATABASES) {
       const { token } = (await response.json()) as { token: string };
 
       let seen = await collect();
-      assert.equal(
-        seen.number('attachments.upload.bytes', { 'attachments.storage': 'cache' }),
-        image.length,
-      );
-      assert.equal(seen.number('attachments.upload.count', { 'attachments.storage': 'cache' }), 1);
+      assert.equal(seen.number('attachments.upload.bytes', PHOTO_UPLOAD), image.length);
+      assert.equal(seen.number('attachments.upload.count', PHOTO_UPLOAD), 1);
+      assert.equal(seen.number('attachments.upload.count', UNNAMED_UPLOAD), undefined);
       assert.equal(seen.descriptor('attachments.upload.bytes')?.unit, 'By');
       for (const name of KINDS) {
         assert.equal(seen.number('attachments.work.pending', kind(name)), 0, name);
@@ -142,8 +146,8 @@ for (const database of DATABASES) {
     it('shows a final failure in the failed gauge and each attempt in the histogram', async () => {
       storeIsDown = true;
       const photo = photos.create({ title: 'unlucky' });
-      const { token } = await harness.attachments.cache(png(6, 6), { filename: 'u.png' });
-      await harness.attachments.attach(photo, 'image', token);
+      const image = png(6, 6);
+      await harness.attachments.attach(photo, 'image', image, { filename: 'u.png' });
       await photos.save(photo);
       const failed = await waitFor(
         async () => (await harness.work.failed())[0],
@@ -155,7 +159,11 @@ for (const database of DATABASES) {
       assert.equal(seen.number('attachments.work.pending', kind('promote')), 0);
       assert.equal(seen.histogram('attachments.job.duration', job('promote', 'retry'))?.count, 2);
       assert.equal(seen.histogram('attachments.job.duration', job('promote', 'failed'))?.count, 1);
-      assert.equal(seen.number('attachments.upload.count', { 'attachments.storage': 'cache' }), 2);
+      assert.equal(seen.number('attachments.upload.count', PHOTO_UPLOAD), 2, 'attach() cached it');
+      assert.equal(
+        seen.number('attachments.upload.bytes', PHOTO_UPLOAD),
+        png(32, 16).length + image.length,
+      );
 
       storeIsDown = false;
       assert.equal(await harness.work.retry(failed.id), true);
@@ -172,7 +180,13 @@ for (const database of DATABASES) {
       await harness.attachments.attach(photo, 'image', token);
       await photos.save(photo);
       await gate.reached(1);
-      assert.equal((await collect()).number('attachments.work.pending', kind('promote')), 1);
+      const before = await collect();
+      assert.equal(before.number('attachments.work.pending', kind('promote')), 1);
+      assert.equal(
+        before.number('attachments.upload.count', UNNAMED_UPLOAD),
+        1,
+        'cache() names none',
+      );
 
       const during = await withoutOutbox(async () => [await collect(), await collect()]);
       for (const seen of during) {
