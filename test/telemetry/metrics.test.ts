@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { metrics } from '@opentelemetry/api';
@@ -82,6 +82,11 @@ for (const database of DATABASES) {
     before(() => {
       ({ db, harness } = suite);
       photos = db.dataSource.getRepository(Photo);
+    });
+    afterEach(() => {
+      // A test that failed while holding a job must not keep the app from closing.
+      gate.open();
+      storeIsDown = false;
     });
     after(async () => {
       metrics.disable();
