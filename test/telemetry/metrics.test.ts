@@ -21,6 +21,7 @@ import { Photo } from '../support/entities.js';
 import { png } from '../support/fixtures.js';
 import { waitFor, waitForIdle, type Harness } from '../support/harness.js';
 import { multipart } from '../support/http-client.js';
+import { tusUpload } from '../support/tus-client.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { StepGate } from '../support/step-gate.js';
 import { useHarness } from '../support/suite.js';
@@ -69,6 +70,7 @@ for (const database of DATABASES) {
     });
     const suite = useHarness(database, [Photo], {
       http: true,
+      upload: { tus: true },
       logger,
       jobHooks: {
         onStep: async (step, data) => {
@@ -208,6 +210,21 @@ for (const database of DATABASES) {
       gate.open();
       await waitForIdle(harness, db.dataSource);
       assert.equal((await collect()).number('attachments.work.pending', kind('promote')), 0);
+    });
+
+    it('names the attachment of a tus upload', async () => {
+      const before = await collect();
+      const image = png(9, 9);
+      await tusUpload(`${harness.baseUrl}/attachments/tus`, image, {
+        metadata: { entity: 'Photo', attachment: 'image', filename: 't.png' },
+      });
+      const seen = await collect();
+      const count = (metrics: CollectedMetrics) =>
+        metrics.number('attachments.upload.count', PHOTO_UPLOAD) ?? 0;
+      const bytes = (metrics: CollectedMetrics) =>
+        metrics.number('attachments.upload.bytes', PHOTO_UPLOAD) ?? 0;
+      assert.equal(count(seen), count(before) + 1);
+      assert.equal(bytes(seen), bytes(before) + image.length);
     });
   });
 }
