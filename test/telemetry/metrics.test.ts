@@ -245,6 +245,8 @@ describe('without @opentelemetry/api', () => {
         upload: 201,
         storage: 'store',
         metrics: false,
+        askedByRequire: [],
+        requiredModules: [],
         otelGlobal: false,
       });
       const urls = (await readFile(log, 'utf8')).split('\n');
