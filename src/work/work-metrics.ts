@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentWork } from '../outbox/index.js';
 import { AttachmentMetrics, type WorkTally } from '../telemetry/index.js';
+import { answerWithin } from './answer-within.js';
 
 interface TallyRow {
   kind: string;
@@ -23,7 +24,10 @@ export class WorkMetrics implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.stop = this.metrics.observeWork(() => this.tally());
+    // Bounded like a health probe: a reader's scrape must not hang on a stuck database.
+    this.stop = this.metrics.observeWork(() =>
+      answerWithin(this.config.sendTimeout, () => this.tally()),
+    );
   }
 
   onModuleDestroy(): void {

@@ -212,6 +212,27 @@ for (const database of DATABASES) {
       assert.equal((await collect()).number('attachments.work.pending', kind('promote')), 0);
     });
 
+    if (database === 'postgres') {
+      it('gives up on a count that the database holds past sendTimeout, and logs it', async () => {
+        const locker = db.dataSource.createQueryRunner();
+        await locker.connect();
+        await locker.startTransaction();
+        await locker.query('LOCK TABLE attachment_work IN ACCESS EXCLUSIVE MODE');
+        const earlier = logger.warnings.length;
+        try {
+          await collect();
+        } finally {
+          await locker.rollbackTransaction();
+          await locker.release();
+        }
+        const lines = logger.warnings.slice(earlier);
+        assert.ok(
+          lines.some((line) => /Could not count the outbox.*no answer within 2000 ms/.test(line)),
+          lines.join('\n'),
+        );
+      });
+    }
+
     it('names the attachment of a tus upload', async () => {
       const before = await collect();
       const image = png(9, 9);
