@@ -18,6 +18,7 @@ import { uploadNamedByType } from '../storage/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
+import { AttachmentMetrics } from '../telemetry/index.js';
 import { FileUrls, type FileUrlOptions } from './file-urls.js';
 import { CachedFileChecks } from './cached-file-checks.js';
 
@@ -27,6 +28,11 @@ export interface CacheOptions extends FileRules {
   filename?: string;
   /** Binds the issued token to this uploader. */
   owner?: string;
+  /**
+   * The attachment the file is meant for, by entity and property name: it only labels the
+   * upload metrics. Its rules are the ones given here, not looked up.
+   */
+  attachment?: { entity: string; property: string };
 }
 
 /** A file streamed into the cache: its token, for a form to send, and the file itself. */
@@ -52,6 +58,7 @@ export class AttachmentsService {
     private readonly events: AttachmentEvents,
     private readonly fresh: FreshAttachments,
     private readonly checks: CachedFileChecks,
+    private readonly metrics: AttachmentMetrics,
   ) {}
 
   /**
@@ -106,6 +113,7 @@ export class AttachmentsService {
       filename,
     });
     await this.checks.validateOrDelete(id, metadata, rules);
+    this.metrics.cached(this.config.cacheStorage, metadata.size, options.attachment);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.signToken(
       { id, filename, sha256: metadata.sha256 },
@@ -136,7 +144,12 @@ export class AttachmentsService {
         options.owner,
       );
     } else if (source !== null) {
-      file = (await this.cache(source, { ...definition.options, filename: options.filename })).file;
+      file = (
+        await this.cache(
+          source,
+          this.cacheOptionsFor(entity, property, definition.options, options.filename),
+        )
+      ).file;
     }
     if (file) this.fresh.add(file.id);
     (entity as ObjectLiteral)[property] = file;
@@ -169,7 +182,12 @@ export class AttachmentsService {
               this.config.rulesOf(definition.options),
               options.owner,
             )
-          : (await this.cache(source, { ...definition.options, filename: options.filename })).file,
+          : (
+              await this.cache(
+                source,
+                this.cacheOptionsFor(entity, property, definition.options, options.filename),
+              )
+            ).file,
       );
     }
     for (const file of added) this.fresh.add(file.id);
@@ -199,6 +217,16 @@ export class AttachmentsService {
       );
     }
     (entity as ObjectLiteral)[property] = sorted;
+  }
+
+  /** How `attach()` and `attachMany()` cache a stream or Buffer for `property`. */
+  private cacheOptionsFor(
+    entity: ObjectLiteral,
+    property: string,
+    rules: FileRules,
+    filename: string | undefined,
+  ): CacheOptions {
+    return { ...rules, filename, attachment: { entity: entity.constructor.name, property } };
   }
 
   private definition(entity: ObjectLiteral, property: string, multiple: boolean) {

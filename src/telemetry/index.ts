@@ -1,1 +1,2 @@
 export { OpenTelemetry, OPEN_TELEMETRY_PROVIDER, type OpenTelemetryApi } from './opentelemetry.js';
+export { AttachmentMetrics, METER_NAME, type JobOutcome, type WorkTally } from './metrics.js';

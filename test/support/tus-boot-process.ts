@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 import { attachmentEntities } from '../../src/index.js';
+import { printOutcome } from './child-outcome.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { png } from './fixtures.js';
@@ -16,8 +17,7 @@ import { multipart } from './http-client.js';
 hidePackages(['@tus/server', '@tus/file-store']);
 
 const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-let outcome: Record<string, unknown>;
-try {
+await printOutcome(db, async () => {
   const harness = await startHarness({
     dataSource: db.dataSource,
     http: true,
@@ -38,14 +38,8 @@ try {
         body,
       },
     );
-    outcome = { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
+    return { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
   } finally {
     await harness.close();
   }
-} catch (error) {
-  outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-} finally {
-  await db.close();
-}
-// A boot that failed leaves its connections open, as it would in an app that then exits.
-process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
+});
