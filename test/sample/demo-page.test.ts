@@ -217,12 +217,16 @@ describe('the sample page as a demo: drop zone, timelines, thumbnails, refusals,
     );
     assert.deepEqual(await names(), ['dawn.png', 'noon.png', 'dusk.png']);
 
-    // dusk to the front, by its button, then noon out.
+    // dusk to the front, by its button twice.
     const tile = (name: string) => page.locator('[data-testid="album-photo"]', { hasText: name });
     await tile('dusk').getByTestId('album-photo-left').click();
     await waitFor(async () => (await names())[1] === 'dusk.png', 'dusk moved once');
     await tile('dusk').getByTestId('album-photo-left').click();
     await waitFor(async () => (await names())[0] === 'dusk.png', 'dusk first');
+    // noon to the front by dragging its tile onto the first one.
+    await tile('noon').dragTo(tile('dusk'));
+    await waitFor(async () => (await names())[0] === 'noon.png', 'noon dragged first');
+    assert.deepEqual(await names(), ['noon.png', 'dusk.png', 'dawn.png']);
     await tile('noon').getByTestId('album-photo-remove').click();
     await waitFor(async () => (await names()).length === 2, 'noon removed');
     assert.deepEqual(await names(), ['dusk.png', 'dawn.png']);

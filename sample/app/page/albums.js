@@ -93,6 +93,7 @@ class AlbumView {
     const thumb = photo.derivatives.thumb;
     image.src = thumb?.ready ? thumb.url : photo.url;
     image.alt = photo.metadata.filename ?? '';
+    image.draggable = false; // the tile is dragged, never the image as a file
     const state = photo.state === 'stored' ? (thumb?.ready ? '' : 'thumbnail…') : 'processing';
     const name = element('span', { testid: 'album-photo-name', text: photo.metadata.filename });
     const position = element('span', {
