@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import sharp from 'sharp';
 import { png } from '../support/fixtures.js';
 import { launchBrowser } from '../support/browser.js';
@@ -106,10 +106,31 @@ describe('the sample page as a demo: drop zone, timelines, thumbnails, refusals,
 
   it('shows each dropped photo go through its steps, then its thumbnail', async () => {
     await screenshot('1-empty');
+    // The thumbnails' first requests wait in the browser: the cards show their placeholders.
+    const held: Route[] = [];
+    const bothHeld = new Promise<void>((resolve) => {
+      void page.route('**/attachments/derivatives/**', (route) => {
+        if (held.push(route) === 2) resolve();
+      });
+    });
     await drop(page, '[data-testid="dropzone"]', [
       { name: 'lake.png', mimeType: 'image/png', buffer: await scenery(1600, 1200, 200) },
       { name: 'tiny.png', mimeType: 'image/png', buffer: png(64, 48, 7) },
     ]);
+    await bothHeld;
+    for (const title of ['lake', 'tiny']) {
+      await card(page, title)
+        .getByTestId('photo-showing')
+        .filter({ hasText: 'placeholder' })
+        .waitFor();
+      assert.equal(
+        await card(page, title).locator('[data-step="thumb"]').getAttribute('data-state'),
+        'active',
+      );
+    }
+    await screenshot('2-placeholders');
+    for (const route of held) await route.continue();
+    await page.unroute('**/attachments/derivatives/**');
     for (const title of ['lake', 'tiny']) {
       await card(page, title)
         .locator('[data-step="deleted"][data-state="done"]')
@@ -132,7 +153,7 @@ describe('the sample page as a demo: drop zone, timelines, thumbnails, refusals,
       assert.equal(await shown.evaluate((image) => (image as InPageNode).naturalWidth), width);
       assert.match(String(await shown.getAttribute('src')), /thumb/);
     }
-    await screenshot('2-timelines');
+    await screenshot('3-timelines');
 
     for (const title of ['lake', 'tiny']) {
       const steps = card(page, title).locator('[data-testid="timeline"] li');
@@ -189,7 +210,7 @@ describe('the sample page as a demo: drop zone, timelines, thumbnails, refusals,
     for (const title of ['notes', 'huge']) {
       assert.equal(await card(page, title).getByTestId('photo-state').textContent(), 'refused');
     }
-    await screenshot('3-refused');
+    await screenshot('4-refused');
     assert.equal(((await api(app.baseUrl, 'GET', '/photos')).body as unknown as []).length, 2);
     assert.deepEqual(await filesUnder(join(uploads, 'cache')), []);
     for (const title of ['notes', 'huge'])
@@ -263,11 +284,11 @@ describe('the sample page as a demo: drop zone, timelines, thumbnails, refusals,
       ),
     );
     await page.getByTestId('album').scrollIntoViewIfNeeded();
-    await screenshot('4-album');
+    await screenshot('5-album');
   });
 
   it('took its screenshots as PNGs', async () => {
-    assert.equal(taken.length, 4);
+    assert.equal(taken.length, 5);
     const { width, height } = await sharp(taken[0]).metadata();
     assert.deepEqual([width, height], [1280, 800]);
     for (const path of taken) {
