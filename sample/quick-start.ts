@@ -18,7 +18,7 @@ import {
   AttachmentsService,
   FileSystemStorage,
 } from '../src/index.js';
-import { Photo } from './app/photo.entity.js';
+import { Photo } from './photo.entity.js';
 import { redisIsUp } from './redis-check.js';
 
 const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

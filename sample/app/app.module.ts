@@ -3,9 +3,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { attachmentEntities, AttachmentsModule } from '../../src/index.js';
+import { Album } from './album.entity.js';
+import { AlbumsController } from './albums.controller.js';
+import { EventsController } from './events.controller.js';
 import { PAGE_SETTINGS, PageController, type PageSettings } from './page.controller.js';
 import { Photo } from './photo.entity.js';
 import { PhotosController } from './photos.controller.js';
+import { PreviewsController } from './previews.controller.js';
 import { bucketOrigins, sampleStorages, type SampleS3Settings } from './storage.js';
 
 /** What main.ts reads from the environment. */
@@ -23,7 +27,7 @@ export interface SampleSettings {
 
 function database(settings: SampleSettings): TypeOrmModuleOptions {
   const common = {
-    entities: [Photo, ...attachmentEntities],
+    entities: [Photo, Album, ...attachmentEntities],
     synchronize: true, // a sample: real apps create the tables in migrations
     retryAttempts: 1, // fail at once with the driver's error rather than retrying for 30 s
   };
@@ -70,7 +74,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         TypeOrmModule.forRoot(database(settings)),
-        TypeOrmModule.forFeature([Photo]),
+        TypeOrmModule.forFeature([Photo, Album]),
         AttachmentsModule.forRootAsync({
           isGlobal: true,
           inject: [DataSource],
@@ -85,7 +89,13 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [PhotosController, PageController],
+      controllers: [
+        PhotosController,
+        PreviewsController,
+        AlbumsController,
+        EventsController,
+        PageController,
+      ],
       providers: [{ provide: PAGE_SETTINGS, useValue: page }],
     };
   }

@@ -1,6 +1,7 @@
 /**
- * The sample app: a page that uploads photos straight to the library's endpoint, and a small
- * JSON API around a Photo entity. `npm run sample`, then open the printed URL.
+ * The sample app: a page that uploads photos straight to the library's endpoint and shows each
+ * one's way through the jobs (server-sent events at GET /events), and a small JSON API around a
+ * Photo entity and an Album entity. `npm run sample`, then open the printed URL.
  *
  * Environment (all optional): PORT (3000), UPLOADS_DIR (sample/uploads), DATABASE_URL (a
  * postgres://, mysql:// or mariadb:// URL; SQLite in UPLOADS_DIR otherwise), REDIS_URL

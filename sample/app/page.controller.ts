@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 
 // The page's files are plain HTML and browser JS, served from the source tree (tsc only
@@ -8,6 +8,17 @@ import { HttpAdapterHost } from '@nestjs/core';
 const pageDirectory = fileURLToPath(new URL('../../../sample/app/page/', import.meta.url));
 
 export const PAGE_SETTINGS = Symbol('PAGE_SETTINGS');
+
+/** The page's other files, by name: nothing else of the folder is served. */
+const ASSETS: Readonly<Record<string, string>> = {
+  'page.css': 'text/css; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'uploads.js': 'text/javascript; charset=utf-8',
+  'photo-card.js': 'text/javascript; charset=utf-8',
+  'photos.js': 'text/javascript; charset=utf-8',
+  'albums.js': 'text/javascript; charset=utf-8',
+  'icon.svg': 'image/svg+xml',
+};
 
 export interface PageSettings {
   /**
@@ -19,7 +30,7 @@ export interface PageSettings {
   storageOrigins: string[];
 }
 
-/** The one page of the sample, and its script. */
+/** The one page of the sample, and its scripts and style sheet. */
 @Controller()
 export class PageController {
   private readonly policy: string;
@@ -52,6 +63,18 @@ export class PageController {
   @Header('Cache-Control', 'no-cache')
   script(): Promise<string> {
     return readFile(`${pageDirectory}page.js`, 'utf8');
+  }
+
+  @Get('page/:name')
+  @Header('Cache-Control', 'no-cache')
+  async asset(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<string> {
+    const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+    if (!type) throw new NotFoundException(`No page file named ${JSON.stringify(name)}`);
+    this.adapterHost.httpAdapter.setHeader(response, 'Content-Type', type);
+    return readFile(`${pageDirectory}${name}`, 'utf8');
   }
 }
 

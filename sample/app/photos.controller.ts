@@ -5,7 +5,6 @@ import {
   Delete,
   Get,
   HttpCode,
-  NotFoundException,
   Param,
   Patch,
   Post,
@@ -20,12 +19,16 @@ import {
   type SerializedAttachment,
 } from '../../src/index.js';
 import { Photo } from './photo.entity.js';
+import { findById } from './records.js';
+
+/** The image as this API has always answered it; the thumbnail is in GET /photos/:id/preview. */
+export type PhotoImage = Pick<SerializedAttachment, 'state' | 'url' | 'metadata'>;
 
 export interface PhotoView {
   id: number;
   title: string;
   /** `state` is `cached` until the background job has moved the file to the store. */
-  image: SerializedAttachment | null;
+  image: PhotoImage | null;
 }
 
 interface PhotoInput {
@@ -86,19 +89,20 @@ export class PhotosController {
     await this.photos.remove(await this.find(id)); // its files are deleted by a job
   }
 
-  private async find(id: string): Promise<Photo> {
-    // Anything but a plain positive number names no photo; it never reaches the database.
-    const photo = /^[1-9]\d{0,8}$/.test(id)
-      ? await this.photos.findOneBy({ id: Number(id) })
-      : null;
-    if (!photo) throw new NotFoundException(`No photo with id ${JSON.stringify(id)}`);
-    return photo;
+  private find(id: string): Promise<Photo> {
+    return findById(id, 'photo', (key) => this.photos.findOneBy({ id: key }));
   }
 
   private async view(photo: Photo): Promise<PhotoView> {
     const image = await this.serializer.serialize(photo, 'image');
-    return { id: photo.id, title: photo.title, image };
+    return { id: photo.id, title: photo.title, image: image && withoutExtras(image) };
   }
+}
+
+/** The answer without the thumbnail and the placeholder, which came later than this API. */
+function withoutExtras({ state, url, metadata }: SerializedAttachment): PhotoImage {
+  const { placeholder: _placeholder, ...kept } = metadata;
+  return { state, url, metadata: kept };
 }
 
 /** Checks a JSON body by hand: two fields do not need a validation library. */

@@ -4,7 +4,7 @@
  */
 import { DataSource } from 'typeorm';
 import { attachmentEntities } from '../../src/index.js';
-import { Photo } from '../app/photo.entity.js';
+import { Photo } from '../photo.entity.js';
 import { CreatePhotos1764547200000 } from './migrations/1764547200000-create-photos.js';
 import { Attachments1764633600000 } from './migrations/1764633600000-attachments.js';
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { attachmentEntities } from '../../src/index.js';
-import { Photo } from '../app/photo.entity.js';
+import { Photo } from '../photo.entity.js';
 
 @Module({
   imports: [

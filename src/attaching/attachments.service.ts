@@ -18,7 +18,12 @@ import { uploadNamedByType } from '../storage/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
-import { recordIdAttribute, Tracing, type SpanAttributes } from '../telemetry/index.js';
+import {
+  AttachmentMetrics,
+  recordIdAttribute,
+  Tracing,
+  type SpanAttributes,
+} from '../telemetry/index.js';
 import { FileUrls, type FileUrlOptions } from './file-urls.js';
 import { CachedFileChecks } from './cached-file-checks.js';
 
@@ -28,6 +33,11 @@ export interface CacheOptions extends FileRules {
   filename?: string;
   /** Binds the issued token to this uploader. */
   owner?: string;
+  /**
+   * The attachment the file is meant for, by entity and property name: it only labels the
+   * upload metrics. Its rules are the ones given here, not looked up.
+   */
+  attachment?: { entity: string; property: string };
 }
 
 /** A file streamed into the cache: its token, for a form to send, and the file itself. */
@@ -47,8 +57,9 @@ export interface AttachOptions {
 /** Attaching files to entities, and the upload tokens that let a client name a cached file. */
 @Injectable()
 export class AttachmentsService {
-  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  // Injected as properties, so that the public declarations never name OpenTelemetry's types.
   @Inject(Tracing) private readonly tracing!: Tracing;
+  @Inject(AttachmentMetrics) private readonly metrics!: AttachmentMetrics;
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -110,6 +121,7 @@ export class AttachmentsService {
       filename,
     });
     await this.checks.validateOrDelete(id, metadata, rules);
+    this.metrics.cached(this.config.cacheStorage, metadata.size, options.attachment);
     const file: UploadedFile = { id, storage: this.config.cacheStorage, metadata };
     const token = this.signToken(
       { id, filename, sha256: metadata.sha256 },
@@ -141,11 +153,12 @@ export class AttachmentsService {
           options.owner,
         );
       } else if (source !== null) {
-        const cached = await this.cache(source, {
-          ...definition.options,
-          filename: options.filename,
-        });
-        file = cached.file;
+        file = (
+          await this.cache(
+            source,
+            this.cacheOptionsFor(entity, property, definition.options, options.filename),
+          )
+        ).file;
       }
       if (file) this.fresh.add(file.id);
       (entity as ObjectLiteral)[property] = file;
@@ -180,8 +193,12 @@ export class AttachmentsService {
                 this.config.rulesOf(definition.options),
                 options.owner,
               )
-            : (await this.cache(source, { ...definition.options, filename: options.filename }))
-                .file,
+            : (
+                await this.cache(
+                  source,
+                  this.cacheOptionsFor(entity, property, definition.options, options.filename),
+                )
+              ).file,
         );
       }
       for (const file of added) this.fresh.add(file.id);
@@ -225,6 +242,16 @@ export class AttachmentsService {
       'attachments.attachment': property,
       'attachments.storage': this.config.cacheStorage,
     };
+  }
+
+  /** How `attach()` and `attachMany()` cache a stream or Buffer for `property`. */
+  private cacheOptionsFor(
+    entity: ObjectLiteral,
+    property: string,
+    rules: FileRules,
+    filename: string | undefined,
+  ): CacheOptions {
+    return { ...rules, filename, attachment: { entity: entity.constructor.name, property } };
   }
 
   private definition(entity: ObjectLiteral, property: string, multiple: boolean) {

@@ -3,7 +3,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityMetadata } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import type { UploadedFile } from '../core/index.js';
-import { DerivativeMaker, type DerivativeProcessorRef } from '../derivatives/index.js';
+import {
+  DerivativeMaker,
+  derivativeFilesAt,
+  type DerivativeProcessorRef,
+} from '../derivatives/index.js';
 import type { AttachmentWork } from '../outbox/index.js';
 import { inTransaction, readAttachmentColumns } from '../persistence/index.js';
 import { DerivativeWriter, FollowUps, originalIn } from '../work/index.js';
@@ -110,22 +114,15 @@ export class OnDemandOutput {
         );
         const named = originalIn(values?.[target.attachment], target)?.derivatives?.[target.name]
           ?.id;
-        const leftovers: string[] = [];
-        for await (const file of storage.list(`${target.stem}.`)) {
-          // Only `<stem>.<extension>`: a derivative named `thumb.large` is not `thumb`'s.
-          if (file.id !== named && isOutputOf(target.stem, file.id)) leftovers.push(file.id);
-        }
+        const leftovers = (await derivativeFilesAt(storage, target.stem)).filter(
+          (id) => id !== named,
+        );
         if (leftovers.length > 0) await storage.deleteMany(leftovers);
       });
     } catch (error) {
       this.logger.error(`Could not remove an on-demand derivative's leftovers: ${error}`);
     }
   }
-}
-
-/** Whether `id` is a file DerivativeMaker stores at `stem`: `<stem>.<extension>`. */
-function isOutputOf(stem: string, id: string): boolean {
-  return /^[a-z0-9]{1,10}$/.test(id.slice(stem.length + 1));
 }
 
 /**

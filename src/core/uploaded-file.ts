@@ -57,7 +57,7 @@ export function isUploadedFile(value: unknown): value is UploadedFile {
 }
 
 /** Two values name the same stored file (metadata may differ after re-extraction). */
-export function sameFile(a: UploadedFile | null | undefined, b: UploadedFile | null | undefined) {
+export function sameFile(a: FileRef | null | undefined, b: FileRef | null | undefined): boolean {
   if (!a || !b) return !a && !b;
   return a.id === b.id && a.storage === b.storage;
 }

@@ -5,6 +5,7 @@ import { AttachmentsConfig } from '../config/index.js';
 import type { UploadedFile } from '../core/index.js';
 import { uploadMeasured } from '../storage/index.js';
 import type { DerivativeProcessorRef } from './derivative-declaration.js';
+import { isDerivativeExtension } from './derivative-location.js';
 import type { DerivativeFunction, DerivativeProcessor } from './derivative-processor.interface.js';
 
 /** Runs processors on stored files and stores what they return, measured like an upload. */
@@ -26,7 +27,7 @@ export class DerivativeMaker {
     try {
       const output = await run({ stream: input, metadata: original.metadata });
       const extension = output.extension.replace(/^\./, '').toLowerCase();
-      if (!/^[a-z0-9]{1,10}$/.test(extension)) {
+      if (!isDerivativeExtension(extension)) {
         throw new TypeError(`A derivative processor returned an unusable extension "${extension}"`);
       }
       const id = `${target.stem}.${extension}`;

@@ -5,7 +5,12 @@ export type {
   DerivativeDefinition,
   DerivativeProcessorRef,
 } from './derivative-declaration.js';
-export { derivativeFolder, derivativeStem } from './derivative-location.js';
+export {
+  derivativeFilesAt,
+  derivativeFolder,
+  derivativeStem,
+  isDerivativeExtension,
+} from './derivative-location.js';
 export { DerivativeMaker } from './derivative-maker.js';
 export type {
   DerivativeFunction,

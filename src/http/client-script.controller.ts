@@ -5,6 +5,8 @@ import { Get, Res, type Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { FileNotFoundError } from '../core/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { CLIENT_SCRIPT_ROUTES } from './openapi.js';
+import { describedRoutes } from './openapi-swagger.js';
 import { directResponse } from './node-http.js';
 import { streamToClient } from './stream-to-client.js';
 
@@ -45,7 +47,7 @@ export function createClientScriptController(options: AttachmentsControllerOptio
       return serveModule(CLIENT_MODULES[2], reply);
     }
   }
-  return ClientScriptController;
+  return describedRoutes(ClientScriptController, CLIENT_SCRIPT_ROUTES);
 }
 
 async function serveModule(name: string, reply: unknown): Promise<void> {

@@ -9,6 +9,8 @@ import {
 import { AttachmentsConfig, type AttachmentsControllerOptions } from '../config/index.js';
 import { type UploadedFile, verifyDerivativeUrl } from '../core/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { DERIVATIVES_ROUTES } from './openapi.js';
+import { describedRoutes } from './openapi-swagger.js';
 import { serveFile } from './file-responder.js';
 import { NodeRequest, directResponse } from './node-http.js';
 
@@ -72,5 +74,5 @@ export function createDerivativesController(options: AttachmentsControllerOption
       response.end();
     }
   }
-  return DerivativesController;
+  return describedRoutes(DerivativesController, DERIVATIVES_ROUTES);
 }

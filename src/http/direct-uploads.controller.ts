@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { Body, Delete, Get, HttpCode, Param, Post, Query, type Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { DIRECT_UPLOAD_ROUTES } from './openapi.js';
+import { describedRoutes } from './openapi-swagger.js';
 import { DirectUploadService, type UploadTarget } from './direct-upload.service.js';
 import { NodeRequest } from './node-http.js';
 
@@ -62,5 +64,5 @@ export function createDirectUploadsController(options: AttachmentsControllerOpti
       return this.uploads.abort(key, uploadId);
     }
   }
-  return DirectUploadsController;
+  return describedRoutes(DirectUploadsController, DIRECT_UPLOAD_ROUTES);
 }

@@ -47,6 +47,11 @@ export function attachmentErrorStatus(error: AttachmentError): number {
   return STATUS_BY_CODE[error.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
 }
 
+/** The codes of the library's errors answered with `status`, for the routes' descriptions. */
+export function attachmentErrorCodes(status: number): string[] {
+  return Object.keys(STATUS_BY_CODE).filter((code) => STATUS_BY_CODE[code] === status);
+}
+
 /**
  * Answers AttachmentErrors (and HttpExceptions) as JSON: `{statusCode, code, message}`.
  * Bind it to your own controllers that call `attach()`; every controller of the library uses it.

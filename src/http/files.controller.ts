@@ -5,6 +5,8 @@ import { AttachmentsConfig, type AttachmentsControllerOptions } from '../config/
 import { FileNotFoundError, verifyFileUrl } from '../core/index.js';
 
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { FILES_ROUTES } from './openapi.js';
+import { describedRoutes } from './openapi-swagger.js';
 import { FILES_ROUTE, matchedFileId } from './fastify-routes.js';
 import { serveFile } from './file-responder.js';
 import { NodeRequest, directResponse } from './node-http.js';
@@ -44,5 +46,5 @@ export function createFilesController(options: AttachmentsControllerOptions): Ty
       });
     }
   }
-  return FilesController;
+  return describedRoutes(FilesController, FILES_ROUTES);
 }

@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { Delete, Head, Patch, Post, Res, type Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { TUS_ROUTES } from './openapi.js';
+import { describedRoutes } from './openapi-swagger.js';
 import { NodeRequest } from './node-http.js';
 import { TusUploads } from './tus-uploads.service.js';
 
@@ -41,5 +43,5 @@ export function createTusController(options: AttachmentsControllerOptions): Type
       return this.tus.handle(request, reply);
     }
   }
-  return TusController;
+  return describedRoutes(TusController, TUS_ROUTES);
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { CacheOptions } from '../attaching/index.js';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentRequiredError, type FileRules, InvalidUploadError } from '../core/index.js';
 import { attachmentOf } from '../persistence/index.js';
@@ -16,7 +17,7 @@ export class UploadRules {
    * Naming none gives `upload.unnamed`, or AttachmentRequiredError when the app has not opted
    * in; naming an attachment that does not exist is an InvalidUploadError.
    */
-  for(entity?: string, attachment?: string): FileRules {
+  for(entity?: string, attachment?: string): FileRules & Pick<CacheOptions, 'attachment'> {
     if (entity === undefined && attachment === undefined) {
       if (!this.config.unnamedUploads) throw new AttachmentRequiredError();
       return this.config.unnamedUploads;
@@ -24,13 +25,18 @@ export class UploadRules {
     const dataSource = this.config.dataSource;
     const target = entity && dataSource.hasMetadata(entity) ? dataSource.getMetadata(entity) : null;
     const definition = target && attachment ? attachmentOf(target.target, attachment) : undefined;
-    if (!definition) {
+    // The definition implies the other two; TypeScript only sees that they are checked.
+    if (!definition || !target || attachment === undefined) {
       throw new InvalidUploadError(
         `Unknown attachment "${entity ?? '?'}.${attachment ?? '?'}"; name an entity and one of its @Attachment() properties`,
       );
     }
     const rules = this.config.rulesOf(definition.options);
-    return { ...rules, maxSize: rules.maxSize ?? this.config.uploadMaxSize };
+    return {
+      ...rules,
+      maxSize: rules.maxSize ?? this.config.uploadMaxSize,
+      attachment: { entity: target.name, property: attachment },
+    };
   }
 
   /**

@@ -3,6 +3,8 @@ import { HttpCode, Post, Query, type Type } from '@nestjs/common';
 import type { AttachmentsControllerOptions } from '../config/index.js';
 import { AppUploadService, type UploadResponse } from './app-upload.service.js';
 import { AttachmentsRoutes } from './attachments-routes.js';
+import { UPLOAD_ROUTES } from './openapi.js';
+import { describedRoutes } from './openapi-swagger.js';
 import { NodeRequest } from './node-http.js';
 
 /**
@@ -24,5 +26,5 @@ export function createUploadController(options: AttachmentsControllerOptions): T
       return this.uploads.receive(request, query);
     }
   }
-  return UploadController;
+  return describedRoutes(UploadController, UPLOAD_ROUTES);
 }

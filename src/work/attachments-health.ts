@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentWork, WorkOutbox } from '../outbox/index.js';
+import { answerWithin } from './answer-within.js';
 
 /** Whether one dependency answered within the probe's time. */
 export interface ProbeResult {
@@ -108,25 +109,16 @@ async function probe(timeout: number, call: () => Promise<void>): Promise<ProbeR
   return (await probeWithValue(timeout, call)).result;
 }
 
-/**
- * Runs `call`, down when it throws or takes longer than `timeout`. A late call is left to
- * finish on its own: the probes it uses (a PING, a SELECT, a stat) change nothing.
- */
+/** Runs `call`, down when it throws or takes longer than `timeout`. */
 async function probeWithValue<T>(
   timeout: number,
   call: () => Promise<T>,
 ): Promise<{ result: ProbeResult; value?: T }> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
-  });
   try {
-    const value = await Promise.race([call(), late]);
+    const value = await answerWithin(timeout, call);
     return { result: { up: true, latencyMs: Math.round(performance.now() - started) }, value };
   } catch (error) {
     return { result: { up: false, error: error instanceof Error ? error.message : String(error) } };
-  } finally {
-    clearTimeout(timer);
   }
 }

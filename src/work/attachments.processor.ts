@@ -9,7 +9,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ATTACHMENTS_QUEUE, AttachmentsConfig, RedisConnections } from '../config/index.js';
 import type { SweepJobData, WorkJobData } from '../core/index.js';
 import { QueueConnection } from '../outbox/index.js';
-import { Tracing } from '../telemetry/index.js';
+import { AttachmentMetrics, Tracing } from '../telemetry/index.js';
 import { DeleteHandler } from './handlers/delete.handler.js';
 import { DeriveHandler } from './handlers/derive.handler.js';
 import { NotifyHandler } from './handlers/notify.handler.js';
@@ -62,6 +62,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
     private readonly remove: DeleteHandler,
     private readonly notify: NotifyHandler,
     private readonly sweep: SweepHandler,
+    private readonly metrics: AttachmentMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -103,10 +104,15 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   private async process(job: Job<JobData>): Promise<unknown> {
+    const started = this.metrics.startJob();
     try {
-      return await traceJob(this.tracing, job.data, () => this.handle(job.data));
+      const result = await traceJob(this.tracing, job.data, () => this.handle(job.data));
+      this.metrics.jobEnded(job.data.kind, 'done', started);
+      return result;
     } catch (error) {
-      await this.recordFailure(job, error);
+      const final = isFinal(job, error);
+      this.metrics.jobEnded(job.data.kind, final ? 'failed' : 'retry', started);
+      await this.recordFailure(job, error, final);
       throw error;
     }
   }
@@ -132,9 +138,8 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
    * On the last attempt, the failure is written to the outbox row, where the app can read it.
    * If that write fails too (the database is down), the relay records it later from BullMQ.
    */
-  private async recordFailure(job: Job<JobData>, error: unknown): Promise<void> {
+  private async recordFailure(job: Job<JobData>, error: unknown, final: boolean): Promise<void> {
     const attempts = job.attemptsMade + 1;
-    const final = error instanceof UnrecoverableError || attempts >= (job.opts.attempts ?? 1);
     const context = JSON.stringify({ job: job.name, id: job.id, attempts, data: job.data });
     if (!final) {
       this.logger.warn(`Attachment job failed, will retry: ${String(error)} ${context}`);
@@ -152,4 +157,9 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
         ),
       );
   }
+}
+
+/** Whether this failure is the job's last: BullMQ will not run it again. */
+function isFinal(job: Job<JobData>, error: unknown): boolean {
+  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }

@@ -105,7 +105,6 @@ export function originalIn(
   value: unknown,
   target: { original: FileRef; inList?: boolean },
 ): UploadedFile | undefined {
-  const { id, storage } = target.original;
   const files = target.inList ? listOf(value) : isUploadedFile(value) ? [value] : [];
-  return files.find((file) => file.id === id && file.storage === storage);
+  return files.find((file) => sameFile(file, target.original));
 }

@@ -16,12 +16,14 @@ import { PromotionStore } from './promotion-store.js';
 import { PromotionWriter } from './promotion-write.js';
 import { RegenerateDerivatives } from './regenerate-derivatives.js';
 import { WorkFailures } from './work-failures.js';
+import { WorkMetrics } from './work-metrics.js';
 import { WorkRelay } from './work-relay.js';
 
 /** What every process needs of background work: to see it, retry it and queue regeneration. */
 export const WORK_PROVIDERS: Provider[] = [
   AttachmentWorkService,
   AttachmentsHealth,
+  WorkMetrics,
   AttachmentDeclarationChecks,
   RegenerateDerivatives,
   WorkRelay,

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Browser, ConsoleMessage, Page, Request } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
 import { waitFor } from '../support/harness.js';
@@ -12,31 +12,18 @@ import { api } from './http.js';
 import { noisyPng } from './noisy-png.js';
 import { keysUnder, startS3SampleApp } from './s3-sample.js';
 import type { SampleApp } from './sample-app.js';
-import { tokenOnceUploaded } from './sample-page.js';
+import { openSamplePage, progressSoFar, savedWithToken } from './sample-page.js';
 import { PLATFORMS } from '../support/platforms.js';
 
 // The callbacks given to page.evaluate() run in Chromium; the tests compile without the DOM
 // library, so the little they use is declared (as in browser.test.ts).
 interface InPageElement {
-  value: number | string;
-  max: number;
-  hidden: boolean;
-  textContent: string | null;
   complete: boolean;
   naturalWidth: number;
-  currentSrc: string;
-  addEventListener(
-    type: string,
-    listener: (event: { detail: { percent: number; total: number } }) => void,
-  ): void;
 }
 declare const document: {
-  querySelector(selector: string): InPageElement | null;
   querySelectorAll(selector: string): { length: number };
-  addEventListener: InPageElement['addEventListener'];
 };
-declare const window: { percents: number[]; total: number };
-declare const FormData: new (form: InPageElement) => { get(name: string): unknown };
 declare const File: new (parts: unknown[], name: string, options: { type: string }) => Blob;
 
 const MB = 1024 * 1024;
@@ -67,11 +54,6 @@ for (const platform of PLATFORMS) {
     const toApp = () => sent.filter((request) => request.url.startsWith(app.baseUrl));
     const toBucket = () => sent.filter((request) => request.url.startsWith(s3.endpoint));
 
-    async function objectBytes(key: string): Promise<Buffer> {
-      const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-      return Buffer.from(await object.Body!.transformToByteArray());
-    }
-
     async function bucketEmptied() {
       await waitFor(async () => (await keys()).length === 0, 'an empty bucket').catch(() => null);
       assert.deepEqual(await keys(), []);
@@ -97,17 +79,7 @@ for (const platform of PLATFORMS) {
           body: request.postDataBuffer(),
         });
       });
-      await page.goto(`${app.baseUrl}/`);
-      await page.waitForSelector('[data-testid="file"][data-direct-upload-wired]', {
-        state: 'attached',
-      });
-      await page.evaluate(() => {
-        window.percents = [];
-        document.addEventListener('direct-upload:progress', (event) => {
-          window.percents.push(event.detail.percent);
-          window.total = event.detail.total; // bytes of the request body, as XHR counts them
-        });
-      });
+      await openSamplePage(page, app.baseUrl);
     });
 
     after(async () => {
@@ -130,15 +102,17 @@ for (const platform of PLATFORMS) {
       const image = noisyPng(1100, 1000);
       assert.ok(image.length > 3 * MB && image.length <= 10 * MB, `${image.length} bytes`);
       sent.splice(0);
-      await page.fill('[data-testid="title"]', 'Straight to the bucket');
-      await page.setInputFiles('[data-testid="file"]', {
-        name: 'bucket.png',
-        mimeType: 'image/png',
-        buffer: image,
-      });
-
-      const sentToken = await tokenOnceUploaded(page);
-      const percents = await page.evaluate(() => window.percents);
+      const { token, body } = await savedWithToken(page, '/attachments/s3/params', () =>
+        page.setInputFiles('[data-testid="file"]', {
+          name: 'bucket.png',
+          mimeType: 'image/png',
+          buffer: image,
+        }),
+      );
+      assert.match(token, /^v1\./);
+      assert.deepEqual(body, { title: 'bucket', image: token }, 'only the token travels');
+      const progress = await progressSoFar(page);
+      const percents = progress.map((step) => step.percent);
       assert.ok(percents.length > 0, 'progress events were dispatched');
       assert.deepEqual(
         percents,
@@ -147,64 +121,54 @@ for (const platform of PLATFORMS) {
       );
       assert.equal(percents.at(-1), 100);
 
-      // The app was only asked for the presigned request; the bytes went to s3rver.
-      const [params, ...otherAppRequests] = toApp();
-      assert.equal(otherAppRequests.length, 0, JSON.stringify(otherAppRequests.map((r) => r.url)));
+      // The app was only asked for the presigned request, then got the JSON; the bytes went
+      // to s3rver.
+      const [params, form] = toApp();
+      assert.deepEqual(
+        [params, form].map((request) => `${request?.method} ${new URL(request!.url).pathname}`),
+        ['GET /attachments/s3/params', 'POST /photos'],
+      );
       const query = new URL(params!.url).searchParams;
-      assert.equal(new URL(params!.url).pathname, '/attachments/s3/params');
       assert.deepEqual(Object.fromEntries(query), {
         filename: 'bucket.png',
         type: 'image/png',
         entity: 'Photo',
         attachment: 'image',
       });
-      const uploadsToBucket = toBucket();
       assert.deepEqual(
-        uploadsToBucket.map(({ method, url }) => [method, url]),
+        toBucket().map(({ method, url }) => [method, url]),
         [['POST', `${s3.endpoint}/sample-photos/`]],
       );
       // Chromium reports no file bytes in requests; the upload's own progress counts them, and
       // the POST to the bucket was the page's one upload request.
-      const total = await page.evaluate(() => window.total);
+      const total = progress.at(-1)!.total; // bytes of the request body, as XHR counts them
       assert.ok(total > image.length, `the upload request carried ${total} bytes`);
-      const [cachedKey] = await keys('cache/');
-      assert.deepEqual(await objectBytes(cachedKey!), image, 'the bucket holds the very bytes');
 
-      sent.splice(0);
-      const posting = page.waitForRequest(
-        (request) => request.method() === 'POST' && request.url() === `${app.baseUrl}/photos`,
+      const photo = page.getByTestId('photo');
+      await photo
+        .getByTestId('photo-state')
+        .filter({ hasText: /^stored$/ })
+        .waitFor();
+      await photo.getByTestId('photo-showing').filter({ hasText: 'thumbnail' }).waitFor();
+      const thumbnail = photo.getByTestId('photo-image');
+      await waitFor(
+        () => thumbnail.evaluate((shown) => (shown as InPageElement).complete),
+        'the thumbnail to load',
       );
-      await page.click('[data-testid="submit"]');
-      assert.deepEqual((await posting).postDataJSON(), {
-        title: 'Straight to the bucket',
-        image: sentToken,
-      });
-
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid="photo-state"]')?.textContent === 'stored',
-      );
-      const src = await page.waitForFunction((endpoint) => {
-        const shown = document.querySelector('[data-testid="photo-image"]');
-        const loaded = shown?.complete && shown.naturalWidth > 0;
-        return loaded && shown.currentSrc.startsWith(`${endpoint}/sample-photos/store/`)
-          ? shown.currentSrc
-          : null;
-      }, s3.endpoint);
-      assert.ok(String(await src.jsonValue()).includes('X-Amz-Signature='), 'a presigned URL');
-      assert.equal(
-        await page.$eval(
-          '[data-testid="photo-image"]',
-          (shown) => (shown as InPageElement).naturalWidth,
-        ),
-        1100,
-      );
-      // Since then the app got the JSON form, then only GETs of the list: still no file bytes.
-      const [form, ...later] = toApp();
-      assert.deepEqual([form?.method, new URL(form!.url).pathname], ['POST', '/photos']);
-      const withBodies = later.filter((request) => request.method !== 'GET' || request.body);
+      assert.ok(await thumbnail.evaluate((shown) => (shown as InPageElement).naturalWidth > 0));
+      await photo.locator('[data-step="deleted"][data-state="done"]').waitFor();
+      const original = String(await photo.getByTestId('photo-link').getAttribute('href'));
+      assert.ok(original.startsWith(`${s3.endpoint}/sample-photos/store/`), original);
+      assert.ok(original.includes('X-Amz-Signature='), 'a presigned URL');
+      const served = await fetch(original);
+      assert.deepEqual(Buffer.from(await served.arrayBuffer()), image, 'the very bytes, stored');
+      // Since the form, the app got only GETs (the preview, the thumbnail): still no file bytes.
+      const withBodies = toApp()
+        .slice(2)
+        .filter((request) => request.method !== 'GET' || request.body);
       assert.deepEqual(withBodies, []);
 
-      await page.click('[data-testid="photo-delete"]');
+      await photo.getByTestId('photo-delete').click();
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid="photo"]').length === 0,
       );
@@ -212,30 +176,19 @@ for (const platform of PLATFORMS) {
       await bucketEmptied();
     });
 
-    it('shows the refusal of a non-image when the form is sent, and keeps nothing', async () => {
-      await page.fill('[data-testid="title"]', 'Not a picture');
+    it('shows the refusal of a non-image when the photo is saved, next to the file, and keeps nothing', async () => {
       await page.setInputFiles('[data-testid="file"]', {
         name: 'notes.png',
         mimeType: 'image/png',
         buffer: Buffer.from('Only text, whatever the name says.\n'),
       });
       // The storage takes any bytes the policy allows; the app judges them when they are used.
-      await page.waitForFunction(() => {
-        const value = new FormData(document.querySelector('[data-testid="photo-form"]')!).get(
-          'image',
-        );
-        return typeof value === 'string' && value !== '';
-      });
-      await page.click('[data-testid="submit"]');
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid="form-error"]')?.hidden === false,
-      );
-      assert.match(
-        String(await page.textContent('[data-testid="form-error"]')),
-        /text\/plain .*is not allowed/,
-      );
+      const refusal = page.getByTestId('photo').getByTestId('photo-error');
+      await refusal.waitFor();
+      assert.match(String(await refusal.textContent()), /text\/plain .*is not allowed/);
       assert.deepEqual((await api(app.baseUrl, 'GET', '/photos')).body, []);
       await bucketEmptied();
+      await page.getByTestId('photo-dismiss').click();
     });
 
     it('uploadFileToStorage() resolves with the token and key, sends app headers to the app only, and rejects on abort', async () => {

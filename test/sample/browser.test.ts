@@ -10,32 +10,23 @@ import { waitFor } from '../support/harness.js';
 import { api } from './http.js';
 import { noisyPng } from './noisy-png.js';
 import { filesUnder, startSampleApp, type SampleApp } from './sample-app.js';
-import { tokenOnceUploaded } from './sample-page.js';
+import { isPhotosPost, openSamplePage, progressSoFar, savedWithToken } from './sample-page.js';
 import { PLATFORMS } from '../support/platforms.js';
 
 // The callbacks given to page.evaluate() run in Chromium. The tests compile without the DOM
 // library (it would also let Node code use browser globals), so the little they use is declared.
 interface InPageElement {
-  value: number | string;
-  max: number;
-  hidden: boolean;
-  textContent: string | null;
-  validationMessage: string;
   complete: boolean;
   naturalWidth: number;
-  currentSrc: string;
-  addEventListener(type: string, listener: (event: { detail: { percent: number } }) => void): void;
 }
 declare const document: {
-  querySelector(selector: string): InPageElement | null;
   querySelectorAll(selector: string): { length: number };
-  addEventListener: InPageElement['addEventListener'];
 };
-declare const window: { percents: number[]; submits: number };
 declare const File: new (parts: unknown[], name: string, options: { type: string }) => Blob;
 
 const MB = 1024 * 1024;
 const CLIENT_URL = '/attachments/client.js';
+const UPLOAD_PATH = '/attachments/upload';
 
 for (const platform of PLATFORMS) {
   describe(`the sample page in Chromium on ${platform}`, () => {
@@ -44,9 +35,8 @@ for (const platform of PLATFORMS) {
     let browser: Browser;
     let page: Page;
     const pageErrors: Error[] = [];
-
-    const isPhotosPost = (request: Request) =>
-      request.method() === 'POST' && new URL(request.url()).pathname === '/photos';
+    /** Every POST /photos the page sent. */
+    const saves: Request[] = [];
 
     /** Waits for the background jobs to empty both storages, temporary files included. */
     async function storagesEmptied() {
@@ -58,23 +48,34 @@ for (const platform of PLATFORMS) {
       assert.deepEqual(await files(), []);
     }
 
-    /** The one photo of the list: its state text once it is `stored` and its image has loaded. */
-    async function untilStoredAndShown() {
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid="photo-state"]')?.textContent === 'stored',
+    const photo = () => page.getByTestId('photo');
+
+    /**
+     * The one photo of the list, once it is `stored`, its thumbnail is shown and its timeline
+     * has reached the deletion of the cached copy: the original's bytes, from its link.
+     */
+    async function untilStoredAndShown(): Promise<Buffer> {
+      await photo()
+        .getByTestId('photo-state')
+        .filter({ hasText: /^stored$/ })
+        .waitFor();
+      await photo().getByTestId('photo-showing').filter({ hasText: 'thumbnail' }).waitFor();
+      const thumbnail = photo().getByTestId('photo-image');
+      await waitFor(
+        () => thumbnail.evaluate((image) => (image as InPageElement).complete),
+        'the thumbnail to load',
       );
-      await page.waitForFunction(() => {
-        const image = document.querySelector('[data-testid="photo-image"]');
-        return image?.complete && image.naturalWidth > 0 && image.currentSrc.includes('/store/');
-      });
-      return page.$eval(
-        '[data-testid="photo-image"]',
-        (image) => (image as InPageElement).naturalWidth,
-      );
+      assert.ok(await thumbnail.evaluate((image) => (image as InPageElement).naturalWidth > 0));
+      await photo().locator('[data-step="deleted"][data-state="done"]').waitFor();
+      const original = String(await photo().getByTestId('photo-link').getAttribute('href'));
+      assert.match(original, /^\/attachments\/files\/store\//);
+      const served = await fetch(app.baseUrl + original);
+      assert.equal(served.status, 200);
+      return Buffer.from(await served.arrayBuffer());
     }
 
     async function deleteThePhoto() {
-      await page.click('[data-testid="photo-delete"]');
+      await photo().getByTestId('photo-delete').click();
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid="photo"]').length === 0,
       );
@@ -88,22 +89,10 @@ for (const platform of PLATFORMS) {
       browser = await launchBrowser();
       page = await browser.newPage();
       page.on('pageerror', (error) => pageErrors.push(error));
-      await page.goto(`${app.baseUrl}/`);
-      // The page's module script has run once the client has wired the file input.
-      await page.waitForSelector('[data-testid="file"][data-direct-upload-wired]', {
-        state: 'attached',
+      page.on('request', (request) => {
+        if (isPhotosPost(request)) saves.push(request);
       });
-      await page.evaluate(() => {
-        window.percents = [];
-        window.submits = 0;
-        document.addEventListener('direct-upload:progress', (event) => {
-          window.percents.push(event.detail.percent);
-        });
-        // Registered after the page's own listener: counts the submits that reached the page.
-        document.querySelector('[data-testid="photo-form"]')!.addEventListener('submit', () => {
-          window.submits++;
-        });
-      });
+      await openSamplePage(page, app.baseUrl);
     });
 
     after(async () => {
@@ -113,20 +102,21 @@ for (const platform of PLATFORMS) {
       assert.deepEqual(pageErrors, []);
     });
 
-    it('uploads a multi-megabyte PNG with progress, shows it processing then stored, deletes it', async () => {
+    it('uploads a multi-megabyte PNG with progress, saves it with its token, shows it stored, deletes it', async () => {
       const image = noisyPng(1100, 1000);
       assert.ok(image.length > 3 * MB && image.length <= 10 * MB, `${image.length} bytes`);
       const title = '<img src=x onerror="document.title=1"> Sunset & "sea"';
-      await page.fill('[data-testid="title"]', title);
-      await page.setInputFiles('[data-testid="file"]', {
-        name: 'sunset.png',
-        mimeType: 'image/png',
-        buffer: image,
-      });
-
-      const sent = await tokenOnceUploaded(page);
-      assert.match(sent, /^v1\.[\w-]+\.[\w-]+$/, 'the form holds the token in place of the file');
-      const percents = await page.evaluate(() => window.percents);
+      const { token, body, request } = await savedWithToken(page, UPLOAD_PATH, () =>
+        page.setInputFiles('[data-testid="file"]', {
+          name: `${title}.png`,
+          mimeType: 'image/png',
+          buffer: image,
+        }),
+      );
+      assert.match(token, /^v1\.[\w-]+\.[\w-]+$/);
+      assert.deepEqual(body, { title, image: token }, 'only the token travels');
+      assert.equal(request.headers()['content-type'], 'application/json');
+      const percents = (await progressSoFar(page)).map((progress) => progress.percent);
       assert.ok(percents.length > 0, 'progress events were dispatched');
       assert.deepEqual(
         percents,
@@ -135,80 +125,65 @@ for (const platform of PLATFORMS) {
       );
       assert.equal(percents.at(-1), 100);
 
-      const posting = page.waitForRequest(isPhotosPost);
-      await page.click('[data-testid="submit"]');
-      const request = await posting;
-      assert.deepEqual(request.postDataJSON(), { title, image: sent }, 'only the token travels');
-      assert.equal(request.headers()['content-type'], 'application/json');
-
-      await page.waitForSelector('[data-testid="photo"]');
-      const state = await page.textContent('[data-testid="photo-state"]');
-      assert.ok(state === 'processing' || state === 'stored', String(state));
-      assert.equal(await untilStoredAndShown(), 1100);
-      assert.equal(await page.textContent('[data-testid="photo-title"]'), title);
+      // The record is being saved, or saved with its image still cached, or already promoted.
+      const state = await photo().getByTestId('photo-state').textContent();
+      assert.ok(['saving', 'processing', 'stored'].includes(String(state)), String(state));
+      assert.deepEqual(await untilStoredAndShown(), image);
+      assert.equal(await photo().getByTestId('photo-title').textContent(), title);
       assert.equal(await page.$$eval('[data-testid="photo-title"] *', (found) => found.length), 0);
       assert.notEqual(await page.title(), '1', 'the title was shown as text, not run as HTML');
 
       await deleteThePhoto();
     });
 
-    it('holds a submit made while the file uploads, and sends it once the token is there', async () => {
+    it('saves the photo only once its upload has finished, then with its token', async () => {
       let continueUpload: Route | undefined;
       const uploadStarted = new Promise<Route>((resolve) => {
         void page.route('**/attachments/upload**', (route) => resolve((continueUpload = route)));
       });
+      const image = png(64, 48, 5);
       try {
-        await page.fill('[data-testid="title"]', 'Held');
-        await page.evaluate(() => (window.submits = 0));
+        saves.splice(0);
         await page.setInputFiles('[data-testid="file"]', {
           name: 'held.png',
           mimeType: 'image/png',
-          buffer: png(64, 48, 5),
+          buffer: image,
         });
         await uploadStarted; // the request is on hold in the browser: the upload is in progress
-        await page.click('[data-testid="submit"]');
-        assert.equal(await page.evaluate(() => window.submits), 0, 'the submit was held');
+        assert.equal(await photo().getByTestId('photo-state').textContent(), 'uploading');
+        assert.equal(saves.length, 0, 'nothing was saved while the file uploads');
 
         const posting = page.waitForRequest(isPhotosPost);
         await continueUpload!.continue();
-        const request = await posting;
-        assert.equal(await page.evaluate(() => window.submits), 1, 'then sent, once');
-        const body = request.postDataJSON() as { title: string; image: string };
-        assert.equal(body.title, 'Held');
+        const body = (await posting).postDataJSON() as { title: string; image: string };
+        assert.equal(body.title, 'held');
         assert.match(body.image, /^v1\./);
+        assert.equal(saves.length, 1, 'then saved, once');
       } finally {
         await page.unroute('**/attachments/upload**');
       }
-      assert.equal(await untilStoredAndShown(), 64);
+      assert.deepEqual(await untilStoredAndShown(), image);
       await deleteThePhoto();
     });
 
-    it('shows why an upload was refused, and does not submit the form', async () => {
-      await page.fill('[data-testid="title"]', 'Not a picture');
-      await page.evaluate(() => (window.submits = 0));
+    it('shows why an upload was refused next to the file, and saves nothing', async () => {
+      saves.splice(0);
       await page.setInputFiles('[data-testid="file"]', {
         name: 'notes.png',
         mimeType: 'image/png',
         buffer: Buffer.from('Only text, whatever the name says.\n'),
       });
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid="image-error"]')?.hidden === false,
-      );
-      const message = await page.textContent('[data-testid="image-error"]');
-      assert.match(String(message), /text\/plain .*is not allowed/);
-
-      await page.click('[data-testid="submit"]');
-      assert.equal(await page.evaluate(() => window.submits), 0, 'the form was not submitted');
-      assert.equal(await page.isVisible('[data-testid="image-error"]'), true);
-      assert.equal(
-        await page.$eval(
-          '[data-testid="file"]',
-          (input) => (input as InPageElement).validationMessage,
-        ),
-        message,
-      );
+      const refusal = photo().getByTestId('photo-error');
+      await refusal.waitFor();
+      assert.match(String(await refusal.textContent()), /text\/plain .*is not allowed/);
+      assert.equal(await photo().getByTestId('photo-state').textContent(), 'refused');
+      assert.equal(saves.length, 0, 'no photo was saved');
       assert.deepEqual((await api(app.baseUrl, 'GET', '/photos')).body, []);
       await storagesEmptied(); // the refused file was deleted when it was refused
+      await photo().getByTestId('photo-dismiss').click();
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="photo"]').length === 0,
+      );
     });
 
     it('uploadFile() rejects with the status and code of refused files, and on abort', async () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { Photo } from '../../sample/app/photo.entity.js';
+import { Photo } from '../../sample/photo.entity.js';
 import { ATTACHMENTS_QUEUE, AttachmentsService } from '../../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { png } from '../support/fixtures.js';

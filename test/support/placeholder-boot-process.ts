@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import { Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Attachment, attachmentEntities, type UploadedFile } from '../../src/index.js';
+import { printOutcome } from './child-outcome.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { startHarness } from './harness.js';
@@ -55,15 +56,8 @@ const ENTITIES = { Photo, ThumbnailedArt, BlurredArt, MisplacedArt, ImpossibleAr
 const entity = ENTITIES[(process.env.ENTITY ?? 'Photo') as keyof typeof ENTITIES];
 
 const db = await createTestDatabase('sqlite', [entity, ...attachmentEntities]);
-let outcome: Record<string, unknown>;
-try {
+await printOutcome(db, async () => {
   const harness = await startHarness({ dataSource: db.dataSource, worker: false });
   await harness.close();
-  outcome = { booted: true };
-} catch (error) {
-  outcome = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-} finally {
-  await db.close();
-}
-// A boot that failed leaves its connections open, as it would in an app that then exits.
-process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
+  return { booted: true };
+});

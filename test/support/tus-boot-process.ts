@@ -6,20 +6,25 @@
  */
 import 'reflect-metadata';
 import { attachmentEntities } from '../../src/index.js';
+import { printOutcome } from './child-outcome.js';
 import { createTestDatabase } from './databases.js';
 import { Photo } from './entities.js';
 import { png } from './fixtures.js';
-import { printBootOutcome } from './boot-outcome.js';
+import { startHarness } from './harness.js';
 import { hidePackages } from './hidden-packages.js';
 import { multipart } from './http-client.js';
 
 hidePackages(['@tus/server', '@tus/file-store']);
 
 const db = await createTestDatabase('sqlite', [Photo, ...attachmentEntities]);
-await printBootOutcome(
-  db,
-  { http: true, worker: false, upload: { tus: process.env.TUS === 'on' } },
-  async (harness) => {
+await printOutcome(db, async () => {
+  const harness = await startHarness({
+    dataSource: db.dataSource,
+    http: true,
+    worker: false,
+    upload: { tus: process.env.TUS === 'on' },
+  });
+  try {
     const tus = await fetch(`${harness.baseUrl}/attachments/tus`, {
       method: 'POST',
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' },
@@ -34,5 +39,7 @@ await printBootOutcome(
       },
     );
     return { tus: tus.status, tusBody: await tus.json(), upload: upload.status };
-  },
-);
+  } finally {
+    await harness.close();
+  }
+});

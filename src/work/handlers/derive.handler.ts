@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig } from '../../config/index.js';
 import { sameFile, type DeriveJobData, type UploadedFile } from '../../core/index.js';
-import { DerivativeMaker, derivativeDefinition } from '../../derivatives/index.js';
+import {
+  DerivativeMaker,
+  derivativeDefinition,
+  derivativeFilesAt,
+} from '../../derivatives/index.js';
 import { WorkOutbox } from '../../outbox/index.js';
 import { attachmentOptionsOf, inTransaction, readColumnsNow } from '../../persistence/index.js';
 import { DerivativeWriter, originalIn } from '../derivative-write.js';
@@ -77,12 +81,13 @@ export class DeriveHandler extends WorkHandler<DeriveJobData, DeriveOutcome> {
     return 'superseded';
   }
 
-  /** The record moved on: remove whatever this derivative left under its folder. */
+  /**
+   * The record moved on: remove whatever this derivative left at its stem, and nothing of
+   * another derivative of the same original (the original's deletion takes those).
+   */
   private async abandon(data: DeriveJobData): Promise<DeriveOutcome> {
     const storage = this.config.storage(data.target.storage);
-    const leftovers: string[] = [];
-    for await (const file of storage.list(`${data.target.stem}.`)) leftovers.push(file.id);
-    await storage.deleteMany(leftovers);
+    await storage.deleteMany(await derivativeFilesAt(storage, data.target.stem));
     await this.finish(data);
     return 'superseded';
   }
