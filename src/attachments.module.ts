@@ -26,7 +26,7 @@ import { AttachmentEvents } from './events/index.js';
 import { HTTP_PROVIDERS, controllersFor } from './http/index.js';
 import { LIFECYCLE_PROVIDERS } from './lifecycle/index.js';
 import { QueueConnection, WorkOutbox } from './outbox/index.js';
-import { AttachmentMetrics, OPEN_TELEMETRY_PROVIDER } from './telemetry/index.js';
+import { AttachmentMetrics, OPEN_TELEMETRY_PROVIDER, Tracing } from './telemetry/index.js';
 import {
   AttachmentsHealth,
   AttachmentWorkService,
@@ -38,6 +38,7 @@ import {
 const providers: Provider[] = [
   OPEN_TELEMETRY_PROVIDER,
   AttachmentMetrics,
+  Tracing,
   ResumableUploadSweeps,
   AttachmentEvents,
   DerivativeMaker,

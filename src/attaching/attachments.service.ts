@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ObjectLiteral } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import {
@@ -18,7 +18,12 @@ import { uploadNamedByType } from '../storage/index.js';
 import { attachmentOf } from '../persistence/index.js';
 import { FreshAttachments } from '../lifecycle/index.js';
 import { AttachmentEvents } from '../events/index.js';
-import { AttachmentMetrics } from '../telemetry/index.js';
+import {
+  AttachmentMetrics,
+  recordIdAttribute,
+  Tracing,
+  type SpanAttributes,
+} from '../telemetry/index.js';
 import { FileUrls, type FileUrlOptions } from './file-urls.js';
 import { CachedFileChecks } from './cached-file-checks.js';
 
@@ -52,13 +57,16 @@ export interface AttachOptions {
 /** Attaching files to entities, and the upload tokens that let a client name a cached file. */
 @Injectable()
 export class AttachmentsService {
+  // Injected as properties, so that the public declarations never name OpenTelemetry's types.
+  @Inject(Tracing) private readonly tracing!: Tracing;
+  @Inject(AttachmentMetrics) private readonly metrics!: AttachmentMetrics;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly urls: FileUrls,
     private readonly events: AttachmentEvents,
     private readonly fresh: FreshAttachments,
     private readonly checks: CachedFileChecks,
-    private readonly metrics: AttachmentMetrics,
   ) {}
 
   /**
@@ -129,31 +137,33 @@ export class AttachmentsService {
    * Buffer (cached here first), or null (removes it). Nothing is written to the database: save
    * the entity, and the subscriber schedules promotion and deletion.
    */
-  async attach<T extends ObjectLiteral>(
+  attach<T extends ObjectLiteral>(
     entity: T,
     property: keyof T & string,
     source: string | Readable | Buffer | null,
     options: AttachOptions = {},
   ): Promise<UploadedFile | null> {
-    const definition = this.definition(entity, property, false);
-    let file: UploadedFile | null = null;
-    if (typeof source === 'string') {
-      file = await this.checks.fromToken(
-        source,
-        this.config.rulesOf(definition.options),
-        options.owner,
-      );
-    } else if (source !== null) {
-      file = (
-        await this.cache(
+    return this.tracing.inSpan('attachments.attach', this.spanOf(entity, property), async () => {
+      const definition = this.definition(entity, property, false);
+      let file: UploadedFile | null = null;
+      if (typeof source === 'string') {
+        file = await this.checks.fromToken(
           source,
-          this.cacheOptionsFor(entity, property, definition.options, options.filename),
-        )
-      ).file;
-    }
-    if (file) this.fresh.add(file.id);
-    (entity as ObjectLiteral)[property] = file;
-    return file;
+          this.config.rulesOf(definition.options),
+          options.owner,
+        );
+      } else if (source !== null) {
+        file = (
+          await this.cache(
+            source,
+            this.cacheOptionsFor(entity, property, definition.options, options.filename),
+          )
+        ).file;
+      }
+      if (file) this.fresh.add(file.id);
+      (entity as ObjectLiteral)[property] = file;
+      return file;
+    });
   }
 
   /**
@@ -161,38 +171,40 @@ export class AttachmentsService {
    * as `attach()`. Nothing is written until the entity is saved; each new file is then promoted
    * on its own. To replace the list, set it to `[]` first.
    */
-  async attachMany<T extends ObjectLiteral>(
+  attachMany<T extends ObjectLiteral>(
     entity: T,
     property: keyof T & string,
     sources: readonly (string | Readable | Buffer)[],
     options: AttachOptions = {},
   ): Promise<UploadedFile[]> {
-    const definition = this.definition(entity, property, true);
-    const list = listOf(entity[property]);
-    const { maxCount } = definition.options;
-    if (maxCount !== undefined && list.length + sources.length > maxCount) {
-      throw new TooManyFilesError(maxCount);
-    }
-    const added: UploadedFile[] = [];
-    for (const source of sources) {
-      added.push(
-        typeof source === 'string'
-          ? await this.checks.fromToken(
-              source,
-              this.config.rulesOf(definition.options),
-              options.owner,
-            )
-          : (
-              await this.cache(
+    return this.tracing.inSpan('attachments.attach', this.spanOf(entity, property), async () => {
+      const definition = this.definition(entity, property, true);
+      const list = listOf(entity[property]);
+      const { maxCount } = definition.options;
+      if (maxCount !== undefined && list.length + sources.length > maxCount) {
+        throw new TooManyFilesError(maxCount);
+      }
+      const added: UploadedFile[] = [];
+      for (const source of sources) {
+        added.push(
+          typeof source === 'string'
+            ? await this.checks.fromToken(
                 source,
-                this.cacheOptionsFor(entity, property, definition.options, options.filename),
+                this.config.rulesOf(definition.options),
+                options.owner,
               )
-            ).file,
-      );
-    }
-    for (const file of added) this.fresh.add(file.id);
-    (entity as ObjectLiteral)[property] = [...list, ...added];
-    return added;
+            : (
+                await this.cache(
+                  source,
+                  this.cacheOptionsFor(entity, property, definition.options, options.filename),
+                )
+              ).file,
+        );
+      }
+      for (const file of added) this.fresh.add(file.id);
+      (entity as ObjectLiteral)[property] = [...list, ...added];
+      return added;
+    });
   }
 
   /** Removes files from a list by id; saving deletes them in a job. */
@@ -217,6 +229,19 @@ export class AttachmentsService {
       );
     }
     (entity as ObjectLiteral)[property] = sorted;
+  }
+
+  /** The attributes of an attach span: the record's key only once it has one. */
+  private spanOf(entity: ObjectLiteral, property: string): SpanAttributes {
+    const { dataSource } = this.config;
+    const target = entity.constructor;
+    const metadata = dataSource.hasMetadata(target) ? dataSource.getMetadata(target) : null;
+    return {
+      'attachments.entity': metadata?.name ?? target.name,
+      'attachments.record_id': recordIdAttribute(metadata?.getEntityIdMap(entity)),
+      'attachments.attachment': property,
+      'attachments.storage': this.config.cacheStorage,
+    };
   }
 
   /** How `attach()` and `attachMany()` cache a stream or Buffer for `property`. */

@@ -47,7 +47,19 @@ export interface NotifyPayload {
   event: DurableEvent;
 }
 
-export type WorkPayload = PromotePayload | DeletePayload | DerivePayload | NotifyPayload;
+/**
+ * The W3C trace context that was active when the work was recorded, so that its job continues
+ * that trace whenever and wherever it runs.
+ */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string;
+}
+
+export type WorkPayload = (PromotePayload | DeletePayload | DerivePayload | NotifyPayload) & {
+  /** Absent when no trace was active (or OpenTelemetry is not installed). */
+  trace?: TraceCarrier;
+};
 
 /** What a BullMQ job carries: the outbox row id plus the full payload. */
 export type WorkJobData = WorkPayload & { workId: string };

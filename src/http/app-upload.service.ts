@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentsService, type CachedUpload, FileUrls } from '../attaching/index.js';
 import { type UploadedFile, FileTooLargeError } from '../core/index.js';
+import { carrierOf, Tracing, type TracedSpan } from '../telemetry/index.js';
 
 import { receiveSingleFile } from './single-file-upload.js';
 import { text, UploadRules } from './upload-rules.js';
@@ -24,6 +25,9 @@ const MULTIPART_OVERHEAD = 64 * 1024;
  */
 @Injectable()
 export class AppUploadService {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly attachments: AttachmentsService,
@@ -31,7 +35,20 @@ export class AppUploadService {
     private readonly rules: UploadRules,
   ) {}
 
-  async receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {
+  receive(request: IncomingMessage, query: Record<string, unknown>): Promise<UploadResponse> {
+    return this.tracing.inSpan(
+      'attachments.upload',
+      { 'attachments.storage': this.config.cacheStorage },
+      (span) => this.receiveIn(span, request, query),
+      { remote: carrierOf(request.headers) },
+    );
+  }
+
+  private async receiveIn(
+    span: TracedSpan,
+    request: IncomingMessage,
+    query: Record<string, unknown>,
+  ): Promise<UploadResponse> {
     const owner = await this.config.uploadOwner(request);
     const declared = Number(request.headers['content-length']);
     const entity = text(query.entity);
@@ -47,14 +64,22 @@ export class AppUploadService {
     const upload = await receiveSingleFile<CachedUpload>(
       request,
       async ({ stream, filename, fields }) => {
-        const rules =
-          upfront ??
-          this.rules.for(entity ?? text(fields.entity), attachment ?? text(fields.attachment));
+        const named = {
+          entity: entity ?? text(fields.entity),
+          attachment: attachment ?? text(fields.attachment),
+        };
+        span.set({
+          'attachments.entity': named.entity,
+          'attachments.attachment': named.attachment,
+        });
+        const rules = upfront ?? this.rules.for(named.entity, named.attachment);
         return this.attachments.cache(stream, { ...rules, filename, owner });
       },
       ({ file }) => this.config.storage(file.storage).delete(file.id),
       { idleTimeout: this.config.uploadIdleTimeout },
     );
+    const { metadata } = upload.file;
+    span.set({ 'attachments.bytes': metadata.size, 'attachments.mime_type': metadata.mimeType });
     return { ...upload, url: await this.urls.url(upload.file) };
   }
 }

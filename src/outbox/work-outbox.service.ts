@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
+import { Tracing } from '../telemetry/index.js';
 import {
   deleteByIds,
   deleteByIdsAndInsert,
@@ -33,6 +34,9 @@ export interface WorkOptions {
  */
 @Injectable()
 export class WorkOutbox {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly connection: QueueConnection,
@@ -50,7 +54,10 @@ export class WorkOutbox {
       payload.kind === 'promote' && payload.file.storage === this.config.cacheStorage
         ? payload.file.id
         : null;
-    work.payload = payload;
+    // The trace of the change that implies the work, which its job continues, even when the
+    // relay sends it much later from another process.
+    const trace = this.tracing.captureContext() ?? payload.trace;
+    work.payload = trace ? { ...payload, trace } : payload;
     work.status = 'pending';
     work.attempts = 0;
     work.lastError = null;

@@ -1,4 +1,5 @@
 import {
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
@@ -8,12 +9,13 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ATTACHMENTS_QUEUE, AttachmentsConfig, RedisConnections } from '../config/index.js';
 import type { SweepJobData, WorkJobData } from '../core/index.js';
 import { QueueConnection } from '../outbox/index.js';
-import { AttachmentMetrics } from '../telemetry/index.js';
+import { AttachmentMetrics, Tracing } from '../telemetry/index.js';
 import { DeleteHandler } from './handlers/delete.handler.js';
 import { DeriveHandler } from './handlers/derive.handler.js';
 import { NotifyHandler } from './handlers/notify.handler.js';
 import { PromoteHandler } from './handlers/promote.handler.js';
 import { SweepHandler } from './handlers/sweep.handler.js';
+import { traceJob } from './job-spans.js';
 import { WorkFailures } from './work-failures.js';
 
 type JobData = WorkJobData | SweepJobData;
@@ -46,6 +48,9 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   private worker?: JobWorker;
   /** Both of the worker's connections have reached Redis. */
   private workerReady = false;
+
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
 
   constructor(
     private readonly config: AttachmentsConfig,
@@ -101,7 +106,7 @@ export class AttachmentsProcessor implements OnApplicationBootstrap, OnModuleDes
   private async process(job: Job<JobData>): Promise<unknown> {
     const started = this.metrics.startJob();
     try {
-      const result = await this.handle(job.data);
+      const result = await traceJob(this.tracing, job.data, () => this.handle(job.data));
       this.metrics.jobEnded(job.data.kind, 'done', started);
       return result;
     } catch (error) {

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
 import { AttachmentError, type PromoteJobData, type UploadedFile } from '../core/index.js';
 import {
@@ -9,6 +9,7 @@ import {
   takesPlaceholder,
 } from '../derivatives/index.js';
 import { attachmentOptionsOf, type AttachmentDefinition } from '../persistence/index.js';
+import { Tracing } from '../telemetry/index.js';
 import { stemOf } from './promotion-target.js';
 
 /**
@@ -21,12 +22,24 @@ import { stemOf } from './promotion-target.js';
 export class PromotionStore {
   private readonly logger = new Logger('Attachments');
 
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly maker: DerivativeMaker,
   ) {}
 
-  async store(data: PromoteJobData): Promise<UploadedFile> {
+  store(data: PromoteJobData): Promise<UploadedFile> {
+    const attributes = {
+      'attachments.storage': data.target.storage,
+      'attachments.source_storage': data.file.storage,
+      'attachments.bytes': data.file.metadata.size,
+    };
+    return this.tracing.inSpan('attachments.copy', attributes, () => this.storeNow(data));
+  }
+
+  private async storeNow(data: PromoteJobData): Promise<UploadedFile> {
     const options = attachmentOptionsOf(this.config.dataSource, data.entity, data.attachment);
     let stored: UploadedFile;
     if (options.preprocess) {

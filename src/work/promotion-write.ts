@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { AttachmentsConfig } from '../config/index.js';
 import { sameFile, type UploadedFile, listOf, type PromoteJobData } from '../core/index.js';
@@ -20,6 +20,7 @@ import {
 import { derivePayload } from './derive-payload.js';
 import { NotifyHandler } from './handlers/notify.handler.js';
 import { isTargetOf } from './promotion-target.js';
+import { Tracing } from '../telemetry/index.js';
 
 export interface PromotionWrite {
   /**
@@ -41,6 +42,9 @@ export interface PromotionWrite {
  */
 @Injectable()
 export class PromotionWriter {
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
+
   constructor(
     private readonly config: AttachmentsConfig,
     private readonly outbox: WorkOutbox,
@@ -49,11 +53,19 @@ export class PromotionWriter {
   ) {}
 
   write(data: PromoteJobData, stored: UploadedFile): Promise<PromotionWrite> {
-    return inTransaction(this.config.dataSource, (runner) =>
-      data.inList
-        ? this.writeElement(runner, data, stored)
-        : this.writeSingle(runner, data, stored),
-    );
+    const attributes = {
+      'attachments.entity': data.entity,
+      'attachments.attachment': data.attachment,
+    };
+    return this.tracing.inSpan('attachments.write', attributes, async (span) => {
+      const written = await inTransaction(this.config.dataSource, (runner) =>
+        data.inList
+          ? this.writeElement(runner, data, stored)
+          : this.writeSingle(runner, data, stored),
+      );
+      span.set({ 'attachments.outcome': written.outcome });
+      return written;
+    });
   }
 
   private async writeSingle(
