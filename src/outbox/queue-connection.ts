@@ -23,10 +23,14 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly config: AttachmentsConfig,
     @InjectQueue(ATTACHMENTS_QUEUE) private readonly queue: Queue,
-  ) {}
+  ) {
+    // At once: the queue is connecting since it was made, and a refusal that reaches it with no
+    // listener is printed. Waiting for onModuleInit would let any provider that reads a file or
+    // the network while the app starts (the optional packages are loaded so) open that window.
+    this.watch(queue);
+  }
 
   onModuleInit(): void {
-    this.watch(this.queue);
     this.queue.waitUntilReady().then(
       async () => {
         this.everReady = true;
