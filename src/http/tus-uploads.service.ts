@@ -12,7 +12,8 @@ import {
   type AttachmentsHttpSettings,
 } from '../config/index.js';
 import { AttachmentsService, FileUrls } from '../attaching/index.js';
-import type { FileRules } from '../core/index.js';
+import type { FileRules, TraceCarrier } from '../core/index.js';
+import { carrierOf, Tracing } from '../telemetry/index.js';
 import type { UploadResponse } from './app-upload.service.js';
 import { handedOver, keepRefusalsReadable } from './tus-connection.js';
 import { loadTusPackages } from './tus-packages.js';
@@ -38,6 +39,8 @@ interface TusRequest {
   owner: string | undefined;
   /** The rules of the upload the request creates or continues, once known. */
   rules?: FileRules;
+  /** The caller's trace context, for the span of the request that brings the last byte. */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -52,6 +55,8 @@ interface TusRequest {
 @Injectable()
 export class TusUploads implements OnModuleInit {
   private readonly logger = new Logger('Attachments');
+  /** Injected as a property, so that the declarations never name OpenTelemetry's types. */
+  @Inject(Tracing) private readonly tracing!: Tracing;
   private readonly requests = new AsyncLocalStorage<TusRequest>();
   private server: Server | null = null;
   private store: FileStore | null = null;
@@ -104,7 +109,8 @@ export class TusUploads implements OnModuleInit {
     // From here on tus answers; until here the error filter does, on any adapter.
     const response = handedOver(reply);
     keepRefusalsReadable(request, response, this.config.uploadDrain);
-    await this.requests.run({ method: request.method ?? '', owner }, () =>
+    const trace = carrierOf(request.headers);
+    await this.requests.run({ method: request.method ?? '', owner, trace }, () =>
       server.handle(request, response),
     );
   }
@@ -159,32 +165,47 @@ export class TusUploads implements OnModuleInit {
     }
   }
 
-  /** The last byte arrived: into the cache, measured and checked, and the token answered. */
-  private async finish(upload: Upload) {
+  /**
+   * The last byte arrived: into the cache, measured and checked, and the token answered. Its
+   * span is the upload's: the requests before it only staged bytes.
+   */
+  private finish(upload: Upload) {
     const request = this.current();
-    const store = this.store!;
-    try {
-      const { entity, attachment, filename } = describeUpload(upload.metadata);
-      const rules = request.rules ?? this.rules.for(entity, attachment);
-      const cached = await this.attachments.cache(store.read(upload.id), {
-        ...rules,
-        filename,
-        owner: request.owner,
-      });
-      const answer: UploadResponse = { ...cached, url: await this.urls.url(cached.file) };
-      return {
-        // A creation answers 201 with its Location, which clients need; a PATCH 200 with a body.
-        ...(request.method === 'PATCH' ? { status_code: 200 } : {}),
-        headers: { 'Content-Type': 'application/json', [TUS_TOKEN_HEADER]: cached.token },
-        body: JSON.stringify(answer),
-      };
-    } catch (error) {
-      throw asTusRefusal(error);
-    } finally {
-      await store.remove(upload.id).catch((error: unknown) => {
-        this.logger.warn(`Could not remove the finished tus upload ${upload.id}: ${String(error)}`);
-      });
-    }
+    return this.tracing.inSpan(
+      'attachments.upload',
+      { 'attachments.storage': this.config.cacheStorage, 'attachments.protocol': 'tus' },
+      async (span) => {
+        const store = this.store!;
+        try {
+          const { entity, attachment, filename } = describeUpload(upload.metadata);
+          span.set({ 'attachments.entity': entity, 'attachments.attachment': attachment });
+          const rules = request.rules ?? this.rules.for(entity, attachment);
+          const cached = await this.attachments.cache(store.read(upload.id), {
+            ...rules,
+            filename,
+            owner: request.owner,
+          });
+          const { size, mimeType } = cached.file.metadata;
+          span.set({ 'attachments.bytes': size, 'attachments.mime_type': mimeType });
+          const answer: UploadResponse = { ...cached, url: await this.urls.url(cached.file) };
+          return {
+            // A creation answers 201 with its Location, which clients need; a PATCH 200 with a body.
+            ...(request.method === 'PATCH' ? { status_code: 200 } : {}),
+            headers: { 'Content-Type': 'application/json', [TUS_TOKEN_HEADER]: cached.token },
+            body: JSON.stringify(answer),
+          };
+        } catch (error) {
+          throw asTusRefusal(error);
+        } finally {
+          await store.remove(upload.id).catch((error: unknown) => {
+            this.logger.warn(
+              `Could not remove the finished tus upload ${upload.id}: ${String(error)}`,
+            );
+          });
+        }
+      },
+      { remote: request.trace },
+    );
   }
 
   private refusal(error: Error | { status_code: number; body: string }) {

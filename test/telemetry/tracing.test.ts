@@ -1,5 +1,9 @@
 import '../support/harness.js';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import {
   context,
@@ -30,6 +34,7 @@ import { png } from '../support/fixtures.js';
 import { startHarness, waitFor, type Harness } from '../support/harness.js';
 import { multipart } from '../support/http-client.js';
 import { freePort, RedisServer } from '../support/processes.js';
+import { tusUpload } from '../support/tus-client.js';
 import { OpenTelemetry, Tracing } from '../../src/telemetry/index.js';
 import { useHarness } from '../support/suite.js';
 
@@ -135,8 +140,11 @@ async function promotionUnder(root: ReadableSpan, what: string) {
 describe('tracing, from the upload to the last job', () => {
   /** The cached file whose promotion fails before its write. */
   let failPromotionOf: string | undefined;
+  const staging = mkdtempSync(join(tmpdir(), 'attachments-tus-'));
+  after(() => rm(staging, { recursive: true, force: true }));
   const suite = useHarness('postgres', [Report], {
     http: true,
+    upload: { tus: { directory: staging } },
     jobHooks: {
       onStep: (step, data) => {
         if (
@@ -207,6 +215,34 @@ describe('tracing, from the upload to the last job', () => {
     assert.equal(derive.attributes['attachments.record_id'], report.id);
     assert.equal(deletion.attributes['attachments.storage'], 'cache');
     for (const span of spans) assert.equal(span.status.code, SpanStatusCode.UNSET, span.name);
+  });
+
+  it('puts a resumable (tus) upload in the trace of the request that brings its last byte', async () => {
+    const image = png(7, 7);
+    let report!: Report;
+    const root = await inRootSpan('tus checkout', async () => {
+      const headers: Record<string, string> = {};
+      propagation.inject(context.active(), headers);
+      const { answer } = await tusUpload(`${harness.baseUrl}/attachments/tus`, image, {
+        headers,
+        metadata: { entity: 'Report', attachment: 'document', filename: 't.png' },
+      });
+      report = reports.create({ title: 'resumed' });
+      await harness.attachments.attach(report, 'document', answer.token);
+      await reports.save(report);
+    });
+    const { spans } = await promotionUnder(root, 'the jobs of the tus upload');
+    const upload = one(spans, 'attachments.upload');
+    assertChild(upload, root);
+    assert.deepEqual(upload.attributes, {
+      'attachments.storage': 'cache',
+      'attachments.protocol': 'tus',
+      'attachments.entity': 'Report',
+      'attachments.attachment': 'document',
+      'attachments.bytes': image.length,
+      'attachments.mime_type': 'image/png',
+    });
+    assert.equal(upload.status.code, SpanStatusCode.UNSET);
   });
 
   it('records a failing job on its span, as an exception with status ERROR', async () => {
