@@ -78,6 +78,15 @@ async function inRootSpan(name: string, fn: (root: Span) => Promise<void>): Prom
   return exporter.getFinishedSpans().find((span) => span.name === name)!;
 }
 
+type TraceHeaders = Record<string, string>;
+
+/** The W3C headers of the active span, as an instrumented client sends them. */
+function traceHeaders(): TraceHeaders {
+  const headers: TraceHeaders = {};
+  propagation.inject(context.active(), headers);
+  return headers;
+}
+
 /** The finished spans of one trace, waited for until `done` says they are all there. */
 function spansOf(traceId: string, done: (spans: ReadableSpan[]) => boolean, what: string) {
   return waitFor(async () => {
@@ -168,22 +177,28 @@ describe('tracing, from the upload to the last job', () => {
     failPromotionOf = undefined;
   });
 
+  /** In a root span: an upload sent with the span's trace headers, then its attach and save. */
+  async function uploadAndSave(name: string, upload: (headers: TraceHeaders) => Promise<string>) {
+    let report!: Report;
+    const root = await inRootSpan(name, async () => {
+      const token = await upload(traceHeaders());
+      report = reports.create({ title: name });
+      await harness.attachments.attach(report, 'document', token);
+      await reports.save(report);
+    });
+    return { root, report };
+  }
+
   it('puts the upload, the attach, the promotion (copy, write), a derivative and the cached copy deletion in one trace', async () => {
     const image = png(6, 6);
-    let report!: Report;
-    const root = await inRootSpan('checkout', async () => {
-      const headers: Record<string, string> = {};
-      propagation.inject(context.active(), headers);
+    const { root, report } = await uploadAndSave('checkout', async (headers) => {
       const { body, contentType } = multipart([{ name: 'file', filename: 'r.png', data: image }]);
       const response = await fetch(
         `${harness.baseUrl}/attachments/upload?entity=Report&attachment=document`,
         { method: 'POST', headers: { ...headers, 'content-type': contentType }, body },
       );
       assert.equal(response.status, 201);
-      const { token } = (await response.json()) as { token: string };
-      report = reports.create({ title: 'traced' });
-      await harness.attachments.attach(report, 'document', token);
-      await reports.save(report);
+      return ((await response.json()) as { token: string }).token;
     });
     const { spans, promote, copy, write, derive, deletion } = await promotionUnder(
       root,
@@ -219,17 +234,12 @@ describe('tracing, from the upload to the last job', () => {
 
   it('puts a resumable (tus) upload in the trace of the request that brings its last byte', async () => {
     const image = png(7, 7);
-    let report!: Report;
-    const root = await inRootSpan('tus checkout', async () => {
-      const headers: Record<string, string> = {};
-      propagation.inject(context.active(), headers);
+    const { root } = await uploadAndSave('tus checkout', async (headers) => {
       const { answer } = await tusUpload(`${harness.baseUrl}/attachments/tus`, image, {
         headers,
         metadata: { entity: 'Report', attachment: 'document', filename: 't.png' },
       });
-      report = reports.create({ title: 'resumed' });
-      await harness.attachments.attach(report, 'document', answer.token);
-      await reports.save(report);
+      return answer.token;
     });
     const { spans } = await promotionUnder(root, 'the jobs of the tus upload');
     const upload = one(spans, 'attachments.upload');
@@ -271,11 +281,9 @@ describe('tracing, from the upload to the last job', () => {
 
   it('records a refused upload on its span', async () => {
     const root = await inRootSpan('refused upload', async () => {
-      const headers: Record<string, string> = {};
-      propagation.inject(context.active(), headers);
       const response = await fetch(`${harness.baseUrl}/attachments/upload`, {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'text/plain' },
+        headers: { ...traceHeaders(), 'content-type': 'text/plain' },
         body: 'not a form',
       });
       assert.equal(response.status, 400);
