@@ -51,6 +51,8 @@ class AlbumView {
   constructor(owner, id) {
     this.owner = owner;
     this.id = id;
+    this.dragging = false;
+    this.deferred = null;
     this.keys = [];
     this.busy = false;
     this.name = element('h3', { testid: 'album-name' });
@@ -77,6 +79,12 @@ class AlbumView {
   }
 
   render(album) {
+    // Replacing the tiles while one is dragged would lose the drag (the page redraws the album
+    // as its photos are promoted): the latest state is drawn once the drag ends.
+    if (this.dragging) {
+      this.deferred = album;
+      return;
+    }
     this.name.textContent = album.title;
     this.count.textContent = `${album.photos.length} photo${album.photos.length === 1 ? '' : 's'}`;
     this.keys = album.photos.map((photo) => photo.key);
@@ -116,8 +124,15 @@ class AlbumView {
     tile.addEventListener('dragstart', (event) => {
       event.dataTransfer.setData(DRAGGED, String(index));
       tile.classList.add('is-dragged');
+      this.dragging = true;
     });
-    tile.addEventListener('dragend', () => tile.classList.remove('is-dragged'));
+    tile.addEventListener('dragend', () => {
+      tile.classList.remove('is-dragged');
+      this.dragging = false;
+      const deferred = this.deferred;
+      this.deferred = null;
+      if (deferred) this.render(deferred);
+    });
     tile.addEventListener('drop', (event) => {
       const from = event.dataTransfer?.getData(DRAGGED);
       if (!from) return;
