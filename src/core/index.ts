@@ -1,4 +1,5 @@
 export * from './attachment-event.js';
+export { answerWithin } from './answer-within.js';
 export { contentDisposition } from './content-disposition.js';
 export * from './errors/index.js';
 export {

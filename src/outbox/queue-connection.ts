@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Queue, QueueBase, RedisClient } from 'bullmq';
 import { AttachmentsConfig, ATTACHMENTS_QUEUE } from '../config/index.js';
+import { answerWithin } from '../core/index.js';
 
 /**
  * What the library knows of its Redis connection: whether it was ever reachable, and whether
@@ -91,16 +92,9 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
   async attempt(what: string, call: () => Promise<unknown>): Promise<boolean> {
     // Down (a connection error was seen): commands would fail at once, or wait for Redis.
     if (this.down) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.config.sendTimeout} ms`)),
-        this.config.sendTimeout,
-      );
-    });
     try {
       // Still connecting at start: the call waits for the connection, within the same bound.
-      await Promise.race([call(), timeout]);
+      await answerWithin(this.config.sendTimeout, call);
       return true;
     } catch (error) {
       // One line a minute at most: a slow or flapping Redis would otherwise log once per save.
@@ -109,8 +103,6 @@ export class QueueConnection implements OnModuleInit, OnApplicationShutdown {
         this.logger.warn(`Could not ${what}; the relay will retry: ${String(error)}`);
       }
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

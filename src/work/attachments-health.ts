@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
+import { answerWithin } from '../core/index.js';
 import { AttachmentWork, WorkOutbox } from '../outbox/index.js';
-import { answerWithin } from './answer-within.js';
 
 /** Whether one dependency answered within the probe's time. */
 export interface ProbeResult {

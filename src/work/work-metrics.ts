@@ -1,8 +1,8 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AttachmentsConfig } from '../config/index.js';
+import { answerWithin } from '../core/index.js';
 import { AttachmentWork } from '../outbox/index.js';
 import { AttachmentMetrics, type WorkTally } from '../telemetry/index.js';
-import { answerWithin } from './answer-within.js';
 
 interface TallyRow {
   kind: string;

@@ -1,6 +1,6 @@
 /**
  * What `call` answers, or an error once `timeout` ms pass without an answer. A late call is left
- * to finish on its own: the callers' calls only read.
+ * to finish on its own: callers bound calls that are harmless to let run.
  */
 export async function answerWithin<T>(timeout: number, call: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
